@@ -1,0 +1,51 @@
+/**
+ * `chainprobe VERB ...`: a thin dispatcher. Each verb lives in src/cli/commands/VERB.ts and exports
+ * `run(args: string[]): Promise<number>` (the exit code). Verbs are imported lazily so that `craft`
+ * does not load ssh2 or the report renderer.
+ *
+ * Exit codes: 0 success / verdict pass, 1 verdict fail or operation failed, 2 bad input (usage, profile, files).
+ */
+import { UsageError, formatError } from './errors.ts';
+
+type Verb = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
+
+const VERBS: Record<string, Verb> = {
+  craft: { summary: 'write probe-bearing packets as they look at a stage of the chain', load: () => import('./commands/craft.ts') },
+  chain: { summary: 'the embedded reference chain: up | down | status | fault', load: () => import('./commands/chain.ts') },
+  run: { summary: 'inject probes into a live chain, capture at every hop, analyse, report', load: () => import('./commands/run.ts') },
+  analyze: { summary: 'analyse captures taken elsewhere against a profile', load: () => import('./commands/analyze.ts') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(VERBS).map((v) => v.length));
+  return [
+    'usage: chainprobe <command> [options]',
+    '',
+    ...Object.entries(VERBS).map(([v, d]) => `  ${v.padEnd(width)}  ${d.summary}`),
+    '',
+    'chainprobe <command> --help shows the options of a command.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
+    console.log(usage());
+    return verb ? 0 : 2;
+  }
+  const entry = VERBS[verb];
+  if (!entry) {
+    console.error(`chainprobe: unknown command "${verb}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    const mod = await entry.load();
+    return await mod.run(rest);
+  } catch (e) {
+    const { message, exitCode } = formatError(e);
+    console.error(`chainprobe ${verb}: ${message}`);
+    return exitCode;
+  }
+}
+
+export { UsageError };
