@@ -1,24 +1,12 @@
 /** Maps errors to a message and an exit code. Known, typed errors are bad input (2); anything else is 1. */
 import { DecodeError } from '../codec/errors.ts';
 import { ProfileError } from '../chain/profile.ts';
+import { ChainprobeError } from '../errors.ts';
+
+export { ChainprobeError };
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-}
-
-/**
- * Errors that carry a stable `code` (e.g. E_NO_PRIVILEGE, E_MISSING_TOOL, E_UNREACHABLE, E_PCAP_MALFORMED)
- * are printed as "CODE: message". Library modules extend ChainprobeError rather than inventing new shapes.
- */
-export class ChainprobeError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly badInput = false,
-  ) {
-    super(message);
-    this.name = 'ChainprobeError';
-  }
 }
 
 export function formatError(e: unknown): { message: string; exitCode: number } {
