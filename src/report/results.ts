@@ -97,7 +97,11 @@ export interface RunResults {
   captureDrops: CaptureDrop[];
   checks: { name: string; pass: boolean; detail: string }[];
   verdict: 'pass' | 'fail';
-  /** first capture point where probes went missing, when the verdict fails on delivery */
+  /**
+   * When the verdict fails with loss: the hop that most probes vanished in (the hop of the last capture
+   * point they were seen at), and that segment between two capture points.
+   */
   faultyHop: string | null;
+  faultySegment: { from: string; to: string; lost: number } | null;
   artifacts?: { pcapng?: string; html?: string; junit?: string };
 }

@@ -1,0 +1,234 @@
+/**
+ * Journeys: where each probe was seen, in chain order, and what that says about the chain.
+ *
+ * Input is a time-ordered stream of probe sightings (one per probe per capture point, produced by the
+ * peeler after VXLAN decap, ESP decrypt and reassembly) plus per-packet violations. Memory is bounded:
+ * a probe's state is kept only while it can still be seen (a window after its first sighting), then it
+ * is folded into counters, histograms and the timeline. A 10-million-probe run therefore costs the
+ * probes in flight, not the run.
+ *
+ * "lostHere" follows the operators' question — at which hop did it vanish? A probe last seen at point L
+ * (and never after) is lost at point L+1. A probe missing at a point but seen further down the chain
+ * was not lost there: that capture missed it ("capture gap"), which is never chain loss.
+ */
+import { LatencyRecorder } from './latency.ts';
+
+export type ViolationKind = 'sourceIp' | 'nat' | 'fragmentation' | 'esp' | 'payload';
+export const VIOLATION_KINDS: readonly ViolationKind[] = ['sourceIp', 'nat', 'fragmentation', 'esp', 'payload'];
+
+export interface ProbeKey {
+  flowId: number;
+  seq: number;
+}
+
+export interface Sighting extends ProbeKey {
+  point: number;
+  timestampNs: bigint;
+}
+
+export interface Violation {
+  kind: ViolationKind;
+  point: number;
+  /** absent for packet-level problems that cannot be tied to a probe (e.g. an undecryptable ESP packet) */
+  probe?: ProbeKey;
+  reason: string;
+  /** decoded layer by layer, produced lazily: only the first examples are ever rendered */
+  layers: () => string[];
+  timestampNs?: bigint;
+}
+
+export interface JourneyOptions {
+  points: string[];
+  /** how long after its first sighting a probe may still turn up anywhere (default 5 s) */
+  windowNs?: bigint;
+  /** timeline bucket width (default 100 ms); merged to ≤ 120 buckets at the end */
+  timelineBucketNs?: bigint;
+  examplesPerKind?: number;
+}
+
+interface ProbeState {
+  flowId: number;
+  seq: number;
+  /** ns since the run's first sighting, per point; NaN = not seen */
+  seenAt: Float64Array;
+  firstNs: bigint;
+  violations: number; // bitmask over VIOLATION_KINDS
+}
+
+export interface PointTotals {
+  seen: number;
+  lostHere: number;
+  captureGaps: number;
+  duplicates: number;
+  reordered: number;
+}
+
+export interface JourneySummary {
+  points: string[];
+  sent: number;
+  delivered: number;
+  perPoint: PointTotals[];
+  /** probes with at least one sighting at a point (per kind: how many probes carried a violation) */
+  probesChecked: number;
+  violationsByKind: Record<ViolationKind, { probes: number; packets: number; examples: Violation[] }>;
+  e2e: LatencyRecorder;
+  perHop: { from: string; to: string; latency: LatencyRecorder }[];
+  timeline: { startNs: number; sent: number; delivered: number }[];
+  firstNs: bigint | null;
+  lastNs: bigint | null;
+}
+
+const key = (flowId: number, seq: number) => flowId * 0x1_0000_0000 + seq;
+
+export class JourneyTracker {
+  private readonly n: number;
+  private readonly live = new Map<number, ProbeState>();
+  private readonly windowNs: bigint;
+  private readonly bucketNs: bigint;
+  private readonly examplesPerKind: number;
+  private readonly perPoint: PointTotals[];
+  private readonly maxSeq: Map<number, number>[]; // per point: flow → highest seq seen
+  private readonly violations: JourneySummary['violationsByKind'];
+  private readonly e2e = new LatencyRecorder();
+  private readonly perHop: LatencyRecorder[];
+  private readonly timeline = new Map<number, { sent: number; delivered: number }>();
+  private baseNs: bigint | null = null;
+  private lastNs: bigint | null = null;
+  private sent = 0;
+  private delivered = 0;
+  private checked = 0;
+  /** FIFO of probe keys in first-sighting order, for window eviction without scanning the map */
+  private readonly order: number[] = [];
+  private orderHead = 0;
+
+  constructor(private readonly opts: JourneyOptions) {
+    this.n = opts.points.length;
+    if (this.n < 1) throw new RangeError('a journey needs at least one capture point');
+    this.windowNs = opts.windowNs ?? 5_000_000_000n;
+    this.bucketNs = opts.timelineBucketNs ?? 100_000_000n;
+    this.examplesPerKind = opts.examplesPerKind ?? 5;
+    this.perPoint = opts.points.map(() => ({ seen: 0, lostHere: 0, captureGaps: 0, duplicates: 0, reordered: 0 }));
+    this.maxSeq = opts.points.map(() => new Map());
+    this.perHop = opts.points.slice(1).map(() => new LatencyRecorder());
+    this.violations = Object.fromEntries(VIOLATION_KINDS.map((k) => [k, { probes: 0, packets: 0, examples: [] }])) as never;
+  }
+
+  /** Sightings must arrive in (roughly) timestamp order across points; the window absorbs small skews. */
+  see(s: Sighting): void {
+    if (s.point < 0 || s.point >= this.n) throw new RangeError(`capture point index ${s.point} out of range`);
+    if (this.baseNs === null) this.baseNs = s.timestampNs;
+    this.advance(s.timestampNs);
+    const k = key(s.flowId, s.seq);
+    let st = this.live.get(k);
+    if (!st) {
+      st = { flowId: s.flowId, seq: s.seq, seenAt: new Float64Array(this.n).fill(Number.NaN), firstNs: s.timestampNs, violations: 0 };
+      this.live.set(k, st);
+      this.order.push(k);
+    }
+    const pt = this.perPoint[s.point];
+    if (!Number.isNaN(st.seenAt[s.point])) {
+      pt.duplicates++;
+      return;
+    }
+    st.seenAt[s.point] = Number(s.timestampNs - this.baseNs);
+    const highest = this.maxSeq[s.point].get(s.flowId);
+    if (highest !== undefined && s.seq < highest) pt.reordered++;
+    else this.maxSeq[s.point].set(s.flowId, s.seq);
+  }
+
+  violation(v: Violation): void {
+    const bucket = this.violations[v.kind];
+    bucket.packets++;
+    if (bucket.examples.length < this.examplesPerKind) bucket.examples.push(v);
+    if (!v.probe) {
+      bucket.probes++; // not attributable to a probe: counts as one occurrence
+      return;
+    }
+    const st = this.live.get(key(v.probe.flowId, v.probe.seq));
+    const bit = 1 << VIOLATION_KINDS.indexOf(v.kind);
+    if (st) {
+      if (!(st.violations & bit)) {
+        st.violations |= bit;
+        bucket.probes++;
+      }
+    } else bucket.probes++;
+  }
+
+  /** Fold every probe whose window has closed at time `nowNs`. */
+  private advance(nowNs: bigint): void {
+    if (this.lastNs === null || nowNs > this.lastNs) this.lastNs = nowNs;
+    while (this.orderHead < this.order.length) {
+      const k = this.order[this.orderHead];
+      const st = this.live.get(k);
+      if (st && nowNs - st.firstNs < this.windowNs) break;
+      this.orderHead++;
+      if (st) this.fold(k, st);
+    }
+    if (this.orderHead > 65_536 && this.orderHead * 2 > this.order.length) {
+      this.order.splice(0, this.orderHead);
+      this.orderHead = 0;
+    }
+  }
+
+  private fold(k: number, st: ProbeState): void {
+    this.live.delete(k);
+    this.sent++;
+    this.checked++;
+    const at = st.seenAt;
+    let last = -1;
+    for (let i = 0; i < this.n; i++) if (!Number.isNaN(at[i])) last = i;
+    for (let i = 0; i < this.n; i++) {
+      if (!Number.isNaN(at[i])) this.perPoint[i].seen++;
+      else if (i < last) this.perPoint[i].captureGaps++;
+    }
+    if (last < this.n - 1) this.perPoint[last + 1].lostHere++;
+    else this.delivered++;
+    // Latency: first point it was seen at → delivered, and between consecutive points both seen.
+    let first = 0;
+    while (first < this.n && Number.isNaN(at[first])) first++;
+    if (last === this.n - 1 && first < last) this.e2e.record(at[last] - at[first]);
+    for (let i = 0; i + 1 < this.n; i++) {
+      if (!Number.isNaN(at[i]) && !Number.isNaN(at[i + 1])) this.perHop[i].record(at[i + 1] - at[i]);
+    }
+    const bucket = Number((st.firstNs - this.baseNs!) / this.bucketNs);
+    const t = this.timeline.get(bucket) ?? { sent: 0, delivered: 0 };
+    t.sent++;
+    if (last === this.n - 1) t.delivered++;
+    this.timeline.set(bucket, t);
+  }
+
+  /** Close every window and return the totals. The tracker must not be used afterwards. */
+  finish(): JourneySummary {
+    for (const [k, st] of [...this.live]) this.fold(k, st);
+    return {
+      points: this.opts.points,
+      sent: this.sent,
+      delivered: this.delivered,
+      perPoint: this.perPoint,
+      probesChecked: this.checked,
+      violationsByKind: this.violations,
+      e2e: this.e2e,
+      perHop: this.perHop.map((latency, i) => ({ from: this.opts.points[i], to: this.opts.points[i + 1], latency })),
+      timeline: this.mergedTimeline(),
+      firstNs: this.baseNs,
+      lastNs: this.lastNs,
+    };
+  }
+
+  private mergedTimeline(): { startNs: number; sent: number; delivered: number }[] {
+    if (this.timeline.size === 0) return [];
+    const maxBucket = Math.max(...this.timeline.keys());
+    const factor = Math.max(1, Math.ceil((maxBucket + 1) / 120));
+    const merged = new Map<number, { sent: number; delivered: number }>();
+    for (const [b, v] of this.timeline) {
+      const m = Math.floor(b / factor);
+      const t = merged.get(m) ?? { sent: 0, delivered: 0 };
+      t.sent += v.sent;
+      t.delivered += v.delivered;
+      merged.set(m, t);
+    }
+    return [...merged.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([m, v]) => ({ startNs: m * factor * Number(this.bucketNs), ...v }));
+  }
+}

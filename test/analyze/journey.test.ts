@@ -1,0 +1,108 @@
+import { describe, expect, test } from 'vitest';
+import { JourneyTracker } from '../../src/analyze/journey.ts';
+import { buildResults } from '../../src/analyze/verdict.ts';
+import { minimumSamples, wilsonInterval } from '../../src/analyze/stats.ts';
+
+const POINTS = ['ingress', 'decap', 'nat', 'wire', 'delivered'];
+const HOPS = ['vxlan', 'security', 'security', 'destination', 'destination'];
+const US = 1000n;
+
+/** Feeds a synthetic run: probe i is seen at points < reach(i), 10 µs apart, probes 100 µs apart. */
+function run(count: number, reach: (seq: number) => number, extra?: (t: JourneyTracker) => void, injected = count) {
+  const t = new JourneyTracker({ points: POINTS, windowNs: 1_000_000n * US });
+  for (let seq = 0; seq < count; seq++) {
+    for (let p = 0; p < reach(seq); p++) t.see({ flowId: 1, seq, point: p, timestampNs: 1_000_000_000n + BigInt(seq) * 100n * US + BigInt(p) * 10n * US });
+  }
+  extra?.(t);
+  const journey = t.finish();
+  return buildResults({
+    journey,
+    points: POINTS.map((name, i) => ({ name, hop: HOPS[i], stage: name, packets: 0, foreign: 0 })),
+    injected,
+    captureCounters: [],
+    acceptance: { minDeliveryRatio: 0.9 },
+    fragmentation: { mtuBytes: 1400, maxFragmentBytes: null, reassembled: 0, expectFragments: false },
+    esp: { spis: [], undecryptable: 0, sequenceRegressions: 0 },
+    run: { id: 1, startedAt: new Date(0).toISOString(), durationNs: 0, profile: 'test', mode: 'offline', clock: 'test' },
+    version: 'test',
+  });
+}
+
+describe('journeys', () => {
+  test('a clean run delivers everything and passes', () => {
+    const r = run(100, () => 5);
+    expect(r.sent).toBe(100);
+    expect(r.delivered).toBe(100);
+    expect(r.verdict).toBe('pass');
+    expect(r.hops.map((h) => h.seen)).toEqual([100, 100, 100, 100, 100]);
+    expect(r.latency.e2e.p50Ns).toBeGreaterThanOrEqual(39_900);
+    expect(r.latency.e2e.p50Ns).toBeLessThanOrEqual(40_100);
+    expect(r.latency.perHop.map((h) => h.latency.samples)).toEqual([100, 100, 100, 100]);
+  });
+
+  test('loss is localised to the segment where probes vanished and names its hop', () => {
+    const r = run(200, (seq) => (seq % 2 ? 2 : 5)); // odd probes vanish after decap
+    expect(r.delivered).toBe(100);
+    expect(r.hops.find((h) => h.name === 'nat')!.lostHere).toBe(100);
+    expect(r.verdict).toBe('fail');
+    expect(r.faultyHop).toBe('security');
+    expect(r.faultySegment).toEqual({ from: 'decap', to: 'nat', lost: 100 });
+    expect(r.checks.find((c) => c.name === 'delivery')!.detail).toContain('100 lost between decap and nat');
+  });
+
+  test('a probe missing at one capture point but seen later is a capture gap, not loss', () => {
+    const t = new JourneyTracker({ points: POINTS });
+    for (const p of [0, 1, 3, 4]) t.see({ flowId: 1, seq: 0, point: p, timestampNs: BigInt(p) });
+    const j = t.finish();
+    expect(j.delivered).toBe(1);
+    expect(j.perPoint[2]).toMatchObject({ seen: 0, lostHere: 0, captureGaps: 1 });
+  });
+
+  test('probes the injector sent that no capture saw are lost before the first point', () => {
+    const r = run(10, () => 5, undefined, 12);
+    expect(r.sent).toBe(12);
+    expect(r.delivered).toBe(10);
+    expect(r.hops[0].lostHere).toBe(2);
+    expect(r.faultyHop).toBe('injector');
+  });
+
+  test('duplicates and reordering are counted per point', () => {
+    const t = new JourneyTracker({ points: ['a'] });
+    t.see({ flowId: 1, seq: 1, point: 0, timestampNs: 1n });
+    t.see({ flowId: 1, seq: 0, point: 0, timestampNs: 2n });
+    t.see({ flowId: 1, seq: 0, point: 0, timestampNs: 3n });
+    const j = t.finish();
+    expect(j.perPoint[0]).toMatchObject({ seen: 2, duplicates: 1, reordered: 1 });
+  });
+
+  test('a violation counts once per probe however many points show it', () => {
+    const r = run(10, () => 5, (t) => {
+      for (let p = 0; p < 3; p++) t.violation({ kind: 'sourceIp', point: p, probe: { flowId: 1, seq: 9 }, reason: 'src 10.9.9.9', layers: () => ['IPv4 10.9.9.9 > x'] });
+    });
+    expect(r.sourceIp.violations).toBe(1);
+    expect(r.sourceIp.examples).toHaveLength(3);
+    expect(r.verdict).toBe('fail');
+  });
+
+  test('memory is bounded: folded probes leave the live set', () => {
+    const t = new JourneyTracker({ points: ['a', 'b'], windowNs: 1000n });
+    for (let seq = 0; seq < 100_000; seq++) {
+      t.see({ flowId: 1, seq, point: 0, timestampNs: BigInt(seq) * 100n });
+      t.see({ flowId: 1, seq, point: 1, timestampNs: BigInt(seq) * 100n + 50n });
+    }
+    expect((t as unknown as { live: Map<number, unknown> }).live.size).toBeLessThan(20);
+    expect(t.finish().delivered).toBe(100_000);
+  });
+});
+
+describe('statistics', () => {
+  test('Wilson interval matches a published value (Newcombe 1998: 81/263 → 0.2553–0.3662)', () => {
+    const { low, high } = wilsonInterval(81, 263, 0.95);
+    expect(low).toBeCloseTo(0.2553, 3);
+    expect(high).toBeCloseTo(0.3662, 3);
+  });
+  test('minimum sample rule: 35 perfect probes are needed to show ≥ 90 % at 95 %', () => {
+    expect(minimumSamples(0.9)).toBe(35);
+    expect(run(20, () => 5).checks.find((c) => c.name === 'sample size')!.pass).toBe(false);
+  });
+});
