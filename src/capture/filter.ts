@@ -1,0 +1,93 @@
+/**
+ * BPF filters that keep only this run's traffic at a capture point, derived from the profile by following
+ * the stage transforms from the injected VXLAN down to the stage captured there:
+ *   VXLAN (outer UDP to dst:4789 with the VNI) → inner IPv4 UDP (after decap, NAT rewrites the destination)
+ *   → ESP between the tunnel endpoints (raw proto 50 or UDP 4500, matched by SPI) → inner again after decrypt.
+ * Non-first IPv4 fragments carry no ports, so each filter also keeps fragments between the same addresses.
+ */
+import type { Profile } from '../chain/profile.ts';
+import { stageIndex } from '../chain/profile.ts';
+import { ChainprobeError } from '../errors.ts';
+import { LocalTransport } from '../transport/local.ts';
+import type { Transport } from '../transport/transport.ts';
+
+/** Non-first fragments (offset ≠ 0): libpcap's udp[]/ports never match them. */
+const NON_FIRST_FRAGMENT = 'ip[6:2] & 0x1fff != 0';
+
+type Layer =
+  | { kind: 'vxlan' }
+  | { kind: 'inner'; srcIp: string; dstIp: string; srcPort: number; dstPort: number }
+  | { kind: 'esp'; srcIp: string; dstIp: string; spi: number; udp?: { srcPort: number; dstPort: number } };
+
+/** What the packets look like at a stage, following the transforms. */
+export function layerAtStage(profile: Profile, stageName: string): Layer {
+  const end = stageIndex(profile, stageName);
+  const { inner } = profile.traffic;
+  let current: Layer = { kind: 'vxlan' };
+  // The inner packet as it is now (NAT may rewrite it while it is inside ESP later).
+  const inn = { srcIp: inner.srcIp, dstIp: inner.dstIp, srcPort: inner.srcPort, dstPort: inner.dstPort };
+  for (let i = 1; i <= end; i++) {
+    const t = profile.stages[i].transform;
+    if (!t) continue;
+    switch (t.kind) {
+      case 'vxlan-decap':
+        current = { kind: 'inner', ...inn };
+        break;
+      case 'dnat44':
+        if (inn.dstIp === t.match.dstIp && inn.dstPort === t.match.dstPort) {
+          inn.dstIp = t.rewrite.dstIp;
+          inn.dstPort = t.rewrite.dstPort;
+        }
+        if (current.kind === 'inner') current = { kind: 'inner', ...inn };
+        break;
+      case 'esp-encrypt': {
+        const enc = t.sa.encapsulation;
+        current = {
+          kind: 'esp',
+          srcIp: t.sa.tunnel.srcIp,
+          dstIp: t.sa.tunnel.dstIp,
+          spi: t.sa.spi,
+          ...(enc.kind === 'udp' ? { udp: { srcPort: enc.srcPort, dstPort: enc.dstPort } } : {}),
+        };
+        break;
+      }
+      case 'esp-decrypt':
+        current = { kind: 'inner', ...inn };
+        break;
+      case 'fragment':
+        break; // same packets, maybe in pieces: every filter keeps fragments
+    }
+  }
+  return current;
+}
+
+export function filterForStage(profile: Profile, stageName: string): string {
+  const layer = layerAtStage(profile, stageName);
+  switch (layer.kind) {
+    case 'vxlan': {
+      const o = profile.traffic.outer;
+      // VXLAN header = udp[8..15]; the VNI is the top 24 bits of udp[12:4].
+      const vni = `udp[12:4] & 0xffffff00 = ${(o.vni << 8) >>> 0}`;
+      return `ip and dst host ${o.dstIp} and ((udp dst port ${o.dstPort} and ${vni}) or (src host ${o.srcIp} and ${NON_FIRST_FRAGMENT}))`;
+    }
+    case 'inner': {
+      const ports = `udp and src port ${layer.srcPort} and dst port ${layer.dstPort}`;
+      return `ip and src host ${layer.srcIp} and dst host ${layer.dstIp} and ((${ports}) or (${NON_FIRST_FRAGMENT}))`;
+    }
+    case 'esp': {
+      const spi = layer.spi >>> 0;
+      const esp = layer.udp
+        ? // RFC 3948: the SPI is the first 4 bytes of the UDP payload (IKE there starts with a zero non-ESP marker).
+          `udp src port ${layer.udp.srcPort} and udp dst port ${layer.udp.dstPort} and udp[8:4] = ${spi}`
+        : `ip proto 50 and ip[6:2] & 0x1fff = 0 and ip[((ip[0] & 0xf) << 2):4] = ${spi}`;
+      return `ip and src host ${layer.srcIp} and dst host ${layer.dstIp} and ((${esp}) or (${NON_FIRST_FRAGMENT}))`;
+    }
+  }
+}
+
+/** Compile a filter with `tcpdump -d` (where the capture will run, by default here) → E_CAPTURE_FAILED if invalid. */
+export async function checkFilter(filter: string, transport: Transport = new LocalTransport()): Promise<void> {
+  const r = await transport.run(['tcpdump', '-d', filter], { timeoutMs: 10_000 });
+  if (r.exitCode !== 0)
+    throw new ChainprobeError('E_CAPTURE_FAILED', `BPF filter does not compile (${transport.description}): ${r.stderr.trim()}`, true, { filter });
+}

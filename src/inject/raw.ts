@@ -1,0 +1,106 @@
+/**
+ * `raw` injector: IPv4 packets (the outer packet, spoofed source allowed) through a raw socket with
+ * IP_HDRINCL; the kernel routes on the packet's destination. In this Node process (`transport` omitted:
+ * this process's namespace) or, since a Node process cannot send from another namespace, in a worker
+ * process started through the transport (`ip netns exec NS node --import tsx worker.ts`) fed over stdin.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ChainprobeError } from '../errors.ts';
+import { LocalTransport } from '../transport/local.ts';
+import type { Transport } from '../transport/transport.ts';
+import { planInjection } from './plan.ts';
+import { assertFitsMtu, interfaceInfo, requireRoot, requireUp } from './preflight.ts';
+import { openRawSocket, rawSendLoop } from './raw-loop.ts';
+import { assertNotHostNamespace, assertSafeDestinations, type SafetyOptions } from './safety.ts';
+import { emptyStats, runFramedSender, senderArgs, useLoopMode } from './sender.ts';
+import type { FrameSource, InjectOptions, InjectStats, Injector } from './types.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const WORKER_PATH = join(here, 'worker.ts');
+
+export interface RawInjectorOptions extends SafetyOptions {
+  labPrefixes: readonly string[];
+  /** Run the sender there (worker process). Omit to send from this process. */
+  transport?: Transport;
+  /** Expected egress interface: checked to exist and to be the route to the first destination. */
+  interface?: string;
+}
+
+/** The `--import` argument that makes a child `node` run TypeScript (tsx's ESM loader, by absolute URL). */
+export function tsxImport(): string {
+  return import.meta.resolve('tsx');
+}
+
+export class RawInjector implements Injector {
+  readonly name = 'raw' as const;
+  constructor(private readonly o: RawInjectorOptions) {}
+
+  async inject(frames: FrameSource, opts: InjectOptions = {}): Promise<InjectStats> {
+    if (frames.kind !== 'ipv4')
+      throw new ChainprobeError('E_CONFIG', 'the raw injector sends IPv4 packets (no Ethernet header); use the l2 injector for frames', true);
+    const plan = planInjection(frames, opts);
+    const guard = assertSafeDestinations(frames, this.o.labPrefixes, this.o);
+    const place = this.o.transport ?? new LocalTransport();
+    await requireRoot(place, 'the raw-socket injector');
+    await assertNotHostNamespace(place, this.o);
+    await this.preflightRoute(place, frames);
+
+    if (this.o.transport) {
+      const loop = useLoopMode(frames, plan);
+      const argv = ['node', '--import', tsxImport(), WORKER_PATH, ...senderArgs(plan, loop)];
+      return runFramedSender(this.o.transport, argv, frames, plan, loop, guard, opts, 'raw');
+    }
+
+    if (opts.signal?.aborted) return emptyStats(plan, 'raw', true);
+    const sock = openRawSocket();
+    let lastProgress = 0;
+    try {
+      const r = await rawSendLoop(
+        sock,
+        { get: (k) => frames.next(k), more: async () => false, check: guard.open ? undefined : (f, k) => guard.check(f, 'ipv4', k) },
+        plan,
+        {
+          stopped: () => opts.signal?.aborted === true,
+          progress: (sent, _failed, elapsedNs) => {
+            const now = Date.now();
+            if (opts.onProgress && now - lastProgress >= 900) {
+              lastProgress = now;
+              opts.onProgress({ sent, elapsedNs });
+            }
+          },
+        },
+      );
+      return {
+        injector: 'raw',
+        sent: r.sent,
+        failed: r.failed,
+        bytes: r.bytes,
+        elapsedNs: r.elapsedNs,
+        requestedPps: plan.requestedPps,
+        achievedPpsSender: r.elapsedNs > 0 ? (r.sent * 1e9) / r.elapsedNs : 0,
+        aborted: r.stopped,
+        details: { retries: r.retries, lastError: r.lastError, mode: 'in-process' },
+      };
+    } finally {
+      sock.close();
+    }
+  }
+
+  /** The route to the first destination must exist; its interface must fit the largest packet. */
+  private async preflightRoute(place: Transport, frames: FrameSource): Promise<void> {
+    const f = frames.next(0);
+    const dst = `${f[16]}.${f[17]}.${f[18]}.${f[19]}`;
+    if (this.o.interface) {
+      const info = await interfaceInfo(place, this.o.interface);
+      requireUp(info);
+    }
+    const r = await place.run(['ip', '-j', 'route', 'get', dst], { timeoutMs: 10_000 });
+    if (r.exitCode !== 0)
+      throw new ChainprobeError('E_NO_INTERFACE', `no route to ${dst} (${place.description}): ${r.stderr.trim()}`, true, { destination: dst });
+    const [route] = JSON.parse(r.stdout) as Array<{ dev: string }>;
+    if (this.o.interface && route.dev !== this.o.interface)
+      throw new ChainprobeError('E_NO_INTERFACE', `the route to ${dst} leaves through ${route.dev}, not ${this.o.interface} (${place.description})`, true);
+    assertFitsMtu(await interfaceInfo(place, route.dev), frames.maxLengthBytes, 'ipv4');
+  }
+}

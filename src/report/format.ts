@@ -1,0 +1,37 @@
+/** Number formatting for people reading reports: µs for latencies, percentages that never round a loss away. */
+
+/** ns → "67.5 µs"; null → null so callers decide what "missing" looks like. */
+export function formatUs(ns: number | null | undefined): string | null {
+  if (ns === null || ns === undefined || !Number.isFinite(ns)) return null;
+  const us = ns / 1000;
+  return `${us.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })} µs`;
+}
+
+/**
+ * Ratio → "62.0 %". Adds decimals until a ratio below 1 no longer prints as 100 % (and above 0 not as
+ * 0 %): 9 999 of 10 000 delivered must not read as "100.0 %".
+ */
+export function formatPercent(ratio: number | null | undefined): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '—';
+  const p = ratio * 100;
+  for (let digits = 1; digits <= 6; digits++) {
+    const s = p.toFixed(digits);
+    const rounded = Number(s);
+    if ((rounded === 100 && ratio < 1) || (rounded === 0 && ratio > 0)) continue;
+    return `${s} %`;
+  }
+  return `${p.toPrecision(6)} %`;
+}
+
+export function formatInt(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  return n.toLocaleString('en-US');
+}
+
+/** ns duration → "1.002 s" / "117.238 ms". */
+export function formatDuration(ns: number | null | undefined): string {
+  if (ns === null || ns === undefined || !Number.isFinite(ns)) return '—';
+  if (Math.abs(ns) >= 1e9) return `${(ns / 1e9).toFixed(3)} s`;
+  if (Math.abs(ns) >= 1e6) return `${(ns / 1e6).toFixed(3)} ms`;
+  return `${(ns / 1e3).toFixed(1)} µs`;
+}

@@ -1,0 +1,330 @@
+/**
+ * One self-contained HTML report per run: opens offline from a CI artifact (Chart.js, CSS, script and
+ * the results JSON are all inlined; nothing is fetched). Order follows what a reader asks: did it pass,
+ * where did probes vanish, how slow, since when, what was wrong with the packets, how was it measured.
+ * Tables are plain HTML (readable without JS); only the charts need the inline script.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { jsonForScript, redactSecrets } from './escape.ts';
+import { formatDuration, formatInt, formatPercent, formatUs } from './format.ts';
+import { CHART_SCRIPT } from './html-charts.ts';
+import { REPORT_CSS } from './html-style.ts';
+import { html, type Markup, raw } from './markup.ts';
+import type { LatencySummary, RunResults, ViolationExample, ViolationSummary } from './results.ts';
+
+/** Examples rendered per violation kind; the rest stay in the embedded JSON. */
+const MAX_EXAMPLES = 20;
+
+let chartJsSource: string | undefined;
+
+/** Chart.js UMD build, read once. Resolved through the package (works however node_modules is laid out). */
+function chartJs(): string {
+  if (chartJsSource === undefined) {
+    const main = createRequire(import.meta.url).resolve('chart.js'); // …/chart.js/dist/chart.cjs
+    const src = readFileSync(join(dirname(main), 'chart.umd.min.js'), 'utf8');
+    // No source-map fetch from an offline artifact, and nothing that could close the <script> early.
+    chartJsSource = src.replace(/^\/\/# sourceMappingURL=.*$/gm, '').replace(/<\/(script)/gi, '<\\/$1');
+  }
+  return chartJsSource;
+}
+
+export function renderHtml(results: RunResults): string {
+  const r = results;
+  const title = `chainprobe ${r.verdict === 'pass' ? 'PASS' : 'FAIL'} · run ${r.run.id} · ${r.run.profile}`;
+  const doc = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>${title}</title>
+<style>${raw(REPORT_CSS)}</style>
+</head>
+<body>
+<main>
+<h1>chainprobe run ${r.run.id} <span class="muted">· profile ${r.run.profile} · ${r.run.startedAt}</span></h1>
+<nav class="toc"><a href="#verdict">Verdict</a><a href="#funnel">Hop funnel</a><a href="#latency">Latency</a><a href="#timeline">Delivery over time</a><a href="#violations">Violations</a><a href="#metadata">Run metadata</a></nav>
+${verdictSection(r)}
+${funnelSection(r)}
+${latencySection(r)}
+${timelineSection(r)}
+${violationsSection(r)}
+${metadataSection(r)}
+<footer>chainprobe ${r.tool.version} · results schema v${r.schemaVersion} · the full results document is embedded in this file (script#results-json).</footer>
+</main>
+<script type="application/json" id="results-json">${raw(jsonForScript(redactSecrets(r)))}</script>
+<script>${raw(chartJs())}</script>
+<script>${raw(CHART_SCRIPT)}</script>
+</body>
+</html>
+`;
+  return doc.html;
+}
+
+/** Writes the report to `dir/fileName` (default index.html), creating `dir`; returns the path. */
+export function writeHtmlReport(results: RunResults, dir: string, fileName = 'index.html'): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, fileName);
+  writeFileSync(path, renderHtml(results));
+  return path;
+}
+
+// ── verdict ────────────────────────────────────────────────────────────────────────────────────────
+
+function verdictSection(r: RunResults): Markup {
+  const pass = r.verdict === 'pass';
+  const failing = r.checks.filter((c) => !c.pass);
+  const iv = r.deliveryInterval;
+  const seg = r.faultySegment;
+  const hopOf = (point: string) => r.hops.find((h) => h.name === point)?.hop;
+  const pointLabel = (point: string) => {
+    const hop = hopOf(point);
+    return hop ? html`<b>${point}</b> (hop ${hop})` : html`<b>${point}</b>`;
+  };
+  const flagged = r.captureDrops.filter((d) => d.flagged);
+  return html`<section id="verdict" class="verdict ${pass ? 'pass' : 'fail'}" data-testid="verdict" data-verdict="${r.verdict}">
+<div class="verdict-badge" data-testid="verdict-text">${pass ? 'PASS' : 'FAIL'}</div>
+<div class="verdict-body">
+<p class="headline" data-testid="delivery-summary">${formatInt(r.delivered)} of ${formatInt(r.sent)} probes delivered — ${formatPercent(r.deliveryRatio)}
+<span class="muted">(${Math.round(iv.confidence * 100)} % interval ${formatPercent(iv.low)} – ${formatPercent(iv.high)})</span></p>
+${
+  seg
+    ? html`<p class="segment" data-testid="faulty-segment">Probes were lost between ${pointLabel(seg.from)} and ${pointLabel(seg.to)}:
+${formatInt(seg.lost)} probes were last seen at ${seg.from} and never reached ${seg.to}.${r.faultyHop ? html` Faulty hop: <b data-testid="faulty-hop">${r.faultyHop}</b>.` : ''}</p>`
+    : r.faultyHop
+      ? html`<p class="segment" data-testid="faulty-segment">Faulty hop: <b data-testid="faulty-hop">${r.faultyHop}</b>.</p>`
+      : ''
+}
+${
+  failing.length
+    ? html`<p>Failing checks (${failing.length} of ${r.checks.length}):</p>
+<ul data-testid="failing-checks">${failing.map((c) => html`<li data-check="${c.name}"><b>${c.name}</b> — ${c.detail}</li>`)}</ul>`
+    : html`<p data-testid="all-checks-passed">All ${r.checks.length} checks passed.</p>`
+}
+${r.minSampleRuleMet ? '' : html`<p><b>Too few probes</b> to support the delivery requirement at this confidence: the verdict is not statistically meaningful.</p>`}
+</div>
+</section>
+${
+  flagged.length
+    ? html`<div class="banner warn" role="alert" data-testid="capture-loss-warning"><b>⚠ Capture loss is not chain loss.</b>
+The capture itself dropped packets at ${flagged.map((d, i) => html`${i ? ', ' : ''}<b>${d.capture}</b> (${dropText(d)})`)}.
+Probes missing there may have passed the chain unseen: don't count them against a hop. See <a href="#capture-drops">capture drops</a>.</div>`
+    : ''
+}
+<h3>Checks</h3>
+<table id="checks-table" data-testid="checks-table">
+<thead><tr><th>check</th><th>result</th><th>detail</th></tr></thead>
+<tbody>${r.checks.map(
+    (c) =>
+      html`<tr data-testid="check-row" data-check="${c.name}" data-pass="${String(c.pass)}"><td>${c.name}</td><td class="${c.pass ? 'ok' : 'bad'} nowrap">${c.pass ? '✓ pass' : '✗ fail'}</td><td>${c.detail}</td></tr>`,
+  )}</tbody>
+</table>`;
+}
+
+function dropText(d: RunResults['captureDrops'][number]): string {
+  const parts: string[] = [];
+  if (d.droppedByKernel) parts.push(`${formatInt(d.droppedByKernel)} dropped by kernel`);
+  if (d.droppedByInterface) parts.push(`${formatInt(d.droppedByInterface)} dropped by interface`);
+  return parts.join(', ') || 'dropped packets';
+}
+
+// ── hop funnel ─────────────────────────────────────────────────────────────────────────────────────
+
+function funnelSection(r: RunResults): Markup {
+  const flagged = new Map(r.captureDrops.filter((d) => d.flagged).map((d) => [d.capture, d]));
+  const seg = r.faultySegment;
+  return html`<h2 id="funnel">Hop funnel</h2>
+<p class="muted">Unique probes seen at each capture point, in chain order. <i>Lost before here</i> counts probes last seen at the previous point
+(at the first point: sent but never captured).</p>
+<div class="chart"><canvas id="chart-funnel" data-chart="funnel" data-testid="chart" role="img" aria-label="probes seen per capture point">Chart needs JavaScript; the table below has the numbers.</canvas></div>
+${
+  seg || flagged.size
+    ? html`<p class="legend muted"><span class="swatch" style="background:#0969da"></span>seen
+${seg ? html`<span class="swatch" style="background:#cf222e"></span>first point after the loss (${seg.to})` : ''}
+${flagged.size ? html`<span class="swatch" style="background:#bf8700"></span>capture dropped packets (gap may be capture loss)` : ''}</p>`
+    : ''
+}
+<table id="funnel-table" data-testid="funnel-table">
+<thead><tr><th>#</th><th>capture point</th><th>hop</th><th>stage</th><th class="num">seen</th><th class="num">% of sent</th><th class="num">lost before here</th><th class="num">packets</th><th class="num">foreign</th></tr></thead>
+<tbody>
+${r.hops.map((h, i) => {
+  const drop = flagged.get(h.name);
+  const faulty = seg?.to === h.name;
+  return html`<tr data-testid="funnel-row" data-point="${h.name}" class="${faulty ? 'faulty' : drop ? 'flagged' : ''}">
+<td>${i + 1}</td><td>${h.name}${faulty ? html`<span class="tag fail">lost before here</span>` : ''}${drop ? html`<span class="tag warn">capture dropped ${formatInt((drop.droppedByKernel ?? 0) + (drop.droppedByInterface ?? 0))}</span>` : ''}</td>
+<td>${h.hop}</td><td>${h.stage}</td>
+<td class="num" data-col="seen">${formatInt(h.seen)}</td>
+<td class="num" data-col="seenPercent">${r.sent ? formatPercent(h.seen / r.sent) : '—'}</td>
+<td class="num" data-col="lostHere">${formatInt(h.lostHere)}</td>
+<td class="num" data-col="packets">${formatInt(h.packets)}</td>
+<td class="num" data-col="foreign">${formatInt(h.foreign)}</td></tr>`;
+})}
+</tbody>
+<tfoot><tr><td></td><td colspan="3">sent by the injector → delivered</td><td class="num" data-col="delivered">${formatInt(r.delivered)} / ${formatInt(r.sent)}</td><td class="num">${formatPercent(r.deliveryRatio)}</td><td class="num">${formatInt(r.sent - r.delivered)}</td><td></td><td></td></tr></tfoot>
+</table>
+<p class="muted">Packets counts every packet of the run at that point (fragments count separately); foreign packets were not this run's probes and were ignored.
+Reordered at the last point: ${formatInt(r.reordered)} · duplicates: ${formatInt(r.duplicates)}.</p>`;
+}
+
+// ── latency ────────────────────────────────────────────────────────────────────────────────────────
+
+interface Series {
+  key: string;
+  label: string;
+  s: LatencySummary;
+}
+
+function latencySeries(r: RunResults): Series[] {
+  // Keys must match html-charts.ts: "e2e", then the perHop index.
+  const first = r.hops[0]?.name;
+  const last = r.hops[r.hops.length - 1]?.name;
+  const e2eLabel = first && last ? `end to end (${first} → ${last})` : 'end to end';
+  return [
+    { key: 'e2e', label: e2eLabel, s: r.latency.e2e },
+    ...r.latency.perHop.map((h, i) => ({ key: String(i), label: `${h.from} → ${h.to}`, s: h.latency })),
+  ];
+}
+
+function pctCell(ns: number | null): Markup {
+  const v = formatUs(ns);
+  return v === null ? html`<td class="num"><span class="na">too few samples</span></td>` : html`<td class="num">${v}</td>`;
+}
+
+function latencySection(r: RunResults): Markup {
+  const series = latencySeries(r);
+  const anyHistogram = series.some((s) => s.s.histogram.length > 0);
+  return html`<h2 id="latency">Latency</h2>
+<p class="muted">From capture timestamps (${r.latency.clock}). End to end: first capture point a probe was seen at → delivered. Per hop: between consecutive capture points that both saw the probe.</p>
+<table id="latency-table" data-testid="latency-table">
+<thead><tr><th>segment</th><th class="num">samples</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">p99.9</th><th class="num">max</th><th>note</th></tr></thead>
+<tbody>${series.map(
+    ({ key, label, s }) => html`<tr data-testid="latency-row" data-series="${key}"><td>${key === 'e2e' ? html`<b>${label}</b>` : label}</td><td class="num">${formatInt(s.samples)}</td>
+${pctCell(s.p50Ns)}${pctCell(s.p90Ns)}${pctCell(s.p99Ns)}${pctCell(s.p999Ns)}${pctCell(s.maxNs)}<td class="muted">${s.note ?? ''}</td></tr>`,
+  )}</tbody>
+</table>
+${
+  anyHistogram
+    ? html`<h3>Cumulative distribution</h3>
+<div class="chart"><canvas id="chart-latency-cdf" data-chart="cdf" data-testid="chart" role="img" aria-label="latency CDF per segment">Chart needs JavaScript; the percentile table above has the numbers.</canvas></div>
+<h3>Histograms</h3>
+<div class="grid">${series.map((s) => histogramFigure(s))}</div>`
+    : html`<p class="na">No latency samples in this run.</p>`
+}`;
+}
+
+function histogramFigure({ key, label, s }: Series): Markup {
+  if (!s.histogram.length) return html`<div><h3>${label}</h3><p class="na">no samples</p></div>`;
+  // The canvas's fallback content is the bucket table: what a reader sees with scripting off.
+  return html`<div class="chart small"><canvas id="chart-hist-${key}" data-chart="histogram" data-series="${key}" data-testid="chart" role="img" aria-label="latency histogram ${label}">
+<table><caption>${label}</caption><thead><tr><th class="num">≤ µs</th><th class="num">probes</th></tr></thead><tbody>${s.histogram.map(
+    (b) => html`<tr><td class="num">${formatUs(b.leNs)}</td><td class="num">${formatInt(b.count)}</td></tr>`,
+  )}</tbody></table></canvas></div>`;
+}
+
+// ── delivery over time ─────────────────────────────────────────────────────────────────────────────
+
+function timelineSection(r: RunResults): Markup {
+  if (!r.timeline.length) return html`<h2 id="timeline">Delivery over time</h2><p class="na">No timeline (no probes sent).</p>`;
+  return html`<h2 id="timeline">Delivery over time</h2>
+<p class="muted">Probes grouped by the time they were first seen; delivered = share of that bucket's probes that reached the last capture point.</p>
+<div class="chart"><canvas id="chart-timeline" data-chart="timeline" data-testid="chart" role="img" aria-label="delivery ratio over time">Chart needs JavaScript; open the table below.</canvas></div>
+<details><summary>Timeline as a table (${r.timeline.length} buckets)</summary>
+<table id="timeline-table"><thead><tr><th class="num">bucket start</th><th class="num">sent</th><th class="num">delivered</th><th class="num">delivered %</th></tr></thead>
+<tbody>${r.timeline.map(
+    (b) =>
+      html`<tr><td class="num">${formatDuration(b.startNs)}</td><td class="num">${formatInt(b.sent)}</td><td class="num">${formatInt(b.delivered)}</td><td class="num">${b.sent ? formatPercent(b.delivered / b.sent) : '—'}</td></tr>`,
+  )}</tbody></table></details>`;
+}
+
+// ── violations ─────────────────────────────────────────────────────────────────────────────────────
+
+function violationsSection(r: RunResults): Markup {
+  const f = r.fragmentation;
+  const e = r.esp;
+  const kinds: { id: string; title: string; v: ViolationSummary; extra: Markup | string }[] = [
+    { id: 'sourceIp', title: 'Source IP preserved', v: r.sourceIp, extra: '' },
+    { id: 'nat', title: 'NAT rewrite', v: r.nat, extra: '' },
+    {
+      id: 'fragmentation',
+      title: 'Fragmentation',
+      v: f,
+      extra: html`${formatInt(f.reassembled)} datagrams reassembled; largest fragment ${f.maxFragmentBytes ?? '—'} B; MTU ${f.mtuBytes ?? '—'} B`,
+    },
+    {
+      id: 'esp',
+      title: 'ESP',
+      v: e,
+      extra: html`SPIs ${e.spis.length ? e.spis.map((s) => `0x${s.toString(16)} (${s})`).join(', ') : 'none seen'}; ${formatInt(e.undecryptable)} undecryptable; ${formatInt(e.sequenceRegressions)} sequence regressions`,
+    },
+  ];
+  return html`<h2 id="violations">Violations</h2>
+<table id="violations-table" data-testid="violations-table">
+<thead><tr><th>property</th><th class="num">probes checked</th><th class="num">violations</th><th>details</th></tr></thead>
+<tbody>${kinds.map(
+    (k) =>
+      html`<tr data-testid="violation-row" data-kind="${k.id}"><td>${k.title}</td><td class="num">${formatInt(k.v.checked)}</td><td class="num ${k.v.violations ? 'bad' : 'ok'}">${formatInt(k.v.violations)}</td><td>${k.extra}</td></tr>`,
+  )}</tbody>
+</table>
+${kinds.filter((k) => k.v.examples.length).map((k) => examplesBlock(k.id, k.title, k.v))}`;
+}
+
+function examplesBlock(id: string, title: string, v: ViolationSummary): Markup {
+  const shown = v.examples.slice(0, MAX_EXAMPLES);
+  const more = v.violations - shown.length;
+  return html`<h3 id="violations-${id}">${title}: first ${shown.length === 1 ? 'example' : `${shown.length} examples`}${more > 0 ? html` <span class="muted">(of ${formatInt(v.violations)} probes)</span>` : ''}</h3>
+${shown.map((ex) => exampleArticle(id, ex))}`;
+}
+
+function exampleArticle(kind: string, ex: ViolationExample): Markup {
+  const probe = ex.probe.flowId < 0 ? 'packet not tied to a probe' : `probe flow ${ex.probe.flowId} seq ${ex.probe.seq}`;
+  return html`<article class="example" data-testid="violation-example" data-kind="${kind}">
+<header><b>${probe}</b> at capture point <b>${ex.capture}</b>${ex.timestampNs !== undefined ? html` · ${timestampText(ex.timestampNs)}` : ''}</header>
+<p class="reason">${ex.reason}</p>
+<pre class="layers">${ex.layers.map((l) => html`<span class="layer">${l}</span>`)}</pre>
+</article>`;
+}
+
+/** Example timestamps may be relative to the first probe or absolute capture time (epoch ns); say which. */
+function timestampText(ns: number): string {
+  if (ns > 1e15) return new Date(ns / 1e6).toISOString();
+  return `t+${formatDuration(ns)} after the first probe`;
+}
+
+// ── run metadata ───────────────────────────────────────────────────────────────────────────────────
+
+function metadataSection(r: RunResults): Markup {
+  const run = r.run;
+  const req = run.requested ?? {};
+  const ach = run.achieved;
+  const actualS = run.durationNs / 1e9;
+  const rateRows: [string, string, string][] = [
+    ['probes', req.count !== undefined ? formatInt(req.count) : '—', `${formatInt(r.sent)} sent`],
+    ['rate', req.pps !== undefined ? `${formatInt(req.pps)} pps` : '—', ach?.pps != null ? `${ach.pps.toLocaleString('en-US', { maximumFractionDigits: 1 })} pps` : '—'],
+    ['throughput', '—', ach?.mbps != null ? `${ach.mbps.toLocaleString('en-US', { maximumFractionDigits: 2 })} Mbit/s` : '—'],
+    ['payload', req.payloadBytes !== undefined ? `${formatInt(req.payloadBytes)} B` : '—', '—'],
+    ['duration', req.durationS !== undefined ? `${req.durationS} s` : '—', `${actualS.toFixed(3)} s`],
+  ];
+  const anyFlagged = r.captureDrops.some((d) => d.flagged);
+  const artifacts = Object.entries(r.artifacts ?? {}).filter(([, v]) => typeof v === 'string');
+  return html`<h2 id="metadata">Run metadata</h2>
+<dl class="meta" data-testid="run-metadata">
+<dt>run</dt><dd>${run.id} (${run.mode}), started ${run.startedAt}</dd>
+<dt>profile</dt><dd>${run.profile}</dd>
+<dt>injector</dt><dd>${run.injector ?? '—'}</dd>
+<dt>clock</dt><dd>${run.clock}</dd>
+${artifacts.length ? html`<dt>artifacts</dt><dd class="mono">${artifacts.map(([k, v], i) => html`${i ? ' · ' : ''}${k}: ${v}`)}</dd>` : ''}
+</dl>
+<h3>Rates: requested vs achieved</h3>
+<table id="rates-table" data-testid="rates-table"><thead><tr><th></th><th class="num">requested</th><th class="num">achieved</th></tr></thead>
+<tbody>${rateRows.map(([k, a, b]) => html`<tr><td>${k}</td><td class="num">${a}</td><td class="num">${b}</td></tr>`)}</tbody></table>
+${ach ? html`<p class="muted">Achieved rate measured from: ${ach.source}.</p>` : ''}
+<h3 id="capture-drops">Capture drops</h3>
+${anyFlagged ? html`<p class="bad">Flagged captures dropped packets: probes missing at those points are capture loss, not chain loss.</p>` : html`<p class="ok">No capture dropped packets.</p>`}
+<table id="capture-drops-table" data-testid="capture-drops-table"><thead><tr><th>capture point</th><th class="num">received by filter</th><th class="num">dropped by kernel</th><th class="num">dropped by interface</th><th>status</th></tr></thead>
+<tbody>${r.captureDrops.map(
+    (d) =>
+      html`<tr data-testid="capture-drop-row" data-capture="${d.capture}" class="${d.flagged ? 'flagged' : ''}"><td>${d.capture}</td><td class="num">${formatInt(d.receivedByFilter)}</td><td class="num">${formatInt(d.droppedByKernel)}</td><td class="num">${formatInt(d.droppedByInterface)}</td><td>${d.flagged ? html`<span class="bad">⚠ dropped</span>` : 'complete'}</td></tr>`,
+  )}</tbody></table>`;
+}

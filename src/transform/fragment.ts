@@ -1,0 +1,443 @@
+/**
+ * IPv4 fragmentation and reassembly (RFC 791 §3.2, RFC 815 hole bookkeeping), as pure functions on raw packet
+ * bytes. `fragment` predicts what a Linux/VPP hop puts on a link with a smaller MTU; `reassemble` and the
+ * streaming `Reassembler` undo it — and never guess: missing, overlapping, duplicate and oversize fragments
+ * are reported as typed findings (the analyser counts them as fragmentation violations).
+ */
+import { ChainprobeError } from '../errors.ts';
+import {
+  IP_FLAG_DF,
+  IP_FLAG_MF,
+  IP_MAX_DATAGRAM_BYTES,
+  IP_OFFSET_MASK,
+  fixIpv4Checksum,
+  flagsFragment,
+  fragmentOffsetBytes,
+  ipId,
+  ipv4HeaderBytes,
+  isFragment,
+  moreFragments,
+  readU32,
+  totalLength,
+  writeU16,
+} from './ipv4-fields.ts';
+
+export type FragmentErrorReason = 'df-set' | 'mtu-too-small' | 'mixed-datagrams' | 'empty';
+
+export class FragmentError extends ChainprobeError {
+  constructor(
+    readonly reason: FragmentErrorReason,
+    message: string,
+  ) {
+    super('E_FRAGMENT', message, false, { reason });
+    this.name = 'FragmentError';
+  }
+}
+
+/** Header for fragments after the first: fixed 20 bytes + only the options with the copy flag (RFC 791 §3.1). */
+function copiedOptions(ip: Uint8Array, ihl: number): Uint8Array {
+  const out: number[] = [];
+  let i = 20;
+  while (i < ihl) {
+    const type = ip[i];
+    if (type === 0) break; // end of option list
+    if (type === 1) {
+      i++; // NOP: not copied
+      continue;
+    }
+    const len = ip[i + 1];
+    if (len < 2 || i + len > ihl) break; // malformed options: stop copying rather than guess
+    if (type & 0x80) for (let k = 0; k < len; k++) out.push(ip[i + k]);
+    i += len;
+  }
+  while (out.length % 4) out.push(0);
+  return Uint8Array.from(out);
+}
+
+/**
+ * Splits an IPv4 packet for a link of `mtuBytes` (RFC 791): every fragment ≤ MTU, payload of all but the last a
+ * multiple of 8, same ID, MF on all but the last, header checksum per fragment, the first fragment keeps all
+ * options and the others only copy-flag options. Fragmenting a fragment keeps its offset base and its MF.
+ * A packet ≤ MTU is returned as-is (the same object, in a one-element array). DF set and > MTU → FragmentError
+ * 'df-set' (the hop would drop it and send ICMP "fragmentation needed").
+ */
+export function fragment(ip: Uint8Array, opts: { mtuBytes: number }): Uint8Array[] {
+  const ihl = ipv4HeaderBytes(ip);
+  const total = totalLength(ip);
+  const mtu = opts.mtuBytes;
+  if (total <= mtu) return [ip];
+  const ff = flagsFragment(ip);
+  if (ff & IP_FLAG_DF) throw new FragmentError('df-set', `DF set on a ${total}-byte packet for MTU ${mtu}`);
+  const later = copiedOptions(ip, ihl);
+  const laterHdr = 20 + later.length;
+  const firstChunk = Math.floor((mtu - ihl) / 8) * 8;
+  const laterChunk = Math.floor((mtu - laterHdr) / 8) * 8;
+  if (firstChunk < 8 || laterChunk < 8) throw new FragmentError('mtu-too-small', `MTU ${mtu} leaves no room for 8 payload bytes`);
+  const baseOffset = (ff & IP_OFFSET_MASK) * 8;
+  const lastHadMf = (ff & IP_FLAG_MF) !== 0;
+  const payloadBytes = total - ihl;
+  const frags: Uint8Array[] = [];
+  let off = 0;
+  while (off < payloadBytes) {
+    const first = off === 0;
+    const hdr = first ? ihl : laterHdr;
+    const chunk = Math.min(first ? firstChunk : laterChunk, payloadBytes - off);
+    const last = off + chunk >= payloadBytes;
+    const f = new Uint8Array(hdr + chunk);
+    f.set(ip.subarray(0, 20), 0);
+    if (first) f.set(ip.subarray(20, ihl), 20);
+    else {
+      f.set(later, 20);
+      f[0] = 0x40 | (hdr / 4);
+    }
+    f.set(ip.subarray(ihl + off, ihl + off + chunk), hdr);
+    writeU16(f, 2, hdr + chunk);
+    const mf = !last || lastHadMf;
+    writeU16(f, 6, (ff & 0x8000) | (mf ? IP_FLAG_MF : 0) | ((baseOffset + off) / 8));
+    fixIpv4Checksum(f, hdr);
+    frags.push(f);
+    off += chunk;
+  }
+  return frags;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reassembly
+
+export type FragmentFindingKind = 'missing' | 'overlap' | 'duplicate' | 'oversize' | 'timeout' | 'evicted';
+
+export interface FragmentFinding {
+  kind: FragmentFindingKind;
+  /** for 'missing': the holes, [start, end) in payload bytes; end = null when the last fragment never came */
+  holes?: Array<{ startByte: number; endByte: number | null }>;
+  /** for 'overlap' / 'duplicate' / 'oversize': the offending fragment */
+  offsetBytes?: number;
+  payloadBytes?: number;
+  detail: string;
+}
+
+/** One fragment that made (or tried to make) the datagram — for "fragments ≤ MTU" checks. */
+export interface FragmentRecord {
+  offsetBytes: number;
+  payloadBytes: number;
+  /** the fragment's IP total length (its size on the link without L2) */
+  totalBytes: number;
+  moreFragments: boolean;
+  dontFragment: boolean;
+  /** arrival index within the datagram's fragments */
+  arrival: number;
+}
+
+export type ReassemblyResult =
+  | { ok: true; packet: Uint8Array; fragments: FragmentRecord[]; findings: FragmentFinding[] }
+  | { ok: false; fragments: FragmentRecord[]; findings: FragmentFinding[] };
+
+export interface DatagramKey {
+  src: number;
+  dst: number;
+  id: number;
+  protocol: number;
+}
+
+export function datagramKey(ip: Uint8Array): DatagramKey {
+  return { src: readU32(ip, 12), dst: readU32(ip, 16), id: ipId(ip), protocol: ip[9] };
+}
+
+const keyString = (k: DatagramKey) => `${k.src}:${k.dst}:${k.id}:${k.protocol}`;
+
+/** Mutable state of one datagram being put back together. */
+class Assembly {
+  readonly records: FragmentRecord[] = [];
+  readonly findings: FragmentFinding[] = [];
+  /** accepted pieces, kept sorted by offset */
+  readonly pieces: Array<{ off: number; data: Uint8Array }> = [];
+  firstHeader?: Uint8Array;
+  endByte: number | null = null;
+  bytes = 0;
+  failed = false;
+
+  constructor(
+    readonly key: DatagramKey,
+    readonly firstSeenNs: bigint,
+  ) {}
+
+  add(ip: Uint8Array): void {
+    const ihl = ipv4HeaderBytes(ip);
+    const total = totalLength(ip);
+    const off = fragmentOffsetBytes(ip);
+    const mf = moreFragments(ip);
+    const len = total - ihl;
+    this.records.push({
+      offsetBytes: off,
+      payloadBytes: len,
+      totalBytes: total,
+      moreFragments: mf,
+      dontFragment: (ip[6] & 0x40) !== 0,
+      arrival: this.records.length,
+    });
+    if (this.failed) return;
+    if (ihl + off + len > IP_MAX_DATAGRAM_BYTES) {
+      this.fail({ kind: 'oversize', offsetBytes: off, payloadBytes: len, detail: `fragment at ${off}+${len} makes the datagram exceed 65535 bytes` });
+      return;
+    }
+    const data = ip.subarray(ihl, total);
+    // identical resend of a piece we hold → duplicate (harmless, reported); any other intersection → overlap
+    for (const p of this.pieces) {
+      const pEnd = p.off + p.data.length;
+      if (off < pEnd && p.off < off + len) {
+        if (p.off === off && p.data.length === len && equalBytes(p.data, data)) {
+          this.findings.push({ kind: 'duplicate', offsetBytes: off, payloadBytes: len, detail: `fragment at offset ${off} (${len} bytes) received twice` });
+          return;
+        }
+        this.fail({ kind: 'overlap', offsetBytes: off, payloadBytes: len, detail: `fragment ${off}..${off + len} overlaps ${p.off}..${pEnd}` });
+        return;
+      }
+    }
+    if (!mf) {
+      if (this.endByte !== null && this.endByte !== off + len) {
+        this.fail({ kind: 'overlap', offsetBytes: off, payloadBytes: len, detail: `two last fragments: ends at ${this.endByte} and ${off + len}` });
+        return;
+      }
+      this.endByte = off + len;
+    }
+    if (this.endByte !== null && off + len > this.endByte) {
+      this.fail({ kind: 'overlap', offsetBytes: off, payloadBytes: len, detail: `fragment ${off}..${off + len} extends past the last fragment's end ${this.endByte}` });
+      return;
+    }
+    if (mf && len % 8 !== 0) {
+      // RFC 791: all but the last fragment carry a multiple of 8 bytes; the next offset could not follow it
+      this.fail({ kind: 'overlap', offsetBytes: off, payloadBytes: len, detail: `non-last fragment at ${off} has ${len} bytes, not a multiple of 8` });
+      return;
+    }
+    if (off === 0) this.firstHeader = ip.subarray(0, ihl);
+    let at = this.pieces.length;
+    while (at > 0 && this.pieces[at - 1].off > off) at--;
+    this.pieces.splice(at, 0, { off, data });
+    this.bytes += total;
+  }
+
+  private fail(f: FragmentFinding): void {
+    this.findings.push(f);
+    this.failed = true;
+    this.pieces.length = 0;
+    this.bytes = 0;
+  }
+
+  holes(): Array<{ startByte: number; endByte: number | null }> {
+    const holes: Array<{ startByte: number; endByte: number | null }> = [];
+    let at = 0;
+    for (const p of this.pieces) {
+      if (p.off > at) holes.push({ startByte: at, endByte: p.off });
+      at = Math.max(at, p.off + p.data.length);
+    }
+    if (this.endByte === null) holes.push({ startByte: at, endByte: null });
+    else if (at < this.endByte) holes.push({ startByte: at, endByte: this.endByte });
+    return holes;
+  }
+
+  complete(): boolean {
+    return !this.failed && this.endByte !== null && this.firstHeader !== undefined && this.holes().length === 0;
+  }
+
+  build(): Uint8Array {
+    const hdr = this.firstHeader as Uint8Array;
+    const end = this.endByte as number;
+    const out = new Uint8Array(hdr.length + end);
+    out.set(hdr, 0);
+    for (const p of this.pieces) out.set(p.data, hdr.length + p.off);
+    writeU16(out, 2, out.length);
+    // flags and offset cleared: a datagram that was fragmented cannot have had DF
+    out[6] = 0;
+    out[7] = 0;
+    fixIpv4Checksum(out, hdr.length);
+    return out;
+  }
+
+  result(): ReassemblyResult {
+    if (this.complete()) return { ok: true, packet: this.build(), fragments: this.records, findings: this.findings };
+    const findings = [...this.findings];
+    if (!this.failed) {
+      const holes = this.holes();
+      findings.push({
+        kind: 'missing',
+        holes,
+        detail: `missing ${holes.map((h) => `${h.startByte}..${h.endByte ?? 'end'}`).join(', ')}`,
+      });
+    }
+    return { ok: false, fragments: this.records, findings };
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Reassembles the fragments of ONE datagram (any order). A single unfragmented packet comes back as-is.
+ * Fragments of different datagrams (src, dst, id, protocol) → FragmentError 'mixed-datagrams'.
+ * The result lists the fragments used (sizes/offsets) and findings; ok=false when the datagram cannot be built
+ * (missing pieces, overlap, oversize) — no guessing.
+ */
+export function reassemble(fragments: readonly Uint8Array[]): ReassemblyResult {
+  if (fragments.length === 0) throw new FragmentError('empty', 'reassemble: no fragments');
+  const key = datagramKey(fragments[0]);
+  const ks = keyString(key);
+  if (fragments.length === 1 && !isFragment(fragments[0])) {
+    const ip = fragments[0];
+    ipv4HeaderBytes(ip);
+    return {
+      ok: true,
+      packet: ip,
+      fragments: [{ offsetBytes: 0, payloadBytes: totalLength(ip) - (ip[0] & 15) * 4, totalBytes: totalLength(ip), moreFragments: false, dontFragment: (ip[6] & 0x40) !== 0, arrival: 0 }],
+      findings: [],
+    };
+  }
+  const a = new Assembly(key, 0n);
+  for (const f of fragments) {
+    if (keyString(datagramKey(f)) !== ks) throw new FragmentError('mixed-datagrams', 'reassemble: fragments of more than one datagram (src, dst, id, protocol differ)');
+    a.add(f);
+  }
+  return a.result();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Streaming reassembler for captures: bounded memory, age limit, typed findings.
+
+export interface ReassemblerOptions {
+  /** a datagram not complete this long after its first fragment is reported 'timeout' + 'missing' (default 30 s, Linux ipfrag_time) */
+  timeoutNs?: bigint;
+  /** upper bound of buffered fragment bytes (default 4 MiB, Linux ipfrag_high_thresh); oldest datagrams are evicted */
+  maxBytes?: number;
+  /** upper bound of datagrams in progress (default 4096) */
+  maxDatagrams?: number;
+  /** how many recently completed datagram keys to remember to classify late copies as duplicates (default 1024) */
+  rememberCompleted?: number;
+}
+
+export type ReassemblyEvent =
+  | { kind: 'complete'; key: DatagramKey; packet: Uint8Array; fragments: FragmentRecord[]; findings: FragmentFinding[]; firstSeenNs: bigint; completedNs: bigint }
+  | { kind: 'failed'; key: DatagramKey; fragments: FragmentRecord[]; findings: FragmentFinding[]; firstSeenNs: bigint; atNs: bigint };
+
+/**
+ * Feed packets in capture order with their capture timestamps; get back completed datagrams and failures.
+ * Unfragmented packets complete immediately. Overlap/oversize fail the datagram at once (as Linux does since
+ * 4.19: the whole queue is dropped); missing pieces are reported when the datagram times out, is evicted, or at
+ * `flush()` (end of capture). A copy of a fragment arriving after its datagram completed is reported as a
+ * 'duplicate' failure event instead of opening a queue that would later time out.
+ */
+export class Reassembler {
+  private readonly timeoutNs: bigint;
+  private readonly maxBytes: number;
+  private readonly maxDatagrams: number;
+  private readonly rememberCompleted: number;
+  private readonly queues = new Map<string, Assembly>();
+  private readonly completed = new Map<string, bigint>();
+  private bufferedBytes = 0;
+
+  constructor(o: ReassemblerOptions = {}) {
+    this.timeoutNs = o.timeoutNs ?? 30_000_000_000n;
+    this.maxBytes = o.maxBytes ?? 4 * 1024 * 1024;
+    this.maxDatagrams = o.maxDatagrams ?? 4096;
+    this.rememberCompleted = o.rememberCompleted ?? 1024;
+  }
+
+  /** Datagrams currently in progress and the bytes they hold. */
+  get pending(): { datagrams: number; bytes: number } {
+    return { datagrams: this.queues.size, bytes: this.bufferedBytes };
+  }
+
+  push(ip: Uint8Array, timestampNs: bigint): ReassemblyEvent[] {
+    const events = this.expire(timestampNs);
+    ipv4HeaderBytes(ip);
+    const key = datagramKey(ip);
+    if (!isFragment(ip)) {
+      const r = reassemble([ip]);
+      if (r.ok) events.push({ kind: 'complete', key, packet: r.packet, fragments: r.fragments, findings: [], firstSeenNs: timestampNs, completedNs: timestampNs });
+      return events;
+    }
+    const ks = keyString(key);
+    let a = this.queues.get(ks);
+    if (!a && this.completed.has(ks)) {
+      const off = fragmentOffsetBytes(ip);
+      const len = totalLength(ip) - (ip[0] & 15) * 4;
+      events.push({
+        kind: 'failed',
+        key,
+        fragments: [{ offsetBytes: off, payloadBytes: len, totalBytes: totalLength(ip), moreFragments: moreFragments(ip), dontFragment: (ip[6] & 0x40) !== 0, arrival: 0 }],
+        findings: [{ kind: 'duplicate', offsetBytes: off, payloadBytes: len, detail: `fragment at offset ${off} arrived after its datagram was reassembled` }],
+        firstSeenNs: timestampNs,
+        atNs: timestampNs,
+      });
+      return events;
+    }
+    if (!a) {
+      a = new Assembly(key, timestampNs);
+      this.queues.set(ks, a);
+    }
+    const before = a.bytes;
+    // keep our own copy: capture buffers are reused by streaming readers
+    a.add(ip.slice(0, totalLength(ip)));
+    this.bufferedBytes += a.bytes - before;
+    if (a.failed) {
+      this.drop(ks, a);
+      events.push({ kind: 'failed', key, fragments: a.records, findings: a.findings, firstSeenNs: a.firstSeenNs, atNs: timestampNs });
+    } else if (a.complete()) {
+      this.drop(ks, a);
+      this.rememberDone(ks, timestampNs);
+      events.push({ kind: 'complete', key, packet: a.build(), fragments: a.records, findings: a.findings, firstSeenNs: a.firstSeenNs, completedNs: timestampNs });
+    }
+    this.enforceBounds(events, timestampNs);
+    return events;
+  }
+
+  /** Reports (and forgets) datagrams older than the timeout at `nowNs`. */
+  expire(nowNs: bigint): ReassemblyEvent[] {
+    const events: ReassemblyEvent[] = [];
+    for (const [ks, a] of this.queues) {
+      if (nowNs - a.firstSeenNs <= this.timeoutNs) break; // Map keeps insertion order = first-seen order
+      this.drop(ks, a);
+      events.push(this.failure(a, 'timeout', `not complete ${Number(nowNs - a.firstSeenNs) / 1e9} s after its first fragment`, nowNs));
+    }
+    return events;
+  }
+
+  /** End of capture: every datagram still in progress is reported as missing pieces. */
+  flush(nowNs = 0n): ReassemblyEvent[] {
+    const events: ReassemblyEvent[] = [];
+    for (const [ks, a] of this.queues) {
+      this.drop(ks, a);
+      const r = a.result();
+      events.push({ kind: 'failed', key: a.key, fragments: a.records, findings: r.findings, firstSeenNs: a.firstSeenNs, atNs: nowNs });
+    }
+    return events;
+  }
+
+  private failure(a: Assembly, kind: 'timeout' | 'evicted', detail: string, atNs: bigint): ReassemblyEvent {
+    const r = a.result();
+    return { kind: 'failed', key: a.key, fragments: a.records, findings: [{ kind, detail }, ...r.findings], firstSeenNs: a.firstSeenNs, atNs };
+  }
+
+  private drop(ks: string, a: Assembly): void {
+    this.queues.delete(ks);
+    this.bufferedBytes -= a.bytes;
+  }
+
+  private rememberDone(ks: string, t: bigint): void {
+    this.completed.delete(ks);
+    this.completed.set(ks, t);
+    if (this.completed.size > this.rememberCompleted) {
+      const oldest = this.completed.keys().next().value;
+      if (oldest !== undefined) this.completed.delete(oldest);
+    }
+  }
+
+  private enforceBounds(events: ReassemblyEvent[], nowNs: bigint): void {
+    while (this.queues.size > 0 && (this.bufferedBytes > this.maxBytes || this.queues.size > this.maxDatagrams)) {
+      const [ks, a] = this.queues.entries().next().value as [string, Assembly];
+      this.drop(ks, a);
+      events.push(this.failure(a, 'evicted', `evicted to stay within ${this.maxBytes} bytes / ${this.maxDatagrams} datagrams`, nowNs));
+    }
+  }
+}

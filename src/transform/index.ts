@@ -1,0 +1,15 @@
+/** Pure packet transforms: the same functions build traffic and predict (or undo) every hop. */
+export * from './esp-sa.ts';
+export * from './esp-wire.ts';
+export * from './fragment.ts';
+export * from './nat44.ts';
+export * from './vxlan-decap.ts';
+export {
+  checksumAdjust16,
+  checksumAdjust32,
+  fixIpv4Checksum,
+  formatIpv4,
+  parseIpv4,
+  ipv4HeaderBytes,
+  IPV4,
+} from './ipv4-fields.ts';

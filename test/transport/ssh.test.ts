@@ -1,0 +1,238 @@
+/**
+ * SSH transport against a real OpenSSH sshd this file starts in its own namespace (cpt-ssh), reached over
+ * a veth from the host (10.254.20.1 ⇄ 10.254.20.2), with generated host and client keys.
+ * Needs root, iproute2, openssh-server, ssh-keygen, tcpdump, /usr/bin/python3.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCapture } from '../../src/capture/index.ts';
+import { ChainprobeError } from '../../src/errors.ts';
+import { checkKnownHost, fingerprintSha256, liveProcesses, openSsh, openTransport, parseKnownHosts } from '../../src/transport/index.ts';
+import type { Transport } from '../../src/transport/transport.ts';
+import { deleteNamespace, HOSTILE, namespacePids, sh, shQuiet, udpBurstArgv } from './lab.ts';
+
+const NS = 'cpt-ssh';
+const HOST_IF = 'cpt-ssh-h';
+const NS_IF = 'cpt-ssh-n';
+const HOST_IP = '10.254.20.1';
+const SSHD_IP = '10.254.20.2';
+let dir: string;
+let sshd: ResultPromise | undefined;
+let sshdLog = '';
+let createdRunSshd = false;
+let fingerprint: string;
+let stranger: Server | undefined;
+let t: Transport | undefined;
+
+async function expectCode(p: Promise<unknown>, code: string): Promise<ChainprobeError> {
+  const e = await p.then(
+    (ok: unknown) => {
+      void (ok as Transport | undefined)?.close?.();
+      return undefined;
+    },
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(ChainprobeError);
+  expect((e as ChainprobeError).code, (e as Error).message).toBe(code);
+  return e as ChainprobeError;
+}
+
+const keygen = (file: string, comment: string) => sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cpt-ssh-'));
+  await keygen(join(dir, 'host_key'), 'host');
+  await keygen(join(dir, 'other_host_key'), 'other');
+  await keygen(join(dir, 'client_key'), 'client');
+  await keygen(join(dir, 'wrong_key'), 'wrong');
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')));
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      `ListenAddress ${SSHD_IP}:22`,
+      `ListenAddress ${SSHD_IP}:2200`,
+      `HostKey ${join(dir, 'host_key')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PidFile none',
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'LogLevel VERBOSE',
+      '',
+    ].join('\n'),
+  );
+  fingerprint = (await sh(['ssh-keygen', '-l', '-E', 'sha256', '-f', join(dir, 'host_key.pub')])).split(' ')[1];
+  const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+  const otherPub = readFileSync(join(dir, 'other_host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+  // known_hosts files: hashed (as `ssh-keygen -H` writes them), [host]:port only, and a mismatching key.
+  writeFileSync(join(dir, 'kh_hashed'), `${SSHD_IP} ${hostPub}\n[${SSHD_IP}]:2200 ${hostPub}\n`);
+  await sh(['ssh-keygen', '-q', '-H', '-f', join(dir, 'kh_hashed')]);
+  writeFileSync(join(dir, 'kh_port'), `# only the non-22 port\n[${SSHD_IP}]:2200 ${hostPub}\n`);
+  writeFileSync(join(dir, 'kh_wrong'), `${SSHD_IP},!10.9.9.9 ${otherPub}\n`);
+
+  await deleteNamespace(NS);
+  await shQuiet(['ip', 'link', 'del', HOST_IF]);
+  await sh(['ip', 'netns', 'add', NS]);
+  await sh(['ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF, 'netns', NS]);
+  await sh(['ip', 'addr', 'add', `${HOST_IP}/24`, 'dev', HOST_IF]);
+  await sh(['ip', 'link', 'set', HOST_IF, 'up']);
+  await sh(['ip', '-n', NS, 'addr', 'add', `${SSHD_IP}/24`, 'dev', NS_IF]);
+  await sh(['ip', '-n', NS, 'link', 'set', NS_IF, 'up']);
+  await sh(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
+  if (!existsSync('/run/sshd')) {
+    mkdirSync('/run/sshd', { mode: 0o755 }); // sshd's privilege-separation directory
+    createdRunSshd = true;
+  }
+  sshd = execa('ip', ['netns', 'exec', NS, '/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'sshd_config')], {
+    detached: true,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+  });
+  sshd.stderr?.on('data', (c: Buffer) => (sshdLog += c.toString()));
+  for (let i = 0; i < 100 && !/Server listening on \S+ port 2200/.test(sshdLog); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(sshdLog).toMatch(/Server listening/);
+});
+
+afterAll(async () => {
+  try {
+    await t?.close();
+    stranger?.close();
+    if (sshd?.pid) {
+      try {
+        process.kill(-sshd.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      await sshd;
+    }
+  } finally {
+    await deleteNamespace(NS);
+    await shQuiet(['ip', 'link', 'del', HOST_IF]);
+    if (createdRunSshd) rmdirSync('/run/sshd');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const base = () => ({
+  kind: 'ssh' as const,
+  host: SSHD_IP,
+  port: 22,
+  username: 'root',
+  privateKeyPath: join(dir, 'client_key'),
+  sudo: false,
+  readyTimeoutMs: 5000,
+});
+
+describe('ssh transport', () => {
+  it('connects with a pinned fingerprint and runs a command', async () => {
+    t = await openTransport({ ...base(), hostKeyFingerprint: fingerprint });
+    expect(t.description).toBe(`ssh root@${SSHD_IP}:22`);
+    const r = await t.run(['sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(r).toEqual({ stdout: 'out\n', stderr: 'err\n', exitCode: 3 });
+    expect((await t.run(['ip', '-o', '-4', 'addr', 'show', NS_IF])).stdout).toContain(SSHD_IP);
+    expect((await t.run(['cat'], { input: 'over ssh' })).stdout).toBe('over ssh');
+  });
+
+  it('round-trips hostile arguments (quoting)', async () => {
+    const r = await t!.run(['printf', '%s\\n', ...HOSTILE]);
+    expect(r.stdout).toBe(HOSTILE.map((s) => `${s}\n`).join(''));
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('signals a remote process by pid (reliable stop) and times out a run', async () => {
+    const p = t!.spawn(['sleep', '300']);
+    await new Promise((r) => setTimeout(r, 300));
+    p.signal('SIGTERM');
+    expect(await p.exited).toEqual({ exitCode: null, signal: 'SIGTERM' });
+    await expectCode(t!.run(['sleep', '301'], { timeoutMs: 500 }), 'E_TIMEOUT');
+    const ps = await t!.run(['ps', '-eo', 'args']);
+    expect(ps.stdout).not.toMatch(/sleep 30[01]/);
+    await expectCode(t!.run(['cpt-no-such-tool']), 'E_MISSING_TOOL');
+    expect(liveProcesses()).toEqual([]);
+  });
+
+  it('a capture through SSH sees the packets sent into the namespace', async () => {
+    const cap = await startCapture({ name: 'over-ssh', transport: t!, interface: NS_IF, direction: 'in', filter: 'udp dst port 9999' });
+    let n = 0;
+    const consumed = (async () => {
+      for await (const p of cap.packets) if (p.timestampNs > 0n) n++;
+    })();
+    const sent = await execa('/usr/bin/python3', udpBurstArgv(SSHD_IP, 9999, 1000).slice(1), { timeout: 30_000 });
+    expect(sent.exitCode).toBe(0);
+    const stats = await cap.stop();
+    await consumed;
+    expect(n).toBe(1000);
+    expect(stats).toMatchObject({ captured: 1000, droppedByKernel: 0 });
+    expect((await t!.run(['ps', '-eo', 'args'])).stdout).not.toMatch(/tcpdump/);
+  });
+
+  it('verifies host keys from known_hosts: hashed entries, [host]:port, unknown and mismatch', async () => {
+    const hashed = await openSsh({ ...base(), knownHostsPath: join(dir, 'kh_hashed') });
+    expect((await hashed.run(['true'])).exitCode).toBe(0);
+    await hashed.close();
+    const onPort = await openSsh({ ...base(), port: 2200, knownHostsPath: join(dir, 'kh_port') });
+    expect(onPort.description).toBe(`ssh root@${SSHD_IP}:2200`);
+    await onPort.close();
+    const unknown = await expectCode(openSsh({ ...base(), knownHostsPath: join(dir, 'kh_port') }), 'E_HOST_KEY');
+    expect(unknown.message).toMatch(/not in/);
+    const accepted = (sshdLog.match(/Accepted publickey/g) ?? []).length;
+    const mismatch = await expectCode(openSsh({ ...base(), knownHostsPath: join(dir, 'kh_wrong') }), 'E_HOST_KEY');
+    expect(mismatch.message).toMatch(/MISMATCH/);
+    const pinned = await expectCode(openSsh({ ...base(), hostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }), 'E_HOST_KEY');
+    expect(pinned.message).toContain(fingerprint);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((sshdLog.match(/Accepted publickey/g) ?? []).length).toBe(accepted); // never authenticated, so nothing ran
+  });
+
+  it('wrong client key → E_AUTH; closed port → E_UNREACHABLE; silent peer → E_TIMEOUT', async () => {
+    await expectCode(openSsh({ ...base(), privateKeyPath: join(dir, 'wrong_key'), hostKeyFingerprint: fingerprint }), 'E_AUTH');
+    await expectCode(openSsh({ ...base(), port: 2222, hostKeyFingerprint: fingerprint }), 'E_UNREACHABLE');
+    stranger = createServer(() => {}); // accepts TCP, never speaks SSH
+    await new Promise<void>((r) => stranger!.listen(0, '127.0.0.1', r));
+    const port = (stranger.address() as { port: number }).port;
+    await expectCode(openSsh({ ...base(), host: '127.0.0.1', port, readyTimeoutMs: 800, hostKeyFingerprint: fingerprint }), 'E_TIMEOUT');
+  });
+
+  it('no process is left in the namespace but sshd', async () => {
+    await t!.close();
+    t = undefined;
+    const pids = await namespacePids(NS);
+    const cmds = pids.map((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0];
+      } catch {
+        return '';
+      }
+    });
+    expect(cmds.filter((c) => c && !c.includes('sshd'))).toEqual([]);
+  });
+});
+
+describe('known_hosts parsing (unit)', () => {
+  it('matches plain, wildcard, negated and [host]:port entries and computes fingerprints', () => {
+    const key = Buffer.from('000000077373682d6b6579', 'hex');
+    const other = Buffer.from('000000077373682d6f7468', 'hex');
+    const kh = parseKnownHosts(
+      [
+        `*.lab.example,!bad.lab.example ssh-ed25519 ${key.toString('base64')}`,
+        `[10.0.0.5]:2222 ssh-ed25519 ${key.toString('base64')}`,
+        `@revoked * ssh-ed25519 ${other.toString('base64')}`,
+        'garbage',
+      ].join('\n'),
+    );
+    expect(kh).toHaveLength(3);
+    expect(checkKnownHost(kh, 'a.lab.example', 22, key).ok).toBe(true);
+    expect(checkKnownHost(kh, 'bad.lab.example', 22, key)).toMatchObject({ ok: false, reason: 'unknown' });
+    expect(checkKnownHost(kh, '10.0.0.5', 2222, key).ok).toBe(true);
+    expect(checkKnownHost(kh, '10.0.0.5', 22, key)).toMatchObject({ ok: false, reason: 'unknown' });
+    expect(checkKnownHost(kh, 'a.lab.example', 22, other)).toMatchObject({ ok: false, reason: 'revoked' });
+    expect(fingerprintSha256(key)).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+  });
+});
