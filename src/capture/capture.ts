@@ -6,10 +6,17 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { ChainprobeError } from '../errors.ts';
-import { readPackets } from '../pcap/index.ts';
 import type { PcapPacket } from '../pcap/index.ts';
+import { readPackets } from '../pcap/index.ts';
 import type { ExitStatus, RemoteProcess, Transport } from '../transport/transport.ts';
-import { type CaptureStats, type Direction, LISTENING, parseTcpdumpStats, tcpdumpArgv, tcpdumpStartError } from './tcpdump.ts';
+import {
+  type CaptureStats,
+  type Direction,
+  LISTENING,
+  parseTcpdumpStats,
+  tcpdumpArgv,
+  tcpdumpStartError,
+} from './tcpdump.ts';
 
 export interface CaptureOptions {
   /** Capture point name, used in every message. */
@@ -83,7 +90,10 @@ export class Capture {
         return s;
       },
       (e: unknown) => {
-        const err = e instanceof ChainprobeError ? e : new ChainprobeError('E_CAPTURE_FAILED', `${this.description}: ${String(e)}`);
+        const err =
+          e instanceof ChainprobeError
+            ? e
+            : new ChainprobeError('E_CAPTURE_FAILED', `${this.description}: ${String(e)}`);
         this.failure ??= err;
         return err;
       },
@@ -104,21 +114,35 @@ export class Capture {
 
   private died(s: ExitStatus): ChainprobeError {
     const how = s.signal ? `was killed by ${s.signal}` : `exited with code ${s.exitCode}`;
-    return new ChainprobeError('E_CAPTURE_FAILED', `tcpdump at ${this.description} ${how} during the run: ${this.stderrText.trim().split('\n').slice(-3).join(' | ')}`, false, {
-      point: this.opts.name,
-      ...s,
-    });
+    return new ChainprobeError(
+      'E_CAPTURE_FAILED',
+      `tcpdump at ${this.description} ${how} during the run: ${this.stderrText.trim().split('\n').slice(-3).join(' | ')}`,
+      false,
+      {
+        point: this.opts.name,
+        ...s,
+      },
+    );
   }
 
   /** The packets, as they are captured. Single consumer; ends after stop(); throws if tcpdump died. */
   get packets(): AsyncIterable<PcapPacket> {
     if (this.opts.onPacket || this.opts.discardPackets)
-      throw new ChainprobeError('E_CAPTURE_FAILED', `${this.description} delivers packets to onPacket/discard, not to an iterator`, true);
+      throw new ChainprobeError(
+        'E_CAPTURE_FAILED',
+        `${this.description} delivers packets to onPacket/discard, not to an iterator`,
+        true,
+      );
     return this.iterate();
   }
 
   private async *iterate(): AsyncGenerator<PcapPacket> {
-    if (this.consumed) throw new ChainprobeError('E_CAPTURE_FAILED', `${this.description}: packets can be read only once`, true);
+    if (this.consumed)
+      throw new ChainprobeError(
+        'E_CAPTURE_FAILED',
+        `${this.description}: packets can be read only once`,
+        true,
+      );
     this.consumed = true;
     try {
       for await (const p of readPackets(this.meter)) {
@@ -128,7 +152,10 @@ export class Capture {
     } catch (e) {
       await this.exitStatus;
       if (this.failure) throw this.failure;
-      throw new ChainprobeError('E_CAPTURE_FAILED', `${this.description}: cannot decode tcpdump's output: ${(e as Error).message}`);
+      throw new ChainprobeError(
+        'E_CAPTURE_FAILED',
+        `${this.description}: cannot decode tcpdump's output: ${(e as Error).message}`,
+      );
     }
     await this.exitStatus;
     if (this.failure) throw this.failure;
@@ -151,7 +178,8 @@ export class Capture {
     this.stopping = true;
     const t0 = Date.now();
     await sleep(settleMs);
-    while (Date.now() - this.lastDataAt < quietMs && Date.now() - t0 < maxWaitMs) await sleep(Math.min(50, quietMs));
+    while (Date.now() - this.lastDataAt < quietMs && Date.now() - t0 < maxWaitMs)
+      await sleep(Math.min(50, quietMs));
     if (!this.consumed) {
       // Nobody will read them now: drain so tcpdump can flush and exit.
       this.pump = (async () => {
@@ -163,14 +191,20 @@ export class Capture {
     const exit = await withTimeout(this.exitStatus, 10_000);
     if (exit === undefined) {
       this.proc.signal('SIGKILL');
-      throw new ChainprobeError('E_CAPTURE_FAILED', `tcpdump at ${this.description} did not exit within 10 s of SIGINT (killed)`);
+      throw new ChainprobeError(
+        'E_CAPTURE_FAILED',
+        `tcpdump at ${this.description} did not exit within 10 s of SIGINT (killed)`,
+      );
     }
     if (exit instanceof ChainprobeError) throw exit;
     await withTimeout(this.pump ?? Promise.resolve(), 5000)?.catch(() => {});
     await this.closeTee();
     const stats = parseTcpdumpStats(this.stderrText);
     if (!stats)
-      throw new ChainprobeError('E_CAPTURE_FAILED', `tcpdump at ${this.description} printed no counters (${exit.signal ?? `exit ${exit.exitCode}`}): ${this.stderrText.trim().slice(-300)}`);
+      throw new ChainprobeError(
+        'E_CAPTURE_FAILED',
+        `tcpdump at ${this.description} printed no counters (${exit.signal ?? `exit ${exit.exitCode}`}): ${this.stderrText.trim().slice(-300)}`,
+      );
     return stats;
   }
 
@@ -209,7 +243,13 @@ export class Capture {
         if (LISTENING.test(this.stderrText)) finish();
       };
       const timer = setTimeout(
-        () => finish(new ChainprobeError('E_CAPTURE_FAILED', `tcpdump at ${this.description} did not confirm "listening on" within ${timeoutMs} ms: ${this.stderrText.trim().slice(-300)}`)),
+        () =>
+          finish(
+            new ChainprobeError(
+              'E_CAPTURE_FAILED',
+              `tcpdump at ${this.description} did not confirm "listening on" within ${timeoutMs} ms: ${this.stderrText.trim().slice(-300)}`,
+            ),
+          ),
         timeoutMs,
       );
       this.proc.stderr.on('data', onData);
@@ -219,7 +259,14 @@ export class Capture {
         await sleep(50); // let the last stderr bytes arrive
         if (LISTENING.test(this.stderrText)) return finish();
         if (s instanceof ChainprobeError)
-          return finish(s.code === 'E_MISSING_TOOL' ? new ChainprobeError('E_MISSING_TOOL', `tcpdump is not installed at ${this.description}: ${s.message}`) : s);
+          return finish(
+            s.code === 'E_MISSING_TOOL'
+              ? new ChainprobeError(
+                  'E_MISSING_TOOL',
+                  `tcpdump is not installed at ${this.description}: ${s.message}`,
+                )
+              : s,
+          );
         finish(tcpdumpStartError(this.stderrText, this.description, this.opts.interface));
       });
     });
@@ -240,7 +287,9 @@ export async function startCapture(opts: CaptureOptions): Promise<Capture> {
  */
 export async function startCaptures(all: CaptureOptions[]): Promise<Capture[]> {
   const results = await Promise.allSettled(all.map((o) => startCapture(o)));
-  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ name: all[i].name, err: r.reason as Error }] : []));
+  const failed = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [{ name: all[i].name, err: r.reason as Error }] : [],
+  );
   if (failed.length === 0) return results.map((r) => (r as PromiseFulfilledResult<Capture>).value);
   await Promise.allSettled(results.map((r) => (r.status === 'fulfilled' ? r.value.abort() : undefined)));
   const first = failed[0].err;
@@ -259,5 +308,7 @@ function sleep(ms: number): Promise<void> {
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<undefined>((r) => (t = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([p, new Promise<undefined>((r) => (t = setTimeout(() => r(undefined), ms)))]).finally(
+    () => clearTimeout(t),
+  );
 }

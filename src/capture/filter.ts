@@ -86,8 +86,16 @@ export function filterForStage(profile: Profile, stageName: string): string {
 }
 
 /** Compile a filter with `tcpdump -d` (where the capture will run, by default here) → E_CAPTURE_FAILED if invalid. */
-export async function checkFilter(filter: string, transport: Transport = new LocalTransport()): Promise<void> {
+export async function checkFilter(
+  filter: string,
+  transport: Transport = new LocalTransport(),
+): Promise<void> {
   const r = await transport.run(['tcpdump', '-d', filter], { timeoutMs: 10_000 });
   if (r.exitCode !== 0)
-    throw new ChainprobeError('E_CAPTURE_FAILED', `BPF filter does not compile (${transport.description}): ${r.stderr.trim()}`, true, { filter });
+    throw new ChainprobeError(
+      'E_CAPTURE_FAILED',
+      `BPF filter does not compile (${transport.description}): ${r.stderr.trim()}`,
+      true,
+      { filter },
+    );
 }

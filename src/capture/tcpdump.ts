@@ -21,12 +21,16 @@ export const DEFAULT_BUFFER_KIB = 8_192;
 export function tcpdumpArgv(o: TcpdumpOptions): string[] {
   const argv = [
     'tcpdump',
-    '-i', o.interface,
+    '-i',
+    o.interface,
     '-n',
     '-U',
-    '-w', '-',
-    '-s', String(o.snaplenBytes ?? DEFAULT_SNAPLEN_BYTES),
-    '-B', String(o.bufferKiB ?? DEFAULT_BUFFER_KIB),
+    '-w',
+    '-',
+    '-s',
+    String(o.snaplenBytes ?? DEFAULT_SNAPLEN_BYTES),
+    '-B',
+    String(o.bufferKiB ?? DEFAULT_BUFFER_KIB),
     '--time-stamp-precision=nano',
   ];
   if (o.direction && o.direction !== 'inout') argv.push('-Q', o.direction);
@@ -53,8 +57,14 @@ export function parseTcpdumpStats(stderr: string): CaptureStats | undefined {
   const receivedByFilter = num(/^(\d+) packets? received by filter$/m);
   const droppedByKernel = num(/^(\d+) packets? dropped by kernel$/m);
   const droppedByInterface = num(/^(\d+) packets? dropped by interface$/m);
-  if (captured === undefined || receivedByFilter === undefined || droppedByKernel === undefined) return undefined;
-  return { captured, receivedByFilter, droppedByKernel, ...(droppedByInterface !== undefined ? { droppedByInterface } : {}) };
+  if (captured === undefined || receivedByFilter === undefined || droppedByKernel === undefined)
+    return undefined;
+  return {
+    captured,
+    receivedByFilter,
+    droppedByKernel,
+    ...(droppedByInterface !== undefined ? { droppedByInterface } : {}),
+  };
 }
 
 export const LISTENING = /listening on (\S+)/;
@@ -63,10 +73,26 @@ export const LISTENING = /listening on (\S+)/;
 export function tcpdumpStartError(stderr: string, where: string, iface: string): ChainprobeError {
   const text = stderr.trim().split('\n').slice(-6).join(' | ');
   if (/No such device|doesn't exist|no such interface|not found.*interface/i.test(stderr))
-    return new ChainprobeError('E_NO_INTERFACE', `no interface "${iface}" at ${where}: ${text}`, true, { interface: iface });
+    return new ChainprobeError('E_NO_INTERFACE', `no interface "${iface}" at ${where}: ${text}`, true, {
+      interface: iface,
+    });
   if (/Operation not permitted|permission denied|You don't have permission/i.test(stderr))
-    return new ChainprobeError('E_NO_PRIVILEGE', `tcpdump at ${where} may not capture on ${iface} (needs root or CAP_NET_RAW): ${text}`);
-  if (/syntax error|can't parse filter|illegal|expression rejects all packets|unknown host|not supported/i.test(stderr))
-    return new ChainprobeError('E_CAPTURE_FAILED', `tcpdump at ${where} rejected its arguments: ${text}`, true);
-  return new ChainprobeError('E_CAPTURE_FAILED', `tcpdump at ${where} failed to start on ${iface}: ${text || 'no output'}`);
+    return new ChainprobeError(
+      'E_NO_PRIVILEGE',
+      `tcpdump at ${where} may not capture on ${iface} (needs root or CAP_NET_RAW): ${text}`,
+    );
+  if (
+    /syntax error|can't parse filter|illegal|expression rejects all packets|unknown host|not supported/i.test(
+      stderr,
+    )
+  )
+    return new ChainprobeError(
+      'E_CAPTURE_FAILED',
+      `tcpdump at ${where} rejected its arguments: ${text}`,
+      true,
+    );
+  return new ChainprobeError(
+    'E_CAPTURE_FAILED',
+    `tcpdump at ${where} failed to start on ${iface}: ${text || 'no output'}`,
+  );
 }

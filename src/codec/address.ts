@@ -9,7 +9,8 @@ export type Ipv4Address = number;
 export type MacAddress = number;
 
 const IPV4_TEXT = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-const MAC_TEXT = /^([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})$/i;
+const MAC_TEXT =
+  /^([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})$/i;
 
 export function parseIpv4(text: string): Ipv4Address {
   const m = IPV4_TEXT.exec(text);
@@ -29,7 +30,8 @@ export function ipv4ToString(a: Ipv4Address): string {
 
 export function parseMac(text: string): MacAddress {
   const m = MAC_TEXT.exec(text);
-  if (!m) throw new EncodeError('ethernet', 'address', `"${text}" is not a MAC address like 02:00:00:0a:0a:01`);
+  if (!m)
+    throw new EncodeError('ethernet', 'address', `"${text}" is not a MAC address like 02:00:00:0a:0a:01`);
   let v = 0;
   for (let i = 1; i <= 6; i++) v = v * 256 + Number.parseInt(m[i], 16);
   return v;

@@ -6,17 +6,36 @@
 import { DecodeError, EncodeError } from './errors.ts';
 
 /** Throws DecodeError unless `length` bytes are available at `offset`. */
-export function needBytes(buf: Uint8Array, offset: number, length: number, layer: string, what = 'header'): void {
+export function needBytes(
+  buf: Uint8Array,
+  offset: number,
+  length: number,
+  layer: string,
+  what = 'header',
+): void {
   if (offset < 0 || offset + length > buf.length) {
-    throw new DecodeError(layer, offset, `truncated ${what}: need ${length} bytes, ${Math.max(0, buf.length - offset)} available`);
+    throw new DecodeError(
+      layer,
+      offset,
+      `truncated ${what}: need ${length} bytes, ${Math.max(0, buf.length - offset)} available`,
+    );
   }
 }
 
 /** The buffer an encoder writes into: the caller's (checked for room) or a new one of exactly `length` bytes. */
-export function targetBuffer(buf: Uint8Array | undefined, offset: number, length: number, layer: string): Uint8Array {
+export function targetBuffer(
+  buf: Uint8Array | undefined,
+  offset: number,
+  length: number,
+  layer: string,
+): Uint8Array {
   if (!buf) return new Uint8Array(offset + length);
   if (offset < 0 || offset + length > buf.length) {
-    throw new EncodeError(layer, 'buffer', `needs ${length} bytes at offset ${offset}, buffer has ${buf.length}`);
+    throw new EncodeError(
+      layer,
+      'buffer',
+      `needs ${length} bytes at offset ${offset}, buffer has ${buf.length}`,
+    );
   }
   return buf;
 }

@@ -21,8 +21,27 @@ export function internetChecksum(buf: Uint8Array, offset: number, length: number
 }
 
 /** Partial sum of the IPv4 pseudo-header for UDP/TCP: src, dst (4-byte big-endian at the given offsets), protocol, length. */
-export function pseudoHeaderSum(buf: Uint8Array, srcOffset: number, dstOffset: number, protocol: number, l4Length: number): number {
+export function pseudoHeaderSum(
+  buf: Uint8Array,
+  srcOffset: number,
+  dstOffset: number,
+  protocol: number,
+  l4Length: number,
+): number {
   let sum = onesComplementSum(buf, srcOffset, 4);
   sum = onesComplementSum(buf, dstOffset, 4, sum);
   return sum + protocol + l4Length;
+}
+
+/**
+ * RFC 1624 eqn. 3 incremental update: the checksum after one 16-bit word it covers changes from
+ * `oldWord` to `newWord` (call once per changed word, e.g. twice for a rewritten IPv4 address, which also
+ * changes the UDP checksum through the pseudo-header). For UDP, keep a 0 (absent) checksum 0, and send a
+ * computed 0 as 0xffff.
+ */
+export function updateChecksum16(checksum: number, oldWord: number, newWord: number): number {
+  let sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
 }

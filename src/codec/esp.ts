@@ -63,15 +63,22 @@ const NATT = 'esp-in-udp';
 export function classifyNatt(buf: Uint8Array, offset: number, length: number): 'esp' | 'ike' | 'keepalive' {
   if (length === 1 && buf[offset] === 0xff) return 'keepalive';
   needBytes(buf, offset, Math.min(length, 4), NATT, 'payload');
-  if (length < 4) throw new DecodeError(NATT, offset, `${length}-byte payload is neither a keepalive, IKE nor ESP`);
-  if (buf[offset] === 0 && buf[offset + 1] === 0 && buf[offset + 2] === 0 && buf[offset + 3] === 0) return 'ike';
+  if (length < 4)
+    throw new DecodeError(NATT, offset, `${length}-byte payload is neither a keepalive, IKE nor ESP`);
+  if (buf[offset] === 0 && buf[offset + 1] === 0 && buf[offset + 2] === 0 && buf[offset + 3] === 0)
+    return 'ike';
   return 'esp';
 }
 
 /** The UDP payload on port 4500 (RFC 3948). Decodes to the end of `buf`. */
 export const natt: Codec<NattPayload> = {
   name: NATT,
-  encodingLength: (v) => (v.kind === 'keepalive' ? 1 : v.kind === 'ike' ? 4 + v.message.length : ESP_HEADER_BYTES + v.esp.data.length),
+  encodingLength: (v) =>
+    v.kind === 'keepalive'
+      ? 1
+      : v.kind === 'ike'
+        ? 4 + v.message.length
+        : ESP_HEADER_BYTES + v.esp.data.length,
   encode(v, buf, offset = 0) {
     if (v.kind === 'keepalive') {
       targetBuffer(buf, offset, 1, NATT)[offset] = 0xff;

@@ -51,14 +51,17 @@ export const ipv4: Codec<Ipv4Header> = {
   encode(v, buf, offset = 0) {
     const n = encodingLength(v);
     const b = targetBuffer(buf, offset, n, LAYER);
-    if (n > 60 || (n & 3) !== 0) throw new EncodeError(LAYER, 'options', `length ${n - 20} is not a multiple of 4 up to 40`);
+    if (n > 60 || (n & 3) !== 0)
+      throw new EncodeError(LAYER, 'options', `length ${n - 20} is not a multiple of 4 up to 40`);
     checkUint(LAYER, 'dscp', v.dscp, 63);
     checkUint(LAYER, 'ecn', v.ecn, 3);
     checkUint(LAYER, 'totalLength', v.totalLength, 0xffff);
-    if (v.totalLength < n) throw new EncodeError(LAYER, 'totalLength', `${v.totalLength} is shorter than the ${n}-byte header`);
+    if (v.totalLength < n)
+      throw new EncodeError(LAYER, 'totalLength', `${v.totalLength} is shorter than the ${n}-byte header`);
     checkUint(LAYER, 'id', v.id, 0xffff);
     checkUint(LAYER, 'fragmentOffsetBytes', v.fragmentOffsetBytes, 0xfff8);
-    if (v.fragmentOffsetBytes & 7) throw new EncodeError(LAYER, 'fragmentOffsetBytes', `${v.fragmentOffsetBytes} is not a multiple of 8`);
+    if (v.fragmentOffsetBytes & 7)
+      throw new EncodeError(LAYER, 'fragmentOffsetBytes', `${v.fragmentOffsetBytes} is not a multiple of 8`);
     checkUint(LAYER, 'ttl', v.ttl, 255);
     checkUint(LAYER, 'protocol', v.protocol, 255);
     checkUint(LAYER, 'src', v.src, 0xffffffff);
@@ -67,7 +70,8 @@ export const ipv4: Codec<Ipv4Header> = {
     b[offset + 1] = (v.dscp << 2) | v.ecn;
     writeU16(b, offset + 2, v.totalLength);
     writeU16(b, offset + 4, v.id);
-    const flags = (v.reservedFlag ? 0x8000 : 0) | (v.dontFragment ? 0x4000 : 0) | (v.moreFragments ? 0x2000 : 0);
+    const flags =
+      (v.reservedFlag ? 0x8000 : 0) | (v.dontFragment ? 0x4000 : 0) | (v.moreFragments ? 0x2000 : 0);
     writeU16(b, offset + 6, flags | (v.fragmentOffsetBytes >>> 3));
     b[offset + 8] = v.ttl;
     b[offset + 9] = v.protocol;
@@ -119,7 +123,11 @@ export function ipv4HeaderBytes(buf: Uint8Array, offset: number): number {
   needBytes(buf, offset, headerBytes, LAYER, 'options');
   const totalLength = readU16(buf, offset + 2);
   if (totalLength < headerBytes) {
-    throw new DecodeError(LAYER, offset + 2, `total length ${totalLength} is shorter than the ${headerBytes}-byte header`);
+    throw new DecodeError(
+      LAYER,
+      offset + 2,
+      `total length ${totalLength} is shorter than the ${headerBytes}-byte header`,
+    );
   }
   return headerBytes;
 }

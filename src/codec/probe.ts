@@ -27,7 +27,17 @@
  * whole payload per packet. With stamps it writes one word per 64 bytes, and the UDP checksum change
  * is count × (seq words), O(1).
  */
-import { checkUint, needBytes, readU16, readU32, readU64, targetBuffer, writeU16, writeU32, writeU64 } from './bytes.ts';
+import {
+  checkUint,
+  needBytes,
+  readU16,
+  readU32,
+  readU64,
+  targetBuffer,
+  writeU16,
+  writeU32,
+  writeU64,
+} from './bytes.ts';
 import type { Codec } from './codec.ts';
 import { DecodeError, EncodeError } from './errors.ts';
 
@@ -36,7 +46,14 @@ export const PROBE_VERSION = 1;
 export const PROBE_HEADER_BYTES = 32;
 export const PROBE_MAX_PAYLOAD_BYTES = 65507;
 /** Field offsets inside the probe (for templates and zero-copy readers). */
-export const PROBE_OFFSET = { payloadBytes: 6, runId: 8, flowId: 12, seq: 16, txTimeNs: 20, headerCrc: 28 } as const;
+export const PROBE_OFFSET = {
+  payloadBytes: 6,
+  runId: 8,
+  flowId: 12,
+  seq: 16,
+  txTimeNs: 20,
+  headerCrc: 28,
+} as const;
 export const PROBE_STAMP_FIRST = 32;
 export const PROBE_STAMP_EVERY_BYTES = 64;
 
@@ -88,12 +105,18 @@ export function probePattern(runId: number): Uint8Array {
 
 /** How many seq stamps a payload of this size carries. */
 export function probeStampCount(payloadBytes: number): number {
-  return payloadBytes < PROBE_STAMP_FIRST + 4 ? 0 : Math.floor((payloadBytes - PROBE_STAMP_FIRST - 4) / PROBE_STAMP_EVERY_BYTES) + 1;
+  return payloadBytes < PROBE_STAMP_FIRST + 4
+    ? 0
+    : Math.floor((payloadBytes - PROBE_STAMP_FIRST - 4) / PROBE_STAMP_EVERY_BYTES) + 1;
 }
 
 /** Writes seq at every stamp position of the payload starting at `offset`. */
 export function stampProbeSeq(buf: Uint8Array, offset: number, payloadBytes: number, seq: number): void {
-  for (let p = offset + PROBE_STAMP_FIRST, end = offset + payloadBytes - 4; p <= end; p += PROBE_STAMP_EVERY_BYTES) {
+  for (
+    let p = offset + PROBE_STAMP_FIRST, end = offset + payloadBytes - 4;
+    p <= end;
+    p += PROBE_STAMP_EVERY_BYTES
+  ) {
     buf[p] = seq >>> 24;
     buf[p + 1] = seq >>> 16;
     buf[p + 2] = seq >>> 8;
@@ -135,9 +158,18 @@ function checkProbe(v: Probe): void {
   checkUint(LAYER, 'runId', v.runId, 0xffffffff);
   checkUint(LAYER, 'flowId', v.flowId, 0xffffffff);
   checkUint(LAYER, 'seq', v.seq, 0xffffffff);
-  if (v.txTimeNs < 0n || v.txTimeNs > 0xffffffffffffffffn) throw new EncodeError(LAYER, 'txTimeNs', `${v.txTimeNs} is not a u64`);
-  if (!Number.isInteger(v.payloadBytes) || v.payloadBytes < PROBE_HEADER_BYTES || v.payloadBytes > PROBE_MAX_PAYLOAD_BYTES) {
-    throw new EncodeError(LAYER, 'payloadBytes', `${v.payloadBytes} is not in ${PROBE_HEADER_BYTES}..${PROBE_MAX_PAYLOAD_BYTES}`);
+  if (v.txTimeNs < 0n || v.txTimeNs > 0xffffffffffffffffn)
+    throw new EncodeError(LAYER, 'txTimeNs', `${v.txTimeNs} is not a u64`);
+  if (
+    !Number.isInteger(v.payloadBytes) ||
+    v.payloadBytes < PROBE_HEADER_BYTES ||
+    v.payloadBytes > PROBE_MAX_PAYLOAD_BYTES
+  ) {
+    throw new EncodeError(
+      LAYER,
+      'payloadBytes',
+      `${v.payloadBytes} is not in ${PROBE_HEADER_BYTES}..${PROBE_MAX_PAYLOAD_BYTES}`,
+    );
   }
 }
 
@@ -157,7 +189,8 @@ export const probe: Codec<Probe> = {
   decode(buf, offset = 0) {
     const status = probeStatus(buf, offset, -1);
     if (status === 'not-a-probe') throw new DecodeError(LAYER, offset, 'no probe magic "CPRB"');
-    if (status !== 'ok') throw new DecodeError(LAYER, offset, status === 'truncated' ? 'truncated header' : status);
+    if (status !== 'ok')
+      throw new DecodeError(LAYER, offset, status === 'truncated' ? 'truncated header' : status);
     const payloadBytes = readU16(buf, offset + 6);
     needBytes(buf, offset, payloadBytes, LAYER, `payload (${payloadBytes} bytes)`);
     return { value: readProbe(buf, offset), bytesRead: payloadBytes };
@@ -190,7 +223,12 @@ export interface PayloadCheck {
 export function verifyPayload(buf: Uint8Array, offset: number, length: number): PayloadCheck {
   const status = probeStatus(buf, offset, length);
   if (status !== 'ok') return { ok: false, reason: `probe header: ${status}`, badOffset: 0 };
-  if (offset + length > buf.length) return { ok: false, reason: `payload cut: ${buf.length - offset} of ${length} bytes`, badOffset: buf.length - offset };
+  if (offset + length > buf.length)
+    return {
+      ok: false,
+      reason: `payload cut: ${buf.length - offset} of ${length} bytes`,
+      badOffset: buf.length - offset,
+    };
   const seq = readU32(buf, offset + 16);
   const pattern = probePattern(readU32(buf, offset + 8));
   const s0 = seq >>> 24;
@@ -200,9 +238,14 @@ export function verifyPayload(buf: Uint8Array, offset: number, length: number): 
   for (let p = PROBE_HEADER_BYTES; p < length; p++) {
     let want = pattern[p];
     const inBlock = (p - PROBE_STAMP_FIRST) & (PROBE_STAMP_EVERY_BYTES - 1);
-    if (inBlock < 4 && p - inBlock + 4 <= length) want = inBlock === 0 ? s0 : inBlock === 1 ? s1 : inBlock === 2 ? s2 : s3;
+    if (inBlock < 4 && p - inBlock + 4 <= length)
+      want = inBlock === 0 ? s0 : inBlock === 1 ? s1 : inBlock === 2 ? s2 : s3;
     if (buf[offset + p] !== want) {
-      return { ok: false, reason: `padding differs at payload byte ${p}: 0x${buf[offset + p].toString(16)} instead of 0x${want.toString(16)}`, badOffset: p };
+      return {
+        ok: false,
+        reason: `padding differs at payload byte ${p}: 0x${buf[offset + p].toString(16)} instead of 0x${want.toString(16)}`,
+        badOffset: p,
+      };
     }
   }
   return { ok: true };

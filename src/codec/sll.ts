@@ -36,9 +36,16 @@ function checkAddress(layer: string, a: Uint8Array): void {
   if (a.length > 8) throw new EncodeError(layer, 'address', `${a.length} bytes, at most 8`);
 }
 
-function readAddress(layer: string, buf: Uint8Array, at: number, length: number, lengthOffset: number): Uint8Array {
+function readAddress(
+  layer: string,
+  buf: Uint8Array,
+  at: number,
+  length: number,
+  lengthOffset: number,
+): Uint8Array {
   // The field holds 8 bytes; longer addresses (e.g. InfiniBand's 20) are truncated by the kernel.
-  if (length > 8 && length !== 20) throw new DecodeError(layer, lengthOffset, `address length ${length} is impossible`);
+  if (length > 8 && length !== 20)
+    throw new DecodeError(layer, lengthOffset, `address length ${length} is impossible`);
   return buf.slice(at, at + Math.min(length, 8));
 }
 
@@ -63,7 +70,12 @@ export const sll: Codec<SllHeader> = {
     needBytes(buf, offset, SLL_HEADER_BYTES, 'sll');
     const address = readAddress('sll', buf, offset + 6, readU16(buf, offset + 4), offset + 4);
     return {
-      value: { packetType: readU16(buf, offset), arphrdType: readU16(buf, offset + 2), address, protocol: readU16(buf, offset + 14) },
+      value: {
+        packetType: readU16(buf, offset),
+        arphrdType: readU16(buf, offset + 2),
+        address,
+        protocol: readU16(buf, offset + 14),
+      },
       bytesRead: SLL_HEADER_BYTES,
     };
   },

@@ -26,9 +26,9 @@
 import { ipv4ToString, macToString } from './address.ts';
 import { readU16, readU24, readU32 } from './bytes.ts';
 import { DecodeError } from './errors.ts';
+import { NATT_UDP_PORT } from './esp.ts';
 import { ETHERTYPE_IPV4, ETHERTYPE_QINQ, ETHERTYPE_VLAN } from './ethernet.ts';
 import { IP_PROTO_ESP, IP_PROTO_UDP, ipv4ChecksumOk } from './ipv4.ts';
-import { NATT_UDP_PORT } from './esp.ts';
 import { type ProbeStatus, probeStatus, readProbe, verifyPayload } from './probe.ts';
 import { LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2 } from './sll.ts';
 import { udpChecksumOk } from './udp.ts';
@@ -56,7 +56,22 @@ export const Layer = {
   natt: 13,
 } as const;
 export type LayerKind = (typeof Layer)[keyof typeof Layer];
-export const LAYER_NAMES: readonly string[] = ['?', 'ethernet', 'vlan', 'sll', 'sll2', 'ipv4', 'udp', 'vxlan', 'esp', 'ike', 'keepalive', 'probe', 'payload', 'natt'];
+export const LAYER_NAMES: readonly string[] = [
+  '?',
+  'ethernet',
+  'vlan',
+  'sll',
+  'sll2',
+  'ipv4',
+  'udp',
+  'vxlan',
+  'esp',
+  'ike',
+  'keepalive',
+  'probe',
+  'payload',
+  'natt',
+];
 
 /**
  * Demux tables. Lookups are array indexing (the dissector is on the analyser's hot path); 0 = unbound.
@@ -139,7 +154,13 @@ export class Dissection {
     this.linktype = linktype;
     this.count = 0;
     this.stop = 'end';
-    this.outerIpv4Offset = this.ipv4Offset = this.udpOffset = this.vxlanOffset = this.espOffset = this.probeOffset = -1;
+    this.outerIpv4Offset =
+      this.ipv4Offset =
+      this.udpOffset =
+      this.vxlanOffset =
+      this.espOffset =
+      this.probeOffset =
+        -1;
     this.probeLength = 0;
     this.probeStatus = 'not-a-probe';
     this.fragment = false;
@@ -167,14 +188,24 @@ function push(d: Dissection, kind: LayerKind, offset: number, length: number): v
 }
 
 function need(off: number, n: number, end: number, layer: string): void {
-  if (off + n > end) throw new DecodeError(layer, off, `truncated header: need ${n} bytes, ${Math.max(0, end - off)} available`);
+  if (off + n > end)
+    throw new DecodeError(
+      layer,
+      off,
+      `truncated header: need ${n} bytes, ${Math.max(0, end - off)} available`,
+    );
 }
 
 /**
  * Walks `frame` (captured with the given pcap linktype) into `into` (reused; a new Dissection if omitted).
  * Throws DecodeError for truncated or malformed input; never anything else.
  */
-export function dissect(frame: Uint8Array, linktype: number, into: Dissection = new Dissection(), bindings: Bindings = DEFAULT_BINDINGS): Dissection {
+export function dissect(
+  frame: Uint8Array,
+  linktype: number,
+  into: Dissection = new Dissection(),
+  bindings: Bindings = DEFAULT_BINDINGS,
+): Dissection {
   const d = into;
   d.reset(frame, linktype);
   let kind: number | undefined = bindings.linktype.get(linktype);
@@ -232,8 +263,18 @@ export function dissect(frame: Uint8Array, linktype: number, into: Dissection = 
         if (hdr < 20) throw new DecodeError('ipv4', off, `IHL ${vihl & 15} is below 5`);
         need(off, hdr, end, 'ipv4');
         const total = readU16(frame, off + 2);
-        if (total < hdr) throw new DecodeError('ipv4', off + 2, `total length ${total} is shorter than the ${hdr}-byte header`);
-        if (off + total > end) throw new DecodeError('ipv4', off + 2, `total length ${total} exceeds the ${end - off} bytes present`);
+        if (total < hdr)
+          throw new DecodeError(
+            'ipv4',
+            off + 2,
+            `total length ${total} is shorter than the ${hdr}-byte header`,
+          );
+        if (off + total > end)
+          throw new DecodeError(
+            'ipv4',
+            off + 2,
+            `total length ${total} exceeds the ${end - off} bytes present`,
+          );
         end = off + total;
         push(d, Layer.ipv4, off, hdr);
         if (d.outerIpv4Offset < 0) d.outerIpv4Offset = off;
@@ -261,7 +302,12 @@ export function dissect(frame: Uint8Array, linktype: number, into: Dissection = 
           d.stop = 'fragment';
           return d;
         }
-        if (off + length > end) throw new DecodeError('udp', off + 4, `length ${length} exceeds the ${end - off} bytes of the IP payload`);
+        if (off + length > end)
+          throw new DecodeError(
+            'udp',
+            off + 4,
+            `length ${length} exceeds the ${end - off} bytes of the IP payload`,
+          );
         end = off + length;
         kind = bindings.udpPort[readU16(frame, off + 2)] || bindings.udpPort[readU16(frame, off)];
         off += 8;
@@ -292,7 +338,8 @@ export function dissect(frame: Uint8Array, linktype: number, into: Dissection = 
           push(d, Layer.keepalive, off, 1);
           return d;
         }
-        if (n < 4) throw new DecodeError('esp-in-udp', off, `${n}-byte payload is neither a keepalive, IKE nor ESP`);
+        if (n < 4)
+          throw new DecodeError('esp-in-udp', off, `${n}-byte payload is neither a keepalive, IKE nor ESP`);
         if (readU32(frame, off) === 0) {
           push(d, Layer.ike, off, n);
           return d;
@@ -339,7 +386,11 @@ function describeLayer(d: Dissection, i: number): string {
     case Layer.ipv4: {
       const frag = readU16(f, o + 6);
       const proto = f[o + 9];
-      const flags = [frag & 0x4000 ? 'DF' : '', frag & 0x2000 ? 'MF' : '', frag & 0x1fff ? `frag offset ${(frag & 0x1fff) << 3}` : '']
+      const flags = [
+        frag & 0x4000 ? 'DF' : '',
+        frag & 0x2000 ? 'MF' : '',
+        frag & 0x1fff ? `frag offset ${(frag & 0x1fff) << 3}` : '',
+      ]
         .filter(Boolean)
         .join(', ');
       const name = proto === 17 ? 'UDP' : proto === 50 ? 'ESP' : `proto ${proto}`;
@@ -350,7 +401,12 @@ function describeLayer(d: Dissection, i: number): string {
       const ipOff = d.offset[i - 1];
       const c = readU16(f, o + 6);
       let ck = 'no cksum';
-      if (c !== 0) ck = d.fragment ? `cksum ${hex(c, 4)} (fragment)` : udpChecksumOk(f, ipOff, o) ? 'cksum ok' : `bad cksum ${hex(c, 4)}`;
+      if (c !== 0)
+        ck = d.fragment
+          ? `cksum ${hex(c, 4)} (fragment)`
+          : udpChecksumOk(f, ipOff, o)
+            ? 'cksum ok'
+            : `bad cksum ${hex(c, 4)}`;
       return `UDP ${readU16(f, o)} > ${readU16(f, o + 2)}, length ${readU16(f, o + 4)}, ${ck}`;
     }
     case Layer.vxlan:
@@ -367,7 +423,12 @@ function describeLayer(d: Dissection, i: number): string {
       return `Probe run ${p.runId}, flow ${p.flowId}, seq ${p.seq}, tx ${p.txTimeNs} ns, ${n} bytes, ${check.ok ? 'padding ok' : check.reason}`;
     }
     default: {
-      const why = d.probeOffset === o ? `probe ${d.probeStatus}` : d.stop === 'fragment' && i === d.count - 1 ? 'fragment' : 'opaque';
+      const why =
+        d.probeOffset === o
+          ? `probe ${d.probeStatus}`
+          : d.stop === 'fragment' && i === d.count - 1
+            ? 'fragment'
+            : 'opaque';
       return `Payload ${n} bytes (${why})`;
     }
   }
@@ -381,7 +442,11 @@ export function describe(d: Dissection): string[] {
 }
 
 /** Dissects and describes; never throws: a decode failure becomes the last line. */
-export function summarize(frame: Uint8Array, linktype: number, bindings: Bindings = DEFAULT_BINDINGS): string {
+export function summarize(
+  frame: Uint8Array,
+  linktype: number,
+  bindings: Bindings = DEFAULT_BINDINGS,
+): string {
   const d = new Dissection();
   try {
     dissect(frame, linktype, d, bindings);

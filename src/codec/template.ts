@@ -24,12 +24,20 @@
 import { type Ipv4Address, type MacAddress, toIpv4, toMac } from './address.ts';
 import { readU16, writeU16, writeU32 } from './bytes.ts';
 import { onesComplementSum, pseudoHeaderSum } from './checksum.ts';
-import { ETHERNET_HEADER_BYTES, ETHERTYPE_IPV4, ethernet } from './ethernet.ts';
 import { EncodeError } from './errors.ts';
+import { ETHERNET_HEADER_BYTES, ETHERTYPE_IPV4, ethernet } from './ethernet.ts';
 import { IP_PROTO_UDP, IPV4_HEADER_BYTES, ipv4 } from './ipv4.ts';
-import { PROBE_HEADER_BYTES, PROBE_MAX_PAYLOAD_BYTES, PROBE_OFFSET, crc32, probe, probeStampCount, stampProbeSeq } from './probe.ts';
+import {
+  crc32,
+  PROBE_HEADER_BYTES,
+  PROBE_MAX_PAYLOAD_BYTES,
+  PROBE_OFFSET,
+  probe,
+  probeStampCount,
+  stampProbeSeq,
+} from './probe.ts';
 import { LINKTYPE_ETHERNET, LINKTYPE_IPV4 } from './stack.ts';
-import { UDP_HEADER_BYTES, fillUdpChecksum, udp } from './udp.ts';
+import { fillUdpChecksum, UDP_HEADER_BYTES, udp } from './udp.ts';
 import { VXLAN_HEADER_BYTES, vxlan } from './vxlan.ts';
 
 type Ip = string | Ipv4Address;
@@ -125,7 +133,16 @@ export function vxlanLayout(payloadBytes: number): FrameLayout {
   const innerIpv4 = vx + VXLAN_HEADER_BYTES + ETHERNET_HEADER_BYTES;
   const innerUdp = innerIpv4 + IPV4_HEADER_BYTES;
   const p = innerUdp + UDP_HEADER_BYTES;
-  return { outerIpv4, outerUdp, vxlan: vx, innerIpv4, innerUdp, probe: p, frameBytes: p + payloadBytes, linktype: LINKTYPE_ETHERNET };
+  return {
+    outerIpv4,
+    outerUdp,
+    vxlan: vx,
+    innerIpv4,
+    innerUdp,
+    probe: p,
+    frameBytes: p + payloadBytes,
+    linktype: LINKTYPE_ETHERNET,
+  };
 }
 
 export function ipv4UdpLayout(payloadBytes: number, withEthernet: boolean): FrameLayout {
@@ -145,8 +162,16 @@ export function ipv4UdpLayout(payloadBytes: number, withEthernet: boolean): Fram
 }
 
 function checkPayload(spec: ProbeSpec): void {
-  if (!Number.isInteger(spec.payloadBytes) || spec.payloadBytes < PROBE_HEADER_BYTES || spec.payloadBytes > PROBE_MAX_PAYLOAD_BYTES) {
-    throw new EncodeError('template', 'payloadBytes', `${spec.payloadBytes} is not in ${PROBE_HEADER_BYTES}..${PROBE_MAX_PAYLOAD_BYTES}`);
+  if (
+    !Number.isInteger(spec.payloadBytes) ||
+    spec.payloadBytes < PROBE_HEADER_BYTES ||
+    spec.payloadBytes > PROBE_MAX_PAYLOAD_BYTES
+  ) {
+    throw new EncodeError(
+      'template',
+      'payloadBytes',
+      `${spec.payloadBytes} is not in ${PROBE_HEADER_BYTES}..${PROBE_MAX_PAYLOAD_BYTES}`,
+    );
   }
 }
 
@@ -177,8 +202,22 @@ function encodeInner(
     buf,
     at,
   );
-  udp.encode({ srcPort: ip.srcPort, dstPort: ip.dstPort, length: UDP_HEADER_BYTES + spec.payloadBytes, checksum: 0 }, buf, udpAt);
-  probe.encode({ runId: spec.runId, flowId: spec.flowId, seq: f.seq, txTimeNs: f.txTimeNs, payloadBytes: spec.payloadBytes }, buf, udpAt + 8);
+  udp.encode(
+    { srcPort: ip.srcPort, dstPort: ip.dstPort, length: UDP_HEADER_BYTES + spec.payloadBytes, checksum: 0 },
+    buf,
+    udpAt,
+  );
+  probe.encode(
+    {
+      runId: spec.runId,
+      flowId: spec.flowId,
+      seq: f.seq,
+      txTimeNs: f.txTimeNs,
+      payloadBytes: spec.payloadBytes,
+    },
+    buf,
+    udpAt + 8,
+  );
   if (udpChecksum) fillUdpChecksum(buf, at, udpAt);
 }
 
@@ -206,10 +245,18 @@ export function encodeVxlanFrame(spec: VxlanFrameSpec, f: PacketFields): Uint8Ar
     buf,
     L.outerIpv4,
   );
-  udp.encode({ srcPort: f.outerSrcPort, dstPort: o.dstPort, length: L.frameBytes - L.outerUdp, checksum: 0 }, buf, L.outerUdp);
+  udp.encode(
+    { srcPort: f.outerSrcPort, dstPort: o.dstPort, length: L.frameBytes - L.outerUdp, checksum: 0 },
+    buf,
+    L.outerUdp,
+  );
   vxlan.encode({ flags: o.vxlanFlags, vni: o.vni }, buf, L.vxlan);
   const i = spec.inner;
-  ethernet.encode({ dst: toMac(i.dstMac), src: toMac(i.srcMac), etherType: ETHERTYPE_IPV4 }, buf, L.vxlan + VXLAN_HEADER_BYTES);
+  ethernet.encode(
+    { dst: toMac(i.dstMac), src: toMac(i.srcMac), etherType: ETHERTYPE_IPV4 },
+    buf,
+    L.vxlan + VXLAN_HEADER_BYTES,
+  );
   encodeInner(buf, L.innerIpv4, i, spec, f, true);
   if (o.udpChecksum) fillUdpChecksum(buf, L.outerIpv4, L.outerUdp);
   return buf;
@@ -220,7 +267,12 @@ export function encodeIpv4UdpPacket(spec: Ipv4UdpPacketSpec, f: PacketFields): U
   checkPayload(spec);
   const L = ipv4UdpLayout(spec.payloadBytes, spec.ethernet !== undefined);
   const buf = new Uint8Array(L.frameBytes);
-  if (spec.ethernet) ethernet.encode({ dst: toMac(spec.ethernet.dstMac), src: toMac(spec.ethernet.srcMac), etherType: ETHERTYPE_IPV4 }, buf, 0);
+  if (spec.ethernet)
+    ethernet.encode(
+      { dst: toMac(spec.ethernet.dstMac), src: toMac(spec.ethernet.srcMac), etherType: ETHERTYPE_IPV4 },
+      buf,
+      0,
+    );
   encodeInner(buf, L.innerIpv4, spec, spec, f, spec.udpChecksum ?? true);
   return buf;
 }
@@ -255,7 +307,12 @@ export class ProbeTemplate {
   private readonly outerIpFixed: number;
   private readonly outerUdpFixed: number;
 
-  constructor(frame: Uint8Array, layout: FrameLayout, spec: ProbeSpec, opts: { srcPortBase: number; srcPortCount: number; innerUdpChecksum: boolean; outerUdpChecksum: boolean }) {
+  constructor(
+    frame: Uint8Array,
+    layout: FrameLayout,
+    spec: ProbeSpec,
+    opts: { srcPortBase: number; srcPortCount: number; innerUdpChecksum: boolean; outerUdpChecksum: boolean },
+  ) {
     this.frame = frame;
     this.layout = layout;
     this.view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
@@ -266,7 +323,11 @@ export class ProbeTemplate {
     this.innerUdpChecksum = opts.innerUdpChecksum;
     this.outerUdpChecksum = opts.outerUdpChecksum;
     if (this.srcPortCount < 1 || this.srcPortBase + this.srcPortCount > 65536) {
-      throw new EncodeError('template', 'srcPortCount', `ports ${this.srcPortBase}..${this.srcPortBase + this.srcPortCount - 1} exceed 65535`);
+      throw new EncodeError(
+        'template',
+        'srcPortCount',
+        `ports ${this.srcPortBase}..${this.srcPortBase + this.srcPortCount - 1} exceed 65535`,
+      );
     }
 
     const L = layout;
@@ -280,7 +341,13 @@ export class ProbeTemplate {
     ];
     const udpLen = readU16(frame, L.innerUdp + 4);
     this.innerIpFixed = sumWithHoles(frame, L.innerIpv4, IPV4_HEADER_BYTES, innerIpHoles);
-    this.innerUdpFixed = sumWithHoles(frame, L.innerUdp, udpLen, [[L.innerUdp + 6, 2], ...probeHoles], pseudoHeaderSum(frame, L.innerIpv4 + 12, L.innerIpv4 + 16, IP_PROTO_UDP, udpLen));
+    this.innerUdpFixed = sumWithHoles(
+      frame,
+      L.innerUdp,
+      udpLen,
+      [[L.innerUdp + 6, 2], ...probeHoles],
+      pseudoHeaderSum(frame, L.innerIpv4 + 12, L.innerIpv4 + 16, IP_PROTO_UDP, udpLen),
+    );
     if (L.outerIpv4 >= 0) {
       this.outerIpFixed = sumWithHoles(frame, L.outerIpv4, IPV4_HEADER_BYTES, [
         [L.outerIpv4 + 4, 2],
@@ -308,10 +375,22 @@ export class ProbeTemplate {
   /** The fields `patch(seq, …)` uses, for the from-scratch encoders and for tests. */
   fieldsFor(seq: number, txTimeNs: bigint): PacketFields {
     const id = (this.ipIdBase + seq) & 0xffff;
-    return { seq, txTimeNs, outerSrcPort: this.srcPortBase + (seq % this.srcPortCount), outerIpId: id, innerIpId: id };
+    return {
+      seq,
+      txTimeNs,
+      outerSrcPort: this.srcPortBase + (seq % this.srcPortCount),
+      outerIpId: id,
+      innerIpId: id,
+    };
   }
 
-  patchFields(seq: number, txTimeNs: bigint, outerSrcPort: number, outerIpId: number, innerIpId: number): Uint8Array {
+  patchFields(
+    seq: number,
+    txTimeNs: bigint,
+    outerSrcPort: number,
+    outerIpId: number,
+    innerIpId: number,
+  ): Uint8Array {
     const b = this.frame;
     const L = this.layout;
     const p = L.probe;
@@ -341,7 +420,8 @@ export class ProbeTemplate {
     writeU16(b, L.outerIpv4 + 10, ~fold(this.outerIpFixed + outerIpId) & 0xffff);
     writeU16(b, L.outerUdp, outerSrcPort);
     if (this.outerUdpChecksum) {
-      let c = ~fold(this.outerUdpFixed + outerSrcPort + innerIpId + innerIpCk + innerUdpCk + probeSum) & 0xffff;
+      let c =
+        ~fold(this.outerUdpFixed + outerSrcPort + innerIpId + innerIpCk + innerUdpCk + probeSum) & 0xffff;
       if (c === 0) c = 0xffff;
       writeU16(b, L.outerUdp + 6, c);
     }
@@ -351,7 +431,13 @@ export class ProbeTemplate {
 
 export function createVxlanTemplate(spec: VxlanFrameSpec): ProbeTemplate {
   const o = spec.outer;
-  const frame = encodeVxlanFrame(spec, { seq: 0, txTimeNs: 0n, outerSrcPort: o.srcPortBase, outerIpId: 0, innerIpId: 0 });
+  const frame = encodeVxlanFrame(spec, {
+    seq: 0,
+    txTimeNs: 0n,
+    outerSrcPort: o.srcPortBase,
+    outerIpId: 0,
+    innerIpId: 0,
+  });
   return new ProbeTemplate(frame, vxlanLayout(spec.payloadBytes), spec, {
     srcPortBase: o.srcPortBase,
     srcPortCount: o.srcPortCount,
@@ -361,7 +447,13 @@ export function createVxlanTemplate(spec: VxlanFrameSpec): ProbeTemplate {
 }
 
 export function createIpv4UdpTemplate(spec: Ipv4UdpPacketSpec): ProbeTemplate {
-  const frame = encodeIpv4UdpPacket(spec, { seq: 0, txTimeNs: 0n, outerSrcPort: 0, outerIpId: 0, innerIpId: 0 });
+  const frame = encodeIpv4UdpPacket(spec, {
+    seq: 0,
+    txTimeNs: 0n,
+    outerSrcPort: 0,
+    outerIpId: 0,
+    innerIpId: 0,
+  });
   return new ProbeTemplate(frame, ipv4UdpLayout(spec.payloadBytes, spec.ethernet !== undefined), spec, {
     srcPortBase: 0,
     srcPortCount: 1,

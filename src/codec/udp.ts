@@ -46,9 +46,15 @@ export const udp: Codec<UdpHeader> = {
   decode(buf, offset = 0) {
     needBytes(buf, offset, UDP_HEADER_BYTES, LAYER);
     const length = readU16(buf, offset + 4);
-    if (length < UDP_HEADER_BYTES) throw new DecodeError(LAYER, offset + 4, `length ${length} is below the 8-byte header`);
+    if (length < UDP_HEADER_BYTES)
+      throw new DecodeError(LAYER, offset + 4, `length ${length} is below the 8-byte header`);
     return {
-      value: { srcPort: readU16(buf, offset), dstPort: readU16(buf, offset + 2), length, checksum: readU16(buf, offset + 6) },
+      value: {
+        srcPort: readU16(buf, offset),
+        dstPort: readU16(buf, offset + 2),
+        length,
+        checksum: readU16(buf, offset + 6),
+      },
       bytesRead: UDP_HEADER_BYTES,
     };
   },

@@ -44,7 +44,12 @@ export const vxlan: Codec<VxlanHeader> = {
   decode(buf, offset = 0) {
     needBytes(buf, offset, VXLAN_HEADER_BYTES, LAYER);
     return {
-      value: { flags: buf[offset], vni: readU24(buf, offset + 4), reserved1: readU24(buf, offset + 1), reserved2: buf[offset + 7] },
+      value: {
+        flags: buf[offset],
+        vni: readU24(buf, offset + 4),
+        reserved1: readU24(buf, offset + 1),
+        reserved2: buf[offset + 7],
+      },
       bytesRead: VXLAN_HEADER_BYTES,
     };
   },

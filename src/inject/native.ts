@@ -18,15 +18,20 @@ export function cacheDir(): string {
   return join(process.env.CHAINPROBE_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'chainprobe'));
 }
 
-let built: Promise<string> | undefined;
+const built = new Map<string, Promise<string>>();
 
 /** Path of the compiled helper, building it if needed. E_MISSING_TOOL when there is no C compiler. */
 export function afpacketHelper(): Promise<string> {
-  built ??= build().catch((e) => {
-    built = undefined;
-    throw e;
-  });
-  return built;
+  const key = `${process.env.CC ?? 'cc'}\0${cacheDir()}`;
+  let p = built.get(key);
+  if (!p) {
+    p = build().catch((e) => {
+      built.delete(key);
+      throw e;
+    });
+    built.set(key, p);
+  }
+  return p;
 }
 
 async function build(): Promise<string> {

@@ -82,22 +82,29 @@ export async function rawSendLoop(
   let lastDst = -1;
   let dstText = '';
   let k = 0;
-  let sinceYield = 0;
+  let lastYieldNs = 0;
   const t0 = process.hrtime.bigint();
   let nextProgress = 1e9;
   outer: while (k < count && !hooks.stopped()) {
-    let now = nowNs(t0);
+    const now = nowNs(t0);
     if (now >= durationNs) break;
     if (now >= nextProgress) {
       hooks.progress?.(sent, failed, now);
       nextProgress = now + 1e9;
     }
+    // Let the event loop run (abort, signals, stdin) at least every 10 ms, never once per packet.
+    if (now - lastYieldNs >= 10e6) {
+      lastYieldNs = now;
+      await new Promise<void>((r) => setImmediate(r));
+      continue;
+    }
     let allowed = pacer.allowed(k, now);
     if (allowed === 0) {
       const wait = pacer.dueNs(k) - now;
-      if (wait > 2e6) await sleep(Math.floor((wait - 1e6) / 1e6));
-      else sleepSync(wait);
-      sinceYield = 0;
+      if (wait > 2e6) {
+        await sleep(Math.floor((wait - 1e6) / 1e6));
+        lastYieldNs = nowNs(t0);
+      } else sleepSync(wait);
       continue;
     }
     allowed = Math.min(allowed, count - k, 256);
@@ -136,13 +143,6 @@ export async function rawSendLoop(
       pacer.consumed(buf.length);
       k++;
     }
-    // Let the event loop run (abort, stdin, progress) without a wake-up per packet.
-    sinceYield += allowed;
-    if (sinceYield >= 4096) {
-      sinceYield = 0;
-      await new Promise<void>((r) => setImmediate(r));
-    }
-    now = nowNs(t0);
   }
   return { sent, failed, bytes, retries, elapsedNs: nowNs(t0), lastError, stopped: hooks.stopped() };
 }

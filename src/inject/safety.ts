@@ -143,15 +143,19 @@ export function assertSafeDestinations(
 }
 
 /**
- * Refuse to inject in the host's default-route namespace: where `transport` runs, the network namespace
- * equals PID 1's and has a default route. (Inside a container PID 1 is the container's init: a container
- * with its own default route counts as "host" too — pass allowHostNamespace when that is intended.)
+ * Refuse to inject in the host's default-route namespace. Where `transport` runs, the network namespace
+ * counts as the host's when it is not a named lab namespace (`ip netns identify` is empty), is PID 1's (or
+ * PID 1's cannot be read, as in sandboxes without ptrace rights: then we assume the worst), and has a
+ * default route. Inside a container PID 1 is the container's init, so a container with a default route
+ * counts as "host" too — pass allowHostNamespace when that is intended.
  */
 export async function assertNotHostNamespace(transport: Pick<Transport, 'run' | 'description'>, opts: SafetyOptions = {}): Promise<void> {
   if (opts.allowOutsideLab || opts.allowHostNamespace) return;
-  const ns = await transport.run(['readlink', '/proc/1/ns/net', '/proc/self/ns/net'], { timeoutMs: 10_000 });
-  const [init, self] = ns.stdout.trim().split('\n');
-  if (ns.exitCode !== 0 || !init || init !== self) return;
+  const named = await transport.run(['ip', 'netns', 'identify'], { timeoutMs: 10_000 });
+  if (named.exitCode === 0 && named.stdout.trim() !== '') return; // a named (lab) namespace
+  const self = await transport.run(['readlink', '/proc/self/ns/net'], { timeoutMs: 10_000 });
+  const init = await transport.run(['readlink', '/proc/1/ns/net'], { timeoutMs: 10_000 });
+  if (init.exitCode === 0 && self.exitCode === 0 && init.stdout.trim() !== self.stdout.trim()) return;
   const routes = await transport.run(['ip', '-j', 'route', 'show', 'default'], { timeoutMs: 10_000 });
   let defaults: unknown[] = [];
   try {

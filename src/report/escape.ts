@@ -4,7 +4,13 @@
  * nothing from it reaches markup unescaped.
  */
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Text or attribute value → HTML. Also safe inside double- or single-quoted attributes. */
 export function escapeHtml(value: unknown): string {
@@ -16,7 +22,9 @@ export function escapeHtml(value: unknown): string {
  * escaping cannot express them, so they are replaced, otherwise one stray byte in a decoded packet
  * would make the whole JUnit file unparseable in CI.
  */
-const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const XML_INVALID =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters XML forbids
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export function escapeXml(value: unknown): string {
   return escapeHtml(value).replace(XML_INVALID, '\uFFFD');

@@ -5,7 +5,7 @@
  * renderer writes, so the two sides agree on which series goes where without sharing code.
  * Animation is off: charts are complete on first paint (screenshots, the browser test, printing).
  */
-export const CHART_SCRIPT = String.raw`
+export const CHART_SCRIPT = `
 (function () {
   'use strict';
   var root = document.documentElement;

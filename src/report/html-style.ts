@@ -41,6 +41,7 @@ tr.flagged td { background: var(--warn-bg); }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin: 0 5px -1px 14px; }
 .legend .swatch:first-child { margin-left: 0; }
 #rates-table { max-width: 640px; }
+#index-table { max-width: 860px; }
 .na { color: var(--muted); font-style: italic; font-size: 12px; }
 .chart { position: relative; height: 300px; margin: 10px 0; }
 .chart.small { height: 220px; }

@@ -41,6 +41,7 @@ export function renderHtml(results: RunResults): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
 <title>${title}</title>
 <style>${raw(REPORT_CSS)}</style>
+<noscript><style>.chart { height: auto; } .legend { display: none; }</style></noscript>
 </head>
 <body>
 <main>
@@ -189,7 +190,9 @@ function latencySeries(r: RunResults): Series[] {
 
 function pctCell(ns: number | null): Markup {
   const v = formatUs(ns);
-  return v === null ? html`<td class="num"><span class="na">too few samples</span></td>` : html`<td class="num">${v}</td>`;
+  return v === null
+    ? html`<td class="num"><span class="na">too few samples</span></td>`
+    : html`<td class="num">${v}</td>`;
 }
 
 function latencySection(r: RunResults): Markup {
@@ -200,7 +203,11 @@ function latencySection(r: RunResults): Markup {
 <table id="latency-table" data-testid="latency-table">
 <thead><tr><th>segment</th><th class="num">samples</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">p99.9</th><th class="num">max</th><th>note</th></tr></thead>
 <tbody>${series.map(
-    ({ key, label, s }) => html`<tr data-testid="latency-row" data-series="${key}"><td>${key === 'e2e' ? html`<b>${label}</b>` : label}</td><td class="num">${formatInt(s.samples)}</td>
+    ({
+      key,
+      label,
+      s,
+    }) => html`<tr data-testid="latency-row" data-series="${key}"><td>${key === 'e2e' ? html`<b>${label}</b>` : label}</td><td class="num">${formatInt(s.samples)}</td>
 ${pctCell(s.p50Ns)}${pctCell(s.p90Ns)}${pctCell(s.p99Ns)}${pctCell(s.p999Ns)}${pctCell(s.maxNs)}<td class="muted">${s.note ?? ''}</td></tr>`,
   )}</tbody>
 </table>
@@ -226,7 +233,8 @@ function histogramFigure({ key, label, s }: Series): Markup {
 // ── delivery over time ─────────────────────────────────────────────────────────────────────────────
 
 function timelineSection(r: RunResults): Markup {
-  if (!r.timeline.length) return html`<h2 id="timeline">Delivery over time</h2><p class="na">No timeline (no probes sent).</p>`;
+  if (!r.timeline.length)
+    return html`<h2 id="timeline">Delivery over time</h2><p class="na">No timeline (no probes sent).</p>`;
   return html`<h2 id="timeline">Delivery over time</h2>
 <p class="muted">Probes grouped by the time they were first seen; delivered = share of that bucket's probes that reached the last capture point.</p>
 <div class="chart"><canvas id="chart-timeline" data-chart="timeline" data-testid="chart" role="img" aria-label="delivery ratio over time">Chart needs JavaScript; open the table below.</canvas></div>
@@ -278,7 +286,8 @@ ${shown.map((ex) => exampleArticle(id, ex))}`;
 }
 
 function exampleArticle(kind: string, ex: ViolationExample): Markup {
-  const probe = ex.probe.flowId < 0 ? 'packet not tied to a probe' : `probe flow ${ex.probe.flowId} seq ${ex.probe.seq}`;
+  const probe =
+    ex.probe.flowId < 0 ? 'packet not tied to a probe' : `probe flow ${ex.probe.flowId} seq ${ex.probe.seq}`;
   return html`<article class="example" data-testid="violation-example" data-kind="${kind}">
 <header><b>${probe}</b> at capture point <b>${ex.capture}</b>${ex.timestampNs !== undefined ? html` · ${timestampText(ex.timestampNs)}` : ''}</header>
 <p class="reason">${ex.reason}</p>
@@ -301,8 +310,16 @@ function metadataSection(r: RunResults): Markup {
   const actualS = run.durationNs / 1e9;
   const rateRows: [string, string, string][] = [
     ['probes', req.count !== undefined ? formatInt(req.count) : '—', `${formatInt(r.sent)} sent`],
-    ['rate', req.pps !== undefined ? `${formatInt(req.pps)} pps` : '—', ach?.pps != null ? `${ach.pps.toLocaleString('en-US', { maximumFractionDigits: 1 })} pps` : '—'],
-    ['throughput', '—', ach?.mbps != null ? `${ach.mbps.toLocaleString('en-US', { maximumFractionDigits: 2 })} Mbit/s` : '—'],
+    [
+      'rate',
+      req.pps !== undefined ? `${formatInt(req.pps)} pps` : '—',
+      ach?.pps != null ? `${ach.pps.toLocaleString('en-US', { maximumFractionDigits: 1 })} pps` : '—',
+    ],
+    [
+      'throughput',
+      '—',
+      ach?.mbps != null ? `${ach.mbps.toLocaleString('en-US', { maximumFractionDigits: 2 })} Mbit/s` : '—',
+    ],
     ['payload', req.payloadBytes !== undefined ? `${formatInt(req.payloadBytes)} B` : '—', '—'],
     ['duration', req.durationS !== undefined ? `${req.durationS} s` : '—', `${actualS.toFixed(3)} s`],
   ];

@@ -21,7 +21,9 @@ export function renderIndex(entries: IndexEntry[], title = 'chainprobe reports')
   const failed = entries.filter((e) => e.verdict === 'fail').length;
   const badge = (v: string) => (v === 'pass' ? 'pass' : v === 'fail' ? 'fail' : 'unknown');
   // Stable sort: failures first, otherwise the order the caller gave (usually run order).
-  const ordered = entries.map((e, i) => ({ e, i })).sort((a, b) => Number(b.e.verdict === 'fail') - Number(a.e.verdict === 'fail') || a.i - b.i);
+  const ordered = entries
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => Number(b.e.verdict === 'fail') - Number(a.e.verdict === 'fail') || a.i - b.i);
   return html`<!doctype html>
 <html lang="en">
 <head>

@@ -18,19 +18,25 @@
  * Secrets: the key lives in a KeyObject in a private field; `toString`, `toJSON` and `util.inspect` render only
  * the SPI and tunnel, and no error message ever includes key or salt bytes.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, randomFillSync, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  type KeyObject,
+  randomFillSync,
+} from 'node:crypto';
 import { inspect } from 'node:util';
 import { ChainprobeError } from '../errors.ts';
 import {
-  IPV4,
-  PROTO_ESP,
-  PROTO_IPV4,
-  PROTO_UDP,
   fixIpv4Checksum,
   formatIpv4,
+  IPV4,
   ipv4HeaderBytes,
   ipv4Number,
   isFragment,
+  PROTO_ESP,
+  PROTO_IPV4,
+  PROTO_UDP,
   readU16,
   readU32,
   writeU16,
@@ -156,7 +162,8 @@ export function sealEsp(
   if (fields.iv.length !== alg.ivBytes) throw new RangeError(`${alg.name}: IV must be ${alg.ivBytes} bytes`);
   const total = espLength(payload.length, alg);
   const buf = out ?? new Uint8Array(total);
-  if (buf.length - offset < total) throw new RangeError(`sealEsp: output needs ${total} bytes at offset ${offset}`);
+  if (buf.length - offset < total)
+    throw new RangeError(`sealEsp: output needs ${total} bytes at offset ${offset}`);
   writeU32(buf, offset, fields.spi >>> 0);
   writeU32(buf, offset + 4, fields.seq >>> 0);
   buf.set(fields.iv, offset + 8);
@@ -179,7 +186,9 @@ export function sealEsp(
   buf[p++] = padBytes;
   buf[p] = nextHeader;
 
-  const cipher = createCipheriv(alg.cipher, keys.key, nonceFor(keys.salt, fields.iv), { authTagLength: alg.icvBytes });
+  const cipher = createCipheriv(alg.cipher, keys.key, nonceFor(keys.salt, fields.iv), {
+    authTagLength: alg.icvBytes,
+  });
   cipher.setAAD(aad);
   const ct = cipher.update(buf.subarray(ctStart, ctStart + padded));
   buf.set(ct, ctStart);
@@ -201,7 +210,8 @@ export interface OpenedEsp {
 
 /** Reads SPI and seq of an ESP payload without decrypting (throws EspError 'malformed' if too short). */
 export function peekEsp(esp: Uint8Array): { spi: number; seq: number } {
-  if (esp.length < ESP_HEADER_BYTES) throw new EspError('malformed', `ESP: ${esp.length} bytes, header needs 8`);
+  if (esp.length < ESP_HEADER_BYTES)
+    throw new EspError('malformed', `ESP: ${esp.length} bytes, header needs 8`);
   return { spi: readU32(esp, 0), seq: readU32(esp, 4) };
 }
 
@@ -210,16 +220,30 @@ export function peekEsp(esp: Uint8Array): { spi: number; seq: number } {
  * 'wrong-spi' (when `expectSpi` is given and differs), 'auth-failed' (ICV mismatch: wrong key, salt,
  * ESN high bits or tampering), 'bad-padding' (pad length too large or pad bytes not 1, 2, 3, …).
  */
-export function openEsp(keys: EspKeys, esp: Uint8Array, opts: { seqHigh?: number; expectSpi?: number } = {}): OpenedEsp {
+export function openEsp(
+  keys: EspKeys,
+  esp: Uint8Array,
+  opts: { seqHigh?: number; expectSpi?: number } = {},
+): OpenedEsp {
   const alg = keys.algorithm ?? AES_GCM_128;
   checkKeys(keys, alg);
   const { spi, seq } = peekEsp(esp);
   if (opts.expectSpi !== undefined && spi !== opts.expectSpi >>> 0)
-    throw new EspError('wrong-spi', `ESP SPI ${hex32(spi)} is not this SA's ${hex32(opts.expectSpi)}`, spi, seq);
+    throw new EspError(
+      'wrong-spi',
+      `ESP SPI ${hex32(spi)} is not this SA's ${hex32(opts.expectSpi)}`,
+      spi,
+      seq,
+    );
   const ctStart = ESP_HEADER_BYTES + alg.ivBytes;
   const ctBytes = esp.length - ctStart - alg.icvBytes;
   if (ctBytes < 2)
-    throw new EspError('malformed', `ESP SPI ${hex32(spi)} seq ${seq}: ${esp.length} bytes cannot hold IV, trailer and ICV`, spi, seq);
+    throw new EspError(
+      'malformed',
+      `ESP SPI ${hex32(spi)} seq ${seq}: ${esp.length} bytes cannot hold IV, trailer and ICV`,
+      spi,
+      seq,
+    );
   const iv = esp.subarray(ESP_HEADER_BYTES, ctStart);
   let aad: Uint8Array;
   if (opts.seqHigh === undefined) aad = esp.subarray(0, 8);
@@ -229,23 +253,40 @@ export function openEsp(keys: EspKeys, esp: Uint8Array, opts: { seqHigh?: number
     writeU32(aadScratch, 8, seq);
     aad = aadScratch;
   }
-  const decipher = createDecipheriv(alg.cipher, keys.key, nonceFor(keys.salt, iv), { authTagLength: alg.icvBytes });
+  const decipher = createDecipheriv(alg.cipher, keys.key, nonceFor(keys.salt, iv), {
+    authTagLength: alg.icvBytes,
+  });
   decipher.setAAD(aad);
   decipher.setAuthTag(esp.subarray(ctStart + ctBytes));
   const plain = decipher.update(esp.subarray(ctStart, ctStart + ctBytes));
   try {
     decipher.final();
   } catch {
-    throw new EspError('auth-failed', `ESP SPI ${hex32(spi)} seq ${seq}: integrity check (ICV) failed`, spi, seq);
+    throw new EspError(
+      'auth-failed',
+      `ESP SPI ${hex32(spi)} seq ${seq}: integrity check (ICV) failed`,
+      spi,
+      seq,
+    );
   }
   const padLength = plain[ctBytes - 2];
   const nextHeader = plain[ctBytes - 1];
   const payloadBytes = ctBytes - 2 - padLength;
   if (payloadBytes < 0)
-    throw new EspError('bad-padding', `ESP SPI ${hex32(spi)} seq ${seq}: pad length ${padLength} exceeds the ${ctBytes}-byte payload`, spi, seq);
+    throw new EspError(
+      'bad-padding',
+      `ESP SPI ${hex32(spi)} seq ${seq}: pad length ${padLength} exceeds the ${ctBytes}-byte payload`,
+      spi,
+      seq,
+    );
   for (let i = 0; i < padLength; i++) {
     if (plain[payloadBytes + i] !== i + 1)
-      throw new EspError('bad-padding', `ESP SPI ${hex32(spi)} seq ${seq}: pad byte ${i + 1} is ${plain[payloadBytes + i]} (RFC 4303 wants 1, 2, 3, …)`, spi, seq);
+      throw new EspError(
+        'bad-padding',
+        `ESP SPI ${hex32(spi)} seq ${seq}: pad byte ${i + 1} is ${plain[payloadBytes + i]} (RFC 4303 wants 1, 2, 3, …)`,
+        spi,
+        seq,
+      );
   }
   return {
     spi,
@@ -331,15 +372,21 @@ export class EspSa {
 
   constructor(o: EspSaOptions) {
     const alg = this.algorithm;
-    if (!Number.isInteger(o.spi) || o.spi < 0 || o.spi > 0xffffffff) throw new RangeError(`EspSa: SPI ${o.spi} is not a 32-bit value`);
-    if (o.spi < 256) throw new RangeError(`EspSa: SPI ${o.spi} is reserved (RFC 4303: 1-255 are reserved, 0 is never sent)`);
-    if (!(o.key instanceof Uint8Array) || o.key.length !== alg.keyBytes) throw new RangeError(`EspSa: key must be ${alg.keyBytes} bytes`);
-    if (!(o.salt instanceof Uint8Array) || o.salt.length !== alg.saltBytes) throw new RangeError(`EspSa: salt must be ${alg.saltBytes} bytes`);
+    if (!Number.isInteger(o.spi) || o.spi < 0 || o.spi > 0xffffffff)
+      throw new RangeError(`EspSa: SPI ${o.spi} is not a 32-bit value`);
+    if (o.spi < 256)
+      throw new RangeError(`EspSa: SPI ${o.spi} is reserved (RFC 4303: 1-255 are reserved, 0 is never sent)`);
+    if (!(o.key instanceof Uint8Array) || o.key.length !== alg.keyBytes)
+      throw new RangeError(`EspSa: key must be ${alg.keyBytes} bytes`);
+    if (!(o.salt instanceof Uint8Array) || o.salt.length !== alg.saltBytes)
+      throw new RangeError(`EspSa: salt must be ${alg.saltBytes} bytes`);
     const ttl = o.ttl ?? 64;
-    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) throw new RangeError(`EspSa: ttl ${ttl} not in 1..255`);
+    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255)
+      throw new RangeError(`EspSa: ttl ${ttl} not in 1..255`);
     if (o.encapsulation.kind === 'udp') {
       for (const p of [o.encapsulation.srcPort, o.encapsulation.dstPort])
-        if (!Number.isInteger(p) || p < 1 || p > 65535) throw new RangeError(`EspSa: UDP port ${p} not in 1..65535`);
+        if (!Number.isInteger(p) || p < 1 || p > 65535)
+          throw new RangeError(`EspSa: UDP port ${p} not in 1..65535`);
     }
     this.spi = o.spi >>> 0;
     this.tunnelSrc = ipv4Number(o.tunnelSrc);
@@ -376,7 +423,11 @@ export class EspSa {
     else {
       seq = this.#nextSeq;
       if (seq > 0xffffffff)
-        throw new EspError('seq-overflow', `ESP SPI ${hex32(this.spi)}: 32-bit sequence number exhausted; rekey (no ESN)`, this.spi);
+        throw new EspError(
+          'seq-overflow',
+          `ESP SPI ${hex32(this.spi)}: 32-bit sequence number exhausted; rekey (no ESN)`,
+          this.spi,
+        );
       this.#nextSeq = seq + 1;
     }
     let ipIdValue: number;
@@ -434,20 +485,24 @@ export class EspSa {
       throw new EspError('malformed', `outer packet: ${(e as Error).message}`);
     }
     const total = readU16(outerIp, 2);
-    if (isFragment(outerIp)) throw new EspError('fragmented', 'outer packet is an IP fragment: reassemble before decrypting');
+    if (isFragment(outerIp))
+      throw new EspError('fragmented', 'outer packet is an IP fragment: reassemble before decrypting');
     const proto = outerIp[9];
     let espStart: number;
     if (proto === PROTO_UDP) {
       if (total < ihl + UDP_HEADER_BYTES) throw new EspError('malformed', 'outer UDP header truncated');
       const udpLen = readU16(outerIp, ihl + 4);
-      if (udpLen !== total - ihl) throw new EspError('malformed', `outer UDP length ${udpLen} ≠ IP payload ${total - ihl}`);
+      if (udpLen !== total - ihl)
+        throw new EspError('malformed', `outer UDP length ${udpLen} ≠ IP payload ${total - ihl}`);
       espStart = ihl + UDP_HEADER_BYTES;
       if (total - espStart >= 4 && readU32(outerIp, espStart) === 0)
         throw new EspError('not-esp', 'UDP payload starts with the non-ESP marker (IKE on port 4500)');
-      if (this.encapsulation.kind !== 'udp') throw new EspError('wrong-encapsulation', 'ESP-in-UDP packet for an SA without UDP encapsulation');
+      if (this.encapsulation.kind !== 'udp')
+        throw new EspError('wrong-encapsulation', 'ESP-in-UDP packet for an SA without UDP encapsulation');
     } else if (proto === PROTO_ESP) {
       espStart = ihl;
-      if (this.encapsulation.kind !== 'none') throw new EspError('wrong-encapsulation', 'raw ESP (protocol 50) packet for a UDP-encapsulated SA');
+      if (this.encapsulation.kind !== 'none')
+        throw new EspError('wrong-encapsulation', 'raw ESP (protocol 50) packet for a UDP-encapsulated SA');
     } else throw new EspError('not-esp', `outer IP protocol ${proto} is neither ESP (50) nor UDP (17)`);
     const opened = openEsp(this.#keys, outerIp.subarray(espStart, total), { expectSpi: this.spi });
     if (opened.nextHeader !== PROTO_IPV4 && opened.nextHeader !== 41)
@@ -457,7 +512,13 @@ export class EspSa {
         opened.spi,
         opened.seq,
       );
-    return { inner: opened.payload, spi: opened.spi, seq: opened.seq, nextHeader: opened.nextHeader, padLength: opened.padLength };
+    return {
+      inner: opened.payload,
+      spi: opened.spi,
+      seq: opened.seq,
+      nextHeader: opened.nextHeader,
+      padLength: opened.padLength,
+    };
   }
 
   /** Seal/open with this SA's keys on just the ESP part (for the analyser). */
@@ -529,7 +590,10 @@ function redact<T extends object>(o: T, describe: () => string): T {
  * SPI replace earlier ones (terminate + initiate reuses pinned SPIs). Returned keys are redacted in
  * JSON/inspect/toString.
  */
-export function parseCharonKeys(logText: string, opts: { role?: 'initiator' | 'responder'; keyBytes?: number } = {}): CharonChildKey[] {
+export function parseCharonKeys(
+  logText: string,
+  opts: { role?: 'initiator' | 'responder'; keyBytes?: number } = {},
+): CharonChildKey[] {
   const keyBytes = opts.keyBytes ?? 16;
   const lines = logText.split(/\r?\n/);
   let role = opts.role;
@@ -593,7 +657,14 @@ export function parseCharonKeys(logText: string, opts: { role?: 'initiator' | 'r
         key: material.slice(0, keyBytes),
         salt: material.slice(keyBytes),
       };
-      bySpi.set(spi, redact(entry, () => `CharonChildKey(${entry.childSa} spi=${hex32(spi)} ${local} ${entry.direction} key=<redacted>)`));
+      bySpi.set(
+        spi,
+        redact(
+          entry,
+          () =>
+            `CharonChildKey(${entry.childSa} spi=${hex32(spi)} ${local} ${entry.direction} key=<redacted>)`,
+        ),
+      );
     }
     pending.initiator = undefined;
     pending.responder = undefined;

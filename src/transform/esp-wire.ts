@@ -6,8 +6,8 @@
  * 8028-byte inner packet → 6 inner fragments → 6 ESP packets → 11 frames). VPP encrypts the whole inner packet
  * and fragments only afterwards (`innerMtuBytes` omitted).
  */
-import { EspSa } from './esp-sa.ts';
-import { Reassembler, type FragmentFinding, fragment } from './fragment.ts';
+import type { EspSa } from './esp-sa.ts';
+import { type FragmentFinding, fragment, Reassembler } from './fragment.ts';
 
 export interface WireProfile {
   /** fragment inner packets to this size before encryption (libipsec's TUN MTU); omit for VPP */
@@ -27,7 +27,9 @@ export interface WirePrediction {
 
 /** Encrypts one inner packet the way the hop does; consumes sequence numbers and IP IDs from the SA. */
 export function encryptForWire(sa: EspSa, innerIp: Uint8Array, profile: WireProfile): WirePrediction {
-  const innerPackets = profile.innerMtuBytes ? fragment(innerIp, { mtuBytes: profile.innerMtuBytes }) : [innerIp];
+  const innerPackets = profile.innerMtuBytes
+    ? fragment(innerIp, { mtuBytes: profile.innerMtuBytes })
+    : [innerIp];
   const espPackets = innerPackets.map((p) => sa.encrypt(p));
   const wireFragments = espPackets.flatMap((p) => fragment(p, { mtuBytes: profile.wireMtuBytes }));
   return { innerPackets, espPackets, wireFragments };
@@ -67,5 +69,3 @@ export function decryptFromWire(sa: EspSa, wire: readonly Uint8Array[]): WireDec
   take(innerR.flush(t), onInner);
   return { inner, espPackets, findings };
 }
-
-

@@ -6,13 +6,13 @@
  */
 import { ChainprobeError } from '../errors.ts';
 import {
+  fixIpv4Checksum,
+  flagsFragment,
+  fragmentOffsetBytes,
   IP_FLAG_DF,
   IP_FLAG_MF,
   IP_MAX_DATAGRAM_BYTES,
   IP_OFFSET_MASK,
-  fixIpv4Checksum,
-  flagsFragment,
-  fragmentOffsetBytes,
   ipId,
   ipv4HeaderBytes,
   isFragment,
@@ -72,7 +72,8 @@ export function fragment(ip: Uint8Array, opts: { mtuBytes: number }): Uint8Array
   const laterHdr = 20 + later.length;
   const firstChunk = Math.floor((mtu - ihl) / 8) * 8;
   const laterChunk = Math.floor((mtu - laterHdr) / 8) * 8;
-  if (firstChunk < 8 || laterChunk < 8) throw new FragmentError('mtu-too-small', `MTU ${mtu} leaves no room for 8 payload bytes`);
+  if (firstChunk < 8 || laterChunk < 8)
+    throw new FragmentError('mtu-too-small', `MTU ${mtu} leaves no room for 8 payload bytes`);
   const baseOffset = (ff & IP_OFFSET_MASK) * 8;
   const lastHadMf = (ff & IP_FLAG_MF) !== 0;
   const payloadBytes = total - ihl;
@@ -177,7 +178,12 @@ class Assembly {
     });
     if (this.failed) return;
     if (ihl + off + len > IP_MAX_DATAGRAM_BYTES) {
-      this.fail({ kind: 'oversize', offsetBytes: off, payloadBytes: len, detail: `fragment at ${off}+${len} makes the datagram exceed 65535 bytes` });
+      this.fail({
+        kind: 'oversize',
+        offsetBytes: off,
+        payloadBytes: len,
+        detail: `fragment at ${off}+${len} makes the datagram exceed 65535 bytes`,
+      });
       return;
     }
     const data = ip.subarray(ihl, total);
@@ -186,27 +192,52 @@ class Assembly {
       const pEnd = p.off + p.data.length;
       if (off < pEnd && p.off < off + len) {
         if (p.off === off && p.data.length === len && equalBytes(p.data, data)) {
-          this.findings.push({ kind: 'duplicate', offsetBytes: off, payloadBytes: len, detail: `fragment at offset ${off} (${len} bytes) received twice` });
+          this.findings.push({
+            kind: 'duplicate',
+            offsetBytes: off,
+            payloadBytes: len,
+            detail: `fragment at offset ${off} (${len} bytes) received twice`,
+          });
           return;
         }
-        this.fail({ kind: 'overlap', offsetBytes: off, payloadBytes: len, detail: `fragment ${off}..${off + len} overlaps ${p.off}..${pEnd}` });
+        this.fail({
+          kind: 'overlap',
+          offsetBytes: off,
+          payloadBytes: len,
+          detail: `fragment ${off}..${off + len} overlaps ${p.off}..${pEnd}`,
+        });
         return;
       }
     }
     if (!mf) {
       if (this.endByte !== null && this.endByte !== off + len) {
-        this.fail({ kind: 'overlap', offsetBytes: off, payloadBytes: len, detail: `two last fragments: ends at ${this.endByte} and ${off + len}` });
+        this.fail({
+          kind: 'overlap',
+          offsetBytes: off,
+          payloadBytes: len,
+          detail: `two last fragments: ends at ${this.endByte} and ${off + len}`,
+        });
         return;
       }
       this.endByte = off + len;
     }
     if (this.endByte !== null && off + len > this.endByte) {
-      this.fail({ kind: 'overlap', offsetBytes: off, payloadBytes: len, detail: `fragment ${off}..${off + len} extends past the last fragment's end ${this.endByte}` });
+      this.fail({
+        kind: 'overlap',
+        offsetBytes: off,
+        payloadBytes: len,
+        detail: `fragment ${off}..${off + len} extends past the last fragment's end ${this.endByte}`,
+      });
       return;
     }
     if (mf && len % 8 !== 0) {
       // RFC 791: all but the last fragment carry a multiple of 8 bytes; the next offset could not follow it
-      this.fail({ kind: 'overlap', offsetBytes: off, payloadBytes: len, detail: `non-last fragment at ${off} has ${len} bytes, not a multiple of 8` });
+      this.fail({
+        kind: 'overlap',
+        offsetBytes: off,
+        payloadBytes: len,
+        detail: `non-last fragment at ${off} has ${len} bytes, not a multiple of 8`,
+      });
       return;
     }
     if (off === 0) this.firstHeader = ip.subarray(0, ihl);
@@ -236,7 +267,9 @@ class Assembly {
   }
 
   complete(): boolean {
-    return !this.failed && this.endByte !== null && this.firstHeader !== undefined && this.holes().length === 0;
+    return (
+      !this.failed && this.endByte !== null && this.firstHeader !== undefined && this.holes().length === 0
+    );
   }
 
   build(): Uint8Array {
@@ -254,7 +287,8 @@ class Assembly {
   }
 
   result(): ReassemblyResult {
-    if (this.complete()) return { ok: true, packet: this.build(), fragments: this.records, findings: this.findings };
+    if (this.complete())
+      return { ok: true, packet: this.build(), fragments: this.records, findings: this.findings };
     const findings = [...this.findings];
     if (!this.failed) {
       const holes = this.holes();
@@ -290,13 +324,26 @@ export function reassemble(fragments: readonly Uint8Array[]): ReassemblyResult {
     return {
       ok: true,
       packet: ip,
-      fragments: [{ offsetBytes: 0, payloadBytes: totalLength(ip) - (ip[0] & 15) * 4, totalBytes: totalLength(ip), moreFragments: false, dontFragment: (ip[6] & 0x40) !== 0, arrival: 0 }],
+      fragments: [
+        {
+          offsetBytes: 0,
+          payloadBytes: totalLength(ip) - (ip[0] & 15) * 4,
+          totalBytes: totalLength(ip),
+          moreFragments: false,
+          dontFragment: (ip[6] & 0x40) !== 0,
+          arrival: 0,
+        },
+      ],
       findings: [],
     };
   }
   const a = new Assembly(key, 0n);
   for (const f of fragments) {
-    if (keyString(datagramKey(f)) !== ks) throw new FragmentError('mixed-datagrams', 'reassemble: fragments of more than one datagram (src, dst, id, protocol differ)');
+    if (keyString(datagramKey(f)) !== ks)
+      throw new FragmentError(
+        'mixed-datagrams',
+        'reassemble: fragments of more than one datagram (src, dst, id, protocol differ)',
+      );
     a.add(f);
   }
   return a.result();
@@ -317,8 +364,23 @@ export interface ReassemblerOptions {
 }
 
 export type ReassemblyEvent =
-  | { kind: 'complete'; key: DatagramKey; packet: Uint8Array; fragments: FragmentRecord[]; findings: FragmentFinding[]; firstSeenNs: bigint; completedNs: bigint }
-  | { kind: 'failed'; key: DatagramKey; fragments: FragmentRecord[]; findings: FragmentFinding[]; firstSeenNs: bigint; atNs: bigint };
+  | {
+      kind: 'complete';
+      key: DatagramKey;
+      packet: Uint8Array;
+      fragments: FragmentRecord[];
+      findings: FragmentFinding[];
+      firstSeenNs: bigint;
+      completedNs: bigint;
+    }
+  | {
+      kind: 'failed';
+      key: DatagramKey;
+      fragments: FragmentRecord[];
+      findings: FragmentFinding[];
+      firstSeenNs: bigint;
+      atNs: bigint;
+    };
 
 /**
  * Feed packets in capture order with their capture timestamps; get back completed datagrams and failures.
@@ -354,7 +416,16 @@ export class Reassembler {
     const key = datagramKey(ip);
     if (!isFragment(ip)) {
       const r = reassemble([ip]);
-      if (r.ok) events.push({ kind: 'complete', key, packet: r.packet, fragments: r.fragments, findings: [], firstSeenNs: timestampNs, completedNs: timestampNs });
+      if (r.ok)
+        events.push({
+          kind: 'complete',
+          key,
+          packet: r.packet,
+          fragments: r.fragments,
+          findings: [],
+          firstSeenNs: timestampNs,
+          completedNs: timestampNs,
+        });
       return events;
     }
     const ks = keyString(key);
@@ -365,8 +436,24 @@ export class Reassembler {
       events.push({
         kind: 'failed',
         key,
-        fragments: [{ offsetBytes: off, payloadBytes: len, totalBytes: totalLength(ip), moreFragments: moreFragments(ip), dontFragment: (ip[6] & 0x40) !== 0, arrival: 0 }],
-        findings: [{ kind: 'duplicate', offsetBytes: off, payloadBytes: len, detail: `fragment at offset ${off} arrived after its datagram was reassembled` }],
+        fragments: [
+          {
+            offsetBytes: off,
+            payloadBytes: len,
+            totalBytes: totalLength(ip),
+            moreFragments: moreFragments(ip),
+            dontFragment: (ip[6] & 0x40) !== 0,
+            arrival: 0,
+          },
+        ],
+        findings: [
+          {
+            kind: 'duplicate',
+            offsetBytes: off,
+            payloadBytes: len,
+            detail: `fragment at offset ${off} arrived after its datagram was reassembled`,
+          },
+        ],
         firstSeenNs: timestampNs,
         atNs: timestampNs,
       });
@@ -382,11 +469,26 @@ export class Reassembler {
     this.bufferedBytes += a.bytes - before;
     if (a.failed) {
       this.drop(ks, a);
-      events.push({ kind: 'failed', key, fragments: a.records, findings: a.findings, firstSeenNs: a.firstSeenNs, atNs: timestampNs });
+      events.push({
+        kind: 'failed',
+        key,
+        fragments: a.records,
+        findings: a.findings,
+        firstSeenNs: a.firstSeenNs,
+        atNs: timestampNs,
+      });
     } else if (a.complete()) {
       this.drop(ks, a);
       this.rememberDone(ks, timestampNs);
-      events.push({ kind: 'complete', key, packet: a.build(), fragments: a.records, findings: a.findings, firstSeenNs: a.firstSeenNs, completedNs: timestampNs });
+      events.push({
+        kind: 'complete',
+        key,
+        packet: a.build(),
+        fragments: a.records,
+        findings: a.findings,
+        firstSeenNs: a.firstSeenNs,
+        completedNs: timestampNs,
+      });
     }
     this.enforceBounds(events, timestampNs);
     return events;
@@ -398,7 +500,14 @@ export class Reassembler {
     for (const [ks, a] of this.queues) {
       if (nowNs - a.firstSeenNs <= this.timeoutNs) break; // Map keeps insertion order = first-seen order
       this.drop(ks, a);
-      events.push(this.failure(a, 'timeout', `not complete ${Number(nowNs - a.firstSeenNs) / 1e9} s after its first fragment`, nowNs));
+      events.push(
+        this.failure(
+          a,
+          'timeout',
+          `not complete ${Number(nowNs - a.firstSeenNs) / 1e9} s after its first fragment`,
+          nowNs,
+        ),
+      );
     }
     return events;
   }
@@ -409,14 +518,28 @@ export class Reassembler {
     for (const [ks, a] of this.queues) {
       this.drop(ks, a);
       const r = a.result();
-      events.push({ kind: 'failed', key: a.key, fragments: a.records, findings: r.findings, firstSeenNs: a.firstSeenNs, atNs: nowNs });
+      events.push({
+        kind: 'failed',
+        key: a.key,
+        fragments: a.records,
+        findings: r.findings,
+        firstSeenNs: a.firstSeenNs,
+        atNs: nowNs,
+      });
     }
     return events;
   }
 
   private failure(a: Assembly, kind: 'timeout' | 'evicted', detail: string, atNs: bigint): ReassemblyEvent {
     const r = a.result();
-    return { kind: 'failed', key: a.key, fragments: a.records, findings: [{ kind, detail }, ...r.findings], firstSeenNs: a.firstSeenNs, atNs };
+    return {
+      kind: 'failed',
+      key: a.key,
+      fragments: a.records,
+      findings: [{ kind, detail }, ...r.findings],
+      firstSeenNs: a.firstSeenNs,
+      atNs,
+    };
   }
 
   private drop(ks: string, a: Assembly): void {
@@ -434,10 +557,20 @@ export class Reassembler {
   }
 
   private enforceBounds(events: ReassemblyEvent[], nowNs: bigint): void {
-    while (this.queues.size > 0 && (this.bufferedBytes > this.maxBytes || this.queues.size > this.maxDatagrams)) {
+    while (
+      this.queues.size > 0 &&
+      (this.bufferedBytes > this.maxBytes || this.queues.size > this.maxDatagrams)
+    ) {
       const [ks, a] = this.queues.entries().next().value as [string, Assembly];
       this.drop(ks, a);
-      events.push(this.failure(a, 'evicted', `evicted to stay within ${this.maxBytes} bytes / ${this.maxDatagrams} datagrams`, nowNs));
+      events.push(
+        this.failure(
+          a,
+          'evicted',
+          `evicted to stay within ${this.maxBytes} bytes / ${this.maxDatagrams} datagrams`,
+          nowNs,
+        ),
+      );
     }
   }
 }

@@ -3,8 +3,9 @@
  * deliberately not a codec (the full IPv4 codec lives in src/codec/). Transforms work on raw packet bytes so
  * the hot path never builds objects: read a field with a DataView, patch it, fix the checksum.
  */
-import { DecodeError } from '../codec/errors.ts';
+
 import { internetChecksum } from '../codec/checksum.ts';
+import { DecodeError } from '../codec/errors.ts';
 
 export const IPV4 = {
   versionIhl: 0,
@@ -40,14 +41,16 @@ export function view(buf: Uint8Array): DataView {
  * Bytes beyond the total length (Ethernet padding) are tolerated; callers use `totalLength` to bound.
  */
 export function ipv4HeaderBytes(ip: Uint8Array, layer = 'ipv4'): number {
-  if (ip.length < IPV4.minHeaderBytes) throw new DecodeError(layer, 0, `truncated: ${ip.length} bytes, an IPv4 header needs 20`);
+  if (ip.length < IPV4.minHeaderBytes)
+    throw new DecodeError(layer, 0, `truncated: ${ip.length} bytes, an IPv4 header needs 20`);
   const version = ip[0] >> 4;
   if (version !== 4) throw new DecodeError(layer, 0, `version ${version}, expected 4`);
   const ihl = (ip[0] & 0x0f) * 4;
   if (ihl < IPV4.minHeaderBytes) throw new DecodeError(layer, 0, `IHL ${ihl} bytes < 20`);
   const total = (ip[2] << 8) | ip[3];
   if (total < ihl) throw new DecodeError(layer, 2, `total length ${total} < header length ${ihl}`);
-  if (total > ip.length) throw new DecodeError(layer, 2, `total length ${total} > ${ip.length} bytes available`);
+  if (total > ip.length)
+    throw new DecodeError(layer, 2, `total length ${total} > ${ip.length} bytes available`);
   return ihl;
 }
 
@@ -58,8 +61,10 @@ export const flagsFragment = (ip: Uint8Array): number => (ip[6] << 8) | ip[7];
 export const fragmentOffsetBytes = (ip: Uint8Array): number => (flagsFragment(ip) & IP_OFFSET_MASK) * 8;
 export const moreFragments = (ip: Uint8Array): boolean => (ip[6] & 0x20) !== 0;
 export const dontFragment = (ip: Uint8Array): boolean => (ip[6] & 0x40) !== 0;
-export const isFragment = (ip: Uint8Array): boolean => (flagsFragment(ip) & (IP_FLAG_MF | IP_OFFSET_MASK)) !== 0;
-export const readU32 = (b: Uint8Array, o: number): number => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+export const isFragment = (ip: Uint8Array): boolean =>
+  (flagsFragment(ip) & (IP_FLAG_MF | IP_OFFSET_MASK)) !== 0;
+export const readU32 = (b: Uint8Array, o: number): number =>
+  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 export const readU16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
 
 export function writeU16(b: Uint8Array, o: number, v: number): void {

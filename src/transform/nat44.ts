@@ -15,13 +15,13 @@
  * not match), `dnat44InPlace`/`snat44InPlace` patch the buffer and return whether they did.
  */
 import {
-  PROTO_TCP,
-  PROTO_UDP,
   checksumAdjust16,
   checksumAdjust32,
   fragmentOffsetBytes,
   ipv4HeaderBytes,
   ipv4Number,
+  PROTO_TCP,
+  PROTO_UDP,
   readU16,
   readU32,
   totalLength,
@@ -87,11 +87,17 @@ function rewriteInPlace(ip: Uint8Array, which: 'src' | 'dst', rule: Nat44Rule): 
 const toNat = (ip: string | number, port: number | undefined) => ({ ip, port });
 
 export function dnat44InPlace(ip: Uint8Array, rule: DnatRule): boolean {
-  return rewriteInPlace(ip, 'dst', { match: toNat(rule.match.dstIp, rule.match.dstPort), rewrite: toNat(rule.rewrite.dstIp, rule.rewrite.dstPort) });
+  return rewriteInPlace(ip, 'dst', {
+    match: toNat(rule.match.dstIp, rule.match.dstPort),
+    rewrite: toNat(rule.rewrite.dstIp, rule.rewrite.dstPort),
+  });
 }
 
 export function snat44InPlace(ip: Uint8Array, rule: SnatRule): boolean {
-  return rewriteInPlace(ip, 'src', { match: toNat(rule.match.srcIp, rule.match.srcPort), rewrite: toNat(rule.rewrite.srcIp, rule.rewrite.srcPort) });
+  return rewriteInPlace(ip, 'src', {
+    match: toNat(rule.match.srcIp, rule.match.srcPort),
+    rewrite: toNat(rule.rewrite.srcIp, rule.rewrite.srcPort),
+  });
 }
 
 /** Destination NAT into a new buffer; returns the input object itself when the rule does not match. */

@@ -7,10 +7,10 @@
  */
 import { ChainprobeError } from '../errors.ts';
 import {
-  PROTO_UDP,
   checksumAdjust16,
   ipv4HeaderBytes,
   isFragment,
+  PROTO_UDP,
   readU16,
   readU32,
   totalLength,
@@ -20,7 +20,13 @@ import {
 export const VXLAN_PORT = 4789;
 const VXLAN_FLAG_I = 0x08;
 
-export type VxlanErrorReason = 'not-vxlan' | 'wrong-vni' | 'bad-flags' | 'truncated' | 'fragmented' | 'ttl-expired';
+export type VxlanErrorReason =
+  | 'not-vxlan'
+  | 'wrong-vni'
+  | 'bad-flags'
+  | 'truncated'
+  | 'fragmented'
+  | 'ttl-expired';
 
 export class VxlanError extends ChainprobeError {
   constructor(
@@ -83,14 +89,21 @@ export function vxlanDecap(packet: Uint8Array, opts: VxlanDecapOptions): VxlanDe
     throw new VxlanError('truncated', (e as Error).message);
   }
   if (ip[9] !== PROTO_UDP) throw new VxlanError('not-vxlan', `outer IP protocol ${ip[9]}, expected UDP`);
-  if (isFragment(ip)) throw new VxlanError('fragmented', 'outer packet is a fragment: reassemble before decapsulating');
+  if (isFragment(ip))
+    throw new VxlanError('fragmented', 'outer packet is a fragment: reassemble before decapsulating');
   const total = totalLength(ip);
-  if (total < ihl + 16) throw new VxlanError('truncated', `outer packet of ${total} bytes cannot hold UDP + VXLAN headers`);
+  if (total < ihl + 16)
+    throw new VxlanError('truncated', `outer packet of ${total} bytes cannot hold UDP + VXLAN headers`);
   const dport = readU16(ip, ihl + 2);
-  if (dport !== port) throw new VxlanError('not-vxlan', `outer UDP destination port ${dport}, expected ${port}`);
+  if (dport !== port)
+    throw new VxlanError('not-vxlan', `outer UDP destination port ${dport}, expected ${port}`);
   const vx = ihl + 8;
   const flags = ip[vx];
-  if ((flags & VXLAN_FLAG_I) === 0) throw new VxlanError('bad-flags', `VXLAN flags 0x${flags.toString(16).padStart(2, '0')}: I bit (0x08) not set, VNI invalid`);
+  if ((flags & VXLAN_FLAG_I) === 0)
+    throw new VxlanError(
+      'bad-flags',
+      `VXLAN flags 0x${flags.toString(16).padStart(2, '0')}: I bit (0x08) not set, VNI invalid`,
+    );
   const vni = readU32(ip, vx + 4) >>> 8;
   if (vni !== opts.vni) throw new VxlanError('wrong-vni', `VXLAN VNI ${vni}, expected ${opts.vni}`);
   const innerFrame = ip.subarray(vx + 8, total);
@@ -99,7 +112,11 @@ export function vxlanDecap(packet: Uint8Array, opts: VxlanDecapOptions): VxlanDe
   if (innerIpOff >= 0 && innerFrame.length >= innerIpOff + 20) {
     const candidate = innerFrame.subarray(innerIpOff);
     const len = totalLength(candidate);
-    if ((candidate[0] & 0xf0) !== 0x40 || len > candidate.length) throw new VxlanError('truncated', `inner IPv4 total length ${len} > ${candidate.length} bytes in the frame`);
+    if ((candidate[0] & 0xf0) !== 0x40 || len > candidate.length)
+      throw new VxlanError(
+        'truncated',
+        `inner IPv4 total length ${len} > ${candidate.length} bytes in the frame`,
+      );
     innerIp = candidate.subarray(0, len);
   }
   return { vni, innerFrame, innerIp, vxlanOffset: ipOff + vx };

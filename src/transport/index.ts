@@ -6,14 +6,22 @@ import { openNetns } from './netns.ts';
 import { openSsh } from './ssh.ts';
 import type { Transport } from './transport.ts';
 
-export type { ExitStatus, RemoteProcess, RunOptions, RunResult, SpawnOptions, StopSignal, Transport } from './transport.ts';
-export { shellCommand, shellQuote } from './quote.ts';
-export { parseKnownHosts, checkKnownHost, fingerprintSha256, knownHostsName } from './known-hosts.ts';
-export { liveProcesses, killAllProcesses } from './registry.ts';
-export { LocalTransport } from './local.ts';
 export { DockerTransport, openDocker } from './docker.ts';
-export { SshTransport, openSsh } from './ssh.ts';
+export { checkKnownHost, fingerprintSha256, knownHostsName, parseKnownHosts } from './known-hosts.ts';
+export { LocalTransport } from './local.ts';
 export { openNetns } from './netns.ts';
+export { shellCommand, shellQuote } from './quote.ts';
+export { killAllProcesses, liveProcesses } from './registry.ts';
+export { openSsh, SshTransport } from './ssh.ts';
+export type {
+  ExitStatus,
+  RemoteProcess,
+  RunOptions,
+  RunResult,
+  SpawnOptions,
+  StopSignal,
+  Transport,
+} from './transport.ts';
 
 /** Open the transport a profile's hop or injector names. Checks reachability up front (namespace exists,
  *  container running, SSH host key verified and authenticated). */

@@ -20,7 +20,8 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (!line || line.startsWith('#')) return;
     const f = line.split(/\s+/);
     let marker: KnownHostEntry['marker'];
-    if (f[0] === '@cert-authority' || f[0] === '@revoked') marker = f.shift()!.slice(1) as KnownHostEntry['marker'];
+    if (f[0] === '@cert-authority' || f[0] === '@revoked')
+      marker = f.shift()!.slice(1) as KnownHostEntry['marker'];
     if (f.length < 3) return;
     const key = Buffer.from(f[2], 'base64');
     if (key.length === 0) return;
@@ -35,7 +36,10 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i').test(name);
 }
 
@@ -64,7 +68,12 @@ export type HostKeyVerdict =
   | { ok: true; line: number }
   | { ok: false; reason: 'unknown' | 'mismatch' | 'revoked'; lines: number[] };
 
-export function checkKnownHost(entries: KnownHostEntry[], host: string, port: number, presented: Buffer): HostKeyVerdict {
+export function checkKnownHost(
+  entries: KnownHostEntry[],
+  host: string,
+  port: number,
+  presented: Buffer,
+): HostKeyVerdict {
   const name = knownHostsName(host, port);
   const revoked = entries.filter((e) => e.marker === 'revoked' && e.key.equals(presented));
   if (revoked.length) return { ok: false, reason: 'revoked', lines: revoked.map((e) => e.line) };

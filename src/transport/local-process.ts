@@ -5,8 +5,8 @@
 import { execa } from 'execa';
 import { ChainprobeError } from '../errors.ts';
 import { trackProcess } from './registry.ts';
-import type { ExitStatus, RemoteProcess, SpawnOptions, StopSignal } from './transport.ts';
 import { StderrTail } from './stderr-tail.ts';
+import type { ExitStatus, RemoteProcess, SpawnOptions, StopSignal } from './transport.ts';
 
 export interface LocalSpawnOptions extends SpawnOptions {
   /** For messages and the process registry. */
@@ -17,7 +17,10 @@ export interface LocalSpawnOptions extends SpawnOptions {
   onExitKill?: () => void;
 }
 
-export function spawnLocal(argv: string[], opts: LocalSpawnOptions): RemoteProcess & { pid: number | undefined } {
+export function spawnLocal(
+  argv: string[],
+  opts: LocalSpawnOptions,
+): RemoteProcess & { pid: number | undefined } {
   const [file, ...args] = argv;
   const child = execa(file, args, {
     detached: true, // own process group: a signal reaches ip-netns-exec'd and forked children alike
@@ -59,12 +62,24 @@ export function spawnLocal(argv: string[], opts: LocalSpawnOptions): RemoteProce
     if (r.failed && r.exitCode === undefined && r.signal === undefined) {
       const code = (r as { code?: string }).code;
       if (code === 'ENOENT')
-        throw new ChainprobeError('E_MISSING_TOOL', `${file} is not installed (${opts.description})`, false, { argv });
-      throw new ChainprobeError('E_TRANSPORT', `cannot start ${file} (${opts.description}): ${r.shortMessage}`, false, { argv });
+        throw new ChainprobeError('E_MISSING_TOOL', `${file} is not installed (${opts.description})`, false, {
+          argv,
+        });
+      throw new ChainprobeError(
+        'E_TRANSPORT',
+        `cannot start ${file} (${opts.description}): ${r.shortMessage}`,
+        false,
+        { argv },
+      );
     }
     const status: ExitStatus = { exitCode: r.exitCode ?? null, signal: r.signal ?? null };
     if (opts.missingTool?.(status, tail.text()))
-      throw new ChainprobeError('E_MISSING_TOOL', `${argv.join(' ')}: command not found (${opts.description}): ${tail.text().trim()}`, false, { argv });
+      throw new ChainprobeError(
+        'E_MISSING_TOOL',
+        `${argv.join(' ')}: command not found (${opts.description}): ${tail.text().trim()}`,
+        false,
+        { argv },
+      );
     return status;
   });
   // Callers who only stream must not see an unhandled rejection if they never await `exited`.

@@ -3,7 +3,14 @@
  */
 import { spawnLocal } from './local-process.ts';
 import { runCollected } from './run.ts';
-import type { ExitStatus, RemoteProcess, RunOptions, RunResult, SpawnOptions, Transport } from './transport.ts';
+import type {
+  ExitStatus,
+  RemoteProcess,
+  RunOptions,
+  RunResult,
+  SpawnOptions,
+  Transport,
+} from './transport.ts';
 
 export class LocalTransport implements Transport {
   constructor(
@@ -17,7 +24,11 @@ export class LocalTransport implements Transport {
   }
 
   spawn(argv: string[], opts: SpawnOptions = {}): RemoteProcess {
-    return spawnLocal([...this.prefix, ...argv], { ...opts, description: this.description, missingTool: this.missingTool });
+    return spawnLocal([...this.prefix, ...argv], {
+      ...opts,
+      description: this.description,
+      missingTool: this.missingTool,
+    });
   }
 
   async close(): Promise<void> {}

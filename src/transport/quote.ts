@@ -7,7 +7,8 @@ import { ChainprobeError } from '../errors.ts';
 /** Quote one argument: 'it'\''s' — a single quote closes, an escaped quote, then reopens. */
 export function shellQuote(arg: string): string {
   // NUL cannot be carried in an exec argument at all; refuse rather than silently truncate.
-  if (arg.includes('\0')) throw new ChainprobeError('E_TRANSPORT', 'a command argument contains a NUL byte', true);
+  if (arg.includes('\0'))
+    throw new ChainprobeError('E_TRANSPORT', 'a command argument contains a NUL byte', true);
   if (arg !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg; // readable when nothing needs quoting
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }

@@ -74,7 +74,12 @@ export function withRemotePid(
     resolvePid(undefined);
     // `exec "$@"` failing: dash says "exec: X: not found", busybox "exec: X: not found" too; both exit 127.
     if (status.exitCode === 127 && /(not found|No such file)/.test(tail))
-      throw new ChainprobeError('E_MISSING_TOOL', `${argv[0]}: command not found (${description}): ${tail.trim().slice(-300)}`, false, { argv });
+      throw new ChainprobeError(
+        'E_MISSING_TOOL',
+        `${argv[0]}: command not found (${description}): ${tail.trim().slice(-300)}`,
+        false,
+        { argv },
+      );
     return status;
   });
   exited.catch(() => {});

@@ -42,11 +42,16 @@ export async function runCollected(
       new Promise<[string, string]>((r) => setTimeout(() => r(['', '']), 5000).unref()),
     ]);
     if (timedOut)
-      throw new ChainprobeError('E_TIMEOUT', `${argv[0]} did not finish within ${timeoutMs} ms (${transport.description})`, false, {
-        argv,
-        stdout: stdout.slice(-2000),
-        stderr: stderr.slice(-2000),
-      });
+      throw new ChainprobeError(
+        'E_TIMEOUT',
+        `${argv[0]} did not finish within ${timeoutMs} ms (${transport.description})`,
+        false,
+        {
+          argv,
+          stdout: stdout.slice(-2000),
+          stderr: stderr.slice(-2000),
+        },
+      );
     return { stdout, stderr, exitCode: status.exitCode ?? 128 + signalNumber(status.signal) };
   } finally {
     clearTimeout(timer);

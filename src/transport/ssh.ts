@@ -6,15 +6,29 @@
  */
 import { readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
-import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
+import ssh2 from 'ssh2';
 import { ChainprobeError } from '../errors.ts';
-import { checkKnownHost, fingerprintSha256, fingerprintsEqual, keyTypeOf, parseKnownHosts } from './known-hosts.ts';
+import {
+  checkKnownHost,
+  fingerprintSha256,
+  fingerprintsEqual,
+  keyTypeOf,
+  parseKnownHosts,
+} from './known-hosts.ts';
 import { shellCommand } from './quote.ts';
 import { trackProcess } from './registry.ts';
 import { pidAnnouncingArgv, withRemotePid } from './remote-process.ts';
 import { runCollected } from './run.ts';
-import type { ExitStatus, RemoteProcess, RunOptions, RunResult, SpawnOptions, StopSignal, Transport } from './transport.ts';
+import type {
+  ExitStatus,
+  RemoteProcess,
+  RunOptions,
+  RunResult,
+  SpawnOptions,
+  StopSignal,
+  Transport,
+} from './transport.ts';
 
 export interface SshTarget {
   host: string;
@@ -39,15 +53,29 @@ async function hostKeyCheck(t: SshTarget, port: number): Promise<HostKeyCheck> {
       const got = fingerprintSha256(key);
       return fingerprintsEqual(got, pinned)
         ? undefined
-        : new ChainprobeError('E_HOST_KEY', `host key of ${where} is ${keyTypeOf(key)} ${got}, not the pinned ${pinned}`, true, { presented: got });
+        : new ChainprobeError(
+            'E_HOST_KEY',
+            `host key of ${where} is ${keyTypeOf(key)} ${got}, not the pinned ${pinned}`,
+            true,
+            { presented: got },
+          );
     };
   }
-  if (!t.knownHostsPath) throw new ChainprobeError('E_HOST_KEY', `no knownHostsPath or hostKeyFingerprint for ${where}: host keys are always verified`, true);
+  if (!t.knownHostsPath)
+    throw new ChainprobeError(
+      'E_HOST_KEY',
+      `no knownHostsPath or hostKeyFingerprint for ${where}: host keys are always verified`,
+      true,
+    );
   let text: string;
   try {
     text = await readFile(t.knownHostsPath, 'utf8');
   } catch (e) {
-    throw new ChainprobeError('E_HOST_KEY', `cannot read known_hosts ${t.knownHostsPath}: ${(e as Error).message}`, true);
+    throw new ChainprobeError(
+      'E_HOST_KEY',
+      `cannot read known_hosts ${t.knownHostsPath}: ${(e as Error).message}`,
+      true,
+    );
   }
   const entries = parseKnownHosts(text);
   return (key) => {
@@ -60,17 +88,33 @@ async function hostKeyCheck(t: SshTarget, port: number): Promise<HostKeyCheck> {
         : v.reason === 'revoked'
           ? `host key of ${where} (${fp}) is @revoked in ${t.knownHostsPath}`
           : `HOST KEY MISMATCH for ${where}: it presented ${fp}, which does not match ${t.knownHostsPath} line(s) ${v.lines.join(', ')}`;
-    return new ChainprobeError('E_HOST_KEY', msg, false, { presented: fingerprintSha256(key), reason: v.reason });
+    return new ChainprobeError('E_HOST_KEY', msg, false, {
+      presented: fingerprintSha256(key),
+      reason: v.reason,
+    });
   };
 }
 
-function connectError(e: Error & { level?: string; code?: string }, where: string, timeoutMs: number): ChainprobeError {
+function connectError(
+  e: Error & { level?: string; code?: string },
+  where: string,
+  timeoutMs: number,
+): ChainprobeError {
   if (e.level === 'client-authentication')
-    return new ChainprobeError('E_AUTH', `authentication to ${where} failed (key or agent not accepted)`, false);
+    return new ChainprobeError(
+      'E_AUTH',
+      `authentication to ${where} failed (key or agent not accepted)`,
+      false,
+    );
   if (e.level === 'client-timeout' || e.code === 'ETIMEDOUT')
     return new ChainprobeError('E_TIMEOUT', `no SSH handshake with ${where} within ${timeoutMs} ms`);
-  if (e.code && ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET'].includes(e.code))
-    return new ChainprobeError('E_UNREACHABLE', `cannot reach SSH at ${where}: ${e.code}`, false, { code: e.code });
+  if (
+    e.code &&
+    ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET'].includes(e.code)
+  )
+    return new ChainprobeError('E_UNREACHABLE', `cannot reach SSH at ${where}: ${e.code}`, false, {
+      code: e.code,
+    });
   return new ChainprobeError('E_TRANSPORT', `SSH to ${where} failed: ${e.message}`);
 }
 
@@ -101,20 +145,35 @@ export class SshTransport implements Transport {
     let channel: ClientChannel | undefined;
     const command = shellCommand([...this.prefix, ...pidAnnouncingArgv(argv)]);
     const exited = new Promise<ExitStatus>((resolve, reject) => {
-      if (this.closed) return reject(new ChainprobeError('E_UNREACHABLE', `SSH connection ${this.description} is closed`));
-      const onConnClose = () => reject(new ChainprobeError('E_UNREACHABLE', `SSH connection ${this.description} was lost while ${argv[0]} ran`));
+      if (this.closed)
+        return reject(new ChainprobeError('E_UNREACHABLE', `SSH connection ${this.description} is closed`));
+      const onConnClose = () =>
+        reject(
+          new ChainprobeError(
+            'E_UNREACHABLE',
+            `SSH connection ${this.description} was lost while ${argv[0]} ran`,
+          ),
+        );
       this.conn.once('close', onConnClose);
       this.conn.exec(command, (err, ch) => {
         if (err) {
           this.conn.removeListener('close', onConnClose);
           stdout.end();
           stderr.end();
-          return reject(new ChainprobeError('E_TRANSPORT', `cannot start ${argv[0]} over ${this.description}: ${err.message}`));
+          return reject(
+            new ChainprobeError(
+              'E_TRANSPORT',
+              `cannot start ${argv[0]} over ${this.description}: ${err.message}`,
+            ),
+          );
         }
         channel = ch;
         let status: ExitStatus = { exitCode: null, signal: null };
         ch.on('exit', (code: number | null, sig?: string) => {
-          status = { exitCode: typeof code === 'number' ? code : null, signal: sig ? `SIG${sig.replace(/^SIG/, '')}` : null };
+          status = {
+            exitCode: typeof code === 'number' ? code : null,
+            signal: sig ? `SIG${sig.replace(/^SIG/, '')}` : null,
+          };
         });
         ch.on('close', () => {
           this.conn.removeListener('close', onConnClose);
@@ -150,8 +209,12 @@ export class SshTransport implements Transport {
 
   private kill(pid: number, sig: StopSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.closed) return reject(new ChainprobeError('E_UNREACHABLE', `SSH connection ${this.description} is closed`));
-      const timer = setTimeout(() => reject(new ChainprobeError('E_TIMEOUT', `kill over ${this.description} timed out`)), 10_000);
+      if (this.closed)
+        return reject(new ChainprobeError('E_UNREACHABLE', `SSH connection ${this.description} is closed`));
+      const timer = setTimeout(
+        () => reject(new ChainprobeError('E_TIMEOUT', `kill over ${this.description} timed out`)),
+        10_000,
+      );
       this.conn.exec(shellCommand([...this.prefix, 'kill', '-s', sig.slice(3), String(pid)]), (err, ch) => {
         if (err) {
           clearTimeout(timer);
@@ -197,12 +260,20 @@ export async function openSsh(t: SshTarget): Promise<SshTransport> {
     try {
       cfg.privateKey = await readFile(t.privateKeyPath);
     } catch (e) {
-      throw new ChainprobeError('E_AUTH', `cannot read private key ${t.privateKeyPath}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, true);
+      throw new ChainprobeError(
+        'E_AUTH',
+        `cannot read private key ${t.privateKeyPath}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+        true,
+      );
     }
   } else if (process.env.SSH_AUTH_SOCK) {
     cfg.agent = process.env.SSH_AUTH_SOCK;
   } else {
-    throw new ChainprobeError('E_AUTH', `no privateKeyPath for ${where} and no SSH agent (SSH_AUTH_SOCK unset)`, true);
+    throw new ChainprobeError(
+      'E_AUTH',
+      `no privateKeyPath for ${where} and no SSH agent (SSH_AUTH_SOCK unset)`,
+      true,
+    );
   }
   const conn = new ssh2.Client();
   // ssh2 can emit a second error after the first (e.g. "Connection lost before handshake" after a timeout):
@@ -230,7 +301,13 @@ export async function openSsh(t: SshTarget): Promise<SshTransport> {
     } catch (e) {
       // ssh2 throws synchronously for an unparseable key; the message never contains the key itself.
       conn.removeListener('error', onError);
-      reject(new ChainprobeError('E_AUTH', `cannot use private key ${t.privateKeyPath}: ${(e as Error).message}`, true));
+      reject(
+        new ChainprobeError(
+          'E_AUTH',
+          `cannot use private key ${t.privateKeyPath}: ${(e as Error).message}`,
+          true,
+        ),
+      );
     }
   });
   return new SshTransport(conn, t, port);

@@ -6,8 +6,14 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkFilter,
+  filterForStage,
+  parseTcpdumpStats,
+  startCapture,
+  startCaptures,
+} from '../../src/capture/index.ts';
 import { loadProfile } from '../../src/chain/profile.ts';
-import { checkFilter, filterForStage, parseTcpdumpStats, startCapture, startCaptures } from '../../src/capture/index.ts';
 import { ChainprobeError } from '../../src/errors.ts';
 import type { PcapPacket } from '../../src/pcap/index.ts';
 import { liveProcesses, openTransport } from '../../src/transport/index.ts';
@@ -49,7 +55,14 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<Chainprobe
 describe('capture through a netns transport', () => {
   it('sees exactly 10 000 UDP packets of a burst, with ns timestamps and matching counters', async () => {
     const teePath = join(dir, 'burst.pcap');
-    const cap = await startCapture({ name: 'burst', transport: a, interface: lab.ifA, direction: 'out', filter: 'udp dst port 9999', teePath });
+    const cap = await startCapture({
+      name: 'burst',
+      transport: a,
+      interface: lab.ifA,
+      direction: 'out',
+      filter: 'udp dst port 9999',
+      teePath,
+    });
     let n = 0;
     let subUs = 0;
     let prev = 0n;
@@ -77,17 +90,34 @@ describe('capture through a netns transport', () => {
 
   it('onPacket callback mode and a stop with nothing captured', async () => {
     const seen: PcapPacket[] = [];
-    const cap = await startCapture({ name: 'cb', transport: a, interface: lab.ifA, filter: 'udp dst port 9998', onPacket: (p) => seen.push(p) });
+    const cap = await startCapture({
+      name: 'cb',
+      transport: a,
+      interface: lab.ifA,
+      filter: 'udp dst port 9998',
+      onPacket: (p) => seen.push(p),
+    });
     await a.run(udpBurstArgv(lab.addrB, 9998, 100), { timeoutMs: 30_000 });
     const stats = await cap.stop();
     expect(seen.length).toBe(100);
     expect(stats.captured).toBe(100);
-    const idle = await startCapture({ name: 'idle', transport: a, interface: lab.ifA, filter: 'udp dst port 1', discardPackets: true });
+    const idle = await startCapture({
+      name: 'idle',
+      transport: a,
+      interface: lab.ifA,
+      filter: 'udp dst port 1',
+      discardPackets: true,
+    });
     expect(await idle.stop({ settleMs: 200 })).toMatchObject({ captured: 0, droppedByKernel: 0 });
   });
 
   it('tcpdump SIGKILLed mid-run → E_CAPTURE_FAILED from the iterator and stop(), nothing left behind', async () => {
-    const cap = await startCapture({ name: 'victim', transport: a, interface: lab.ifA, filter: 'udp dst port 9997' });
+    const cap = await startCapture({
+      name: 'victim',
+      transport: a,
+      interface: lab.ifA,
+      filter: 'udp dst port 9997',
+    });
     const it = cap.packets[Symbol.asyncIterator]();
     await a.run(udpBurstArgv(lab.addrB, 9997, 10), { timeoutMs: 30_000 });
     const pids = await namespacePids(A); // only tcpdump runs in cpt-cap-a now
@@ -105,7 +135,10 @@ describe('capture through a netns transport', () => {
   });
 
   it('missing interface → E_NO_INTERFACE', async () => {
-    const e = await expectCode(startCapture({ name: 'ghost', transport: a, interface: 'cpt-nope0' }), 'E_NO_INTERFACE');
+    const e = await expectCode(
+      startCapture({ name: 'ghost', transport: a, interface: 'cpt-nope0' }),
+      'E_NO_INTERFACE',
+    );
     expect(e.message).toMatch(/cpt-nope0/);
     expect(liveProcesses()).toEqual([]);
   });
@@ -131,7 +164,10 @@ describe('capture through a netns transport', () => {
   });
 
   it('a bad filter is a bad-input E_CAPTURE_FAILED', async () => {
-    const e = await expectCode(startCapture({ name: 'typo', transport: a, interface: lab.ifA, filter: 'udp prot 9' }), 'E_CAPTURE_FAILED');
+    const e = await expectCode(
+      startCapture({ name: 'typo', transport: a, interface: lab.ifA, filter: 'udp prot 9' }),
+      'E_CAPTURE_FAILED',
+    );
     expect(e.badInput).toBe(true);
   });
 });
@@ -148,7 +184,11 @@ describe('filters from profiles', () => {
   }
 
   it('parses tcpdump exit counters', () => {
-    expect(parseTcpdumpStats('tcpdump: listening on x\n5 packets captured\n7 packets received by filter\n2 packets dropped by kernel\n1 packet dropped by interface\n')).toEqual({
+    expect(
+      parseTcpdumpStats(
+        'tcpdump: listening on x\n5 packets captured\n7 packets received by filter\n2 packets dropped by kernel\n1 packet dropped by interface\n',
+      ),
+    ).toEqual({
       captured: 5,
       receivedByFilter: 7,
       droppedByKernel: 2,

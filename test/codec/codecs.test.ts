@@ -48,11 +48,32 @@ function exercise<T>(codec: Codec<T>, value: T, opaqueTail = false): Uint8Array 
 
 describe('every codec, identically', () => {
   test('ethernet, untagged and 802.1Q', () => {
-    exercise(ethernet, { dst: parseMac('ff:ff:ff:ff:ff:ff'), src: parseMac('02:00:00:0a:0a:01'), etherType: 0x0800 });
-    exercise(ethernet, { dst: 1, src: 2, vlan: { tpid: 0x8100, pcp: 5, dei: true, vid: 4094 }, etherType: 0x0800 });
+    exercise(ethernet, {
+      dst: parseMac('ff:ff:ff:ff:ff:ff'),
+      src: parseMac('02:00:00:0a:0a:01'),
+      etherType: 0x0800,
+    });
+    exercise(ethernet, {
+      dst: 1,
+      src: 2,
+      vlan: { tpid: 0x8100, pcp: 5, dei: true, vid: 4094 },
+      etherType: 0x0800,
+    });
   });
   test('ipv4, with and without options, fragments', () => {
-    const base = { dscp: 46, ecn: 1, totalLength: 1500, id: 0xbeef, dontFragment: false, moreFragments: true, fragmentOffsetBytes: 1480, ttl: 1, protocol: 17, src: parseIpv4('10.0.0.1'), dst: parseIpv4('255.255.255.255') };
+    const base = {
+      dscp: 46,
+      ecn: 1,
+      totalLength: 1500,
+      id: 0xbeef,
+      dontFragment: false,
+      moreFragments: true,
+      fragmentOffsetBytes: 1480,
+      ttl: 1,
+      protocol: 17,
+      src: parseIpv4('10.0.0.1'),
+      dst: parseIpv4('255.255.255.255'),
+    };
     const b = exercise(ipv4, base);
     expect(ipv4ChecksumOk(b, 0)).toBe(true);
     exercise(ipv4, { ...base, options: fromHex('94040000'), reservedFlag: true }); // router alert
@@ -68,11 +89,24 @@ describe('every codec, identically', () => {
   });
   test('sll and sll2', () => {
     exercise(sll, { packetType: 4, arphrdType: 1, address: fromHex('020000000001'), protocol: 0x0800 });
-    exercise(sll2, { protocol: 0x0800, interfaceIndex: 7, arphrdType: 1, packetType: 0, address: fromHex('020000000002'), reserved: 0 });
+    exercise(sll2, {
+      protocol: 0x0800,
+      interfaceIndex: 7,
+      arphrdType: 1,
+      packetType: 0,
+      address: fromHex('020000000002'),
+      reserved: 0,
+    });
   });
   test('probe, 32 to 65507 bytes', () => {
     for (const payloadBytes of [32, 35, 36, 64, 99, 1400, 8000]) {
-      const b = exercise(probe, { runId: 0xdeadbeef, flowId: 3, seq: 0xfffffffe, txTimeNs: 0xfedcba9876543210n, payloadBytes });
+      const b = exercise(probe, {
+        runId: 0xdeadbeef,
+        flowId: 3,
+        seq: 0xfffffffe,
+        txTimeNs: 0xfedcba9876543210n,
+        payloadBytes,
+      });
       expect(verifyPayload(b, 0, b.length)).toEqual({ ok: true });
     }
     const big = encodeToBytes(probe, { runId: 1, flowId: 1, seq: 1, txTimeNs: 1n, payloadBytes: 65507 });
@@ -82,22 +116,54 @@ describe('every codec, identically', () => {
 
 describe('known byte vectors', () => {
   test('IPv4 header checksum (the classic 0xb861 example)', () => {
-    const b = encodeToBytes(ipv4, { dscp: 0, ecn: 0, totalLength: 0x73, id: 0, dontFragment: true, moreFragments: false, fragmentOffsetBytes: 0, ttl: 64, protocol: 17, src: parseIpv4('192.168.0.1'), dst: parseIpv4('192.168.0.199') });
+    const b = encodeToBytes(ipv4, {
+      dscp: 0,
+      ecn: 0,
+      totalLength: 0x73,
+      id: 0,
+      dontFragment: true,
+      moreFragments: false,
+      fragmentOffsetBytes: 0,
+      ttl: 64,
+      protocol: 17,
+      src: parseIpv4('192.168.0.1'),
+      dst: parseIpv4('192.168.0.199'),
+    });
     expect(hexOf(b)).toBe('450000730000400040 11b861c0a80001c0a800c7'.replace(/ /g, ''));
   });
   test('VXLAN VNI 100 with the I flag (RFC 7348 §5)', () => {
     expect(hexOf(encodeToBytes(vxlan, { flags: 0x08, vni: 100 }))).toBe('0800000000006400');
   });
   test('802.1Q tag: PCP 3, VID 100', () => {
-    expect(hexOf(encodeToBytes(ethernet, { dst: 0xffffffffffff, src: 0x020000000001, vlan: { tpid: 0x8100, pcp: 3, dei: false, vid: 100 }, etherType: 0x0800 }))).toBe('ffffffffffff020000000001810060640800');
+    expect(
+      hexOf(
+        encodeToBytes(ethernet, {
+          dst: 0xffffffffffff,
+          src: 0x020000000001,
+          vlan: { tpid: 0x8100, pcp: 3, dei: false, vid: 100 },
+          etherType: 0x0800,
+        }),
+      ),
+    ).toBe('ffffffffffff020000000001810060640800');
   });
   test('SLL header as tcpdump -i any writes an outgoing IPv4 packet', () => {
-    expect(hexOf(encodeToBytes(sll, { packetType: 4, arphrdType: 1, address: fromHex('020000000001'), protocol: 0x0800 }))).toBe('0004000100060200000000010000' + '0800');
+    expect(
+      hexOf(
+        encodeToBytes(sll, {
+          packetType: 4,
+          arphrdType: 1,
+          address: fromHex('020000000001'),
+          protocol: 0x0800,
+        }),
+      ),
+    ).toBe('0004000100060200000000010000' + '0800');
   });
   test('probe header layout and CRC-32 (zlib check value)', () => {
     expect(crc32(new TextEncoder().encode('123456789'), 0, 9)).toBe(0xcbf43926);
     const b = encodeToBytes(probe, { runId: 1, flowId: 2, seq: 3, txTimeNs: 4n, payloadBytes: 40 });
-    expect(hexOf(b.subarray(0, 28))).toBe('43505242' + '01' + '20' + '0028' + '00000001' + '00000002' + '00000003' + '0000000000000004');
+    expect(hexOf(b.subarray(0, 28))).toBe(
+      '43505242' + '01' + '20' + '0028' + '00000001' + '00000002' + '00000003' + '0000000000000004',
+    );
     expect(hexOf(b.subarray(32, 36))).toBe('00000003'); // first seq stamp
   });
   test('address helpers', () => {
@@ -126,8 +192,24 @@ describe('typed errors', () => {
   });
   test('encode rejects out-of-range fields', () => {
     expect(() => encodeToBytes(vxlan, { flags: 0x08, vni: 1 << 24 })).toThrow(EncodeError);
-    expect(() => encodeToBytes(ipv4, { dscp: 0, ecn: 0, totalLength: 40, id: 0, dontFragment: false, moreFragments: false, fragmentOffsetBytes: 3, ttl: 1, protocol: 17, src: 0, dst: 0 })).toThrow(/multiple of 8/);
-    expect(() => encodeToBytes(probe, { runId: 1, flowId: 1, seq: 1, txTimeNs: 1n, payloadBytes: 65508 })).toThrow(EncodeError);
+    expect(() =>
+      encodeToBytes(ipv4, {
+        dscp: 0,
+        ecn: 0,
+        totalLength: 40,
+        id: 0,
+        dontFragment: false,
+        moreFragments: false,
+        fragmentOffsetBytes: 3,
+        ttl: 1,
+        protocol: 17,
+        src: 0,
+        dst: 0,
+      }),
+    ).toThrow(/multiple of 8/);
+    expect(() =>
+      encodeToBytes(probe, { runId: 1, flowId: 1, seq: 1, txTimeNs: 1n, payloadBytes: 65508 }),
+    ).toThrow(EncodeError);
   });
   test('a mangled probe is detected, not misread', () => {
     const b = encodeToBytes(probe, { runId: 9, flowId: 1, seq: 77, txTimeNs: 5n, payloadBytes: 200 });
@@ -145,5 +227,41 @@ describe('typed errors', () => {
     s[96 + 3] ^= 1;
     expect(verifyPayload(s, 0, 200)).toMatchObject({ ok: false, badOffset: 99 });
     expect(verifyPayload(b, 0, 199).ok).toBe(false); // cut short
+  });
+});
+
+describe('RFC 1624 incremental checksum update', () => {
+  test('a NAT-style destination rewrite, updated word by word, equals a full recompute', async () => {
+    const { createIpv4UdpTemplate } = await import('../../src/codec/template.ts');
+    const { updateChecksum16 } = await import('../../src/codec/checksum.ts');
+    const { fillUdpChecksum } = await import('../../src/codec/udp.ts');
+    const { fillIpv4Checksum } = await import('../../src/codec/ipv4.ts');
+    const { readU16, writeU16, writeU32 } = await import('../../src/codec/bytes.ts');
+    const pkt = createIpv4UdpTemplate({
+      srcIp: '10.10.10.5',
+      dstIp: '172.20.0.10',
+      srcPort: 1,
+      dstPort: 5001,
+      ttl: 64,
+      payloadBytes: 300,
+      runId: 1,
+      flowId: 1,
+    })
+      .patch(9, 9n)
+      .slice();
+    const oldHi = readU16(pkt, 16);
+    const oldLo = readU16(pkt, 18);
+    const oldPort = readU16(pkt, 22);
+    writeU32(pkt, 16, parseIpv4('192.0.2.77'));
+    writeU16(pkt, 22, 6001);
+    let ipCk = readU16(pkt, 10);
+    let udpCk = readU16(pkt, 26);
+    ipCk = updateChecksum16(updateChecksum16(ipCk, oldHi, readU16(pkt, 16)), oldLo, readU16(pkt, 18));
+    udpCk = updateChecksum16(updateChecksum16(udpCk, oldHi, readU16(pkt, 16)), oldLo, readU16(pkt, 18));
+    udpCk = updateChecksum16(udpCk, oldPort, 6001);
+    const full = pkt.slice();
+    fillIpv4Checksum(full, 0);
+    fillUdpChecksum(full, 0, 20);
+    expect([ipCk, udpCk]).toEqual([readU16(full, 10), readU16(full, 26)]);
   });
 });

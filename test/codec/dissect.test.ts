@@ -2,12 +2,23 @@
  * The dissector on hostile input: every truncation and thousands of seeded random mutations end in
  * success or a DecodeError, never another exception; describe/summarize never throw either.
  */
-import { describe as group, expect, test } from 'vitest';
-import { DecodeError } from '../../src/codec/errors.ts';
+import { expect, describe as group, test } from 'vitest';
 import { encodeToBytes } from '../../src/codec/codec.ts';
+import { DecodeError } from '../../src/codec/errors.ts';
 import { esp } from '../../src/codec/esp.ts';
 import { sll, sll2 } from '../../src/codec/sll.ts';
-import { Dissection, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, Layer, defaultBindings, describe, dissect, summarize } from '../../src/codec/stack.ts';
+import {
+  Dissection,
+  defaultBindings,
+  describe,
+  dissect,
+  Layer,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  summarize,
+} from '../../src/codec/stack.ts';
 import { createIpv4UdpTemplate, createVxlanTemplate } from '../../src/codec/template.ts';
 import { ipv4UdpSpec, vxlanSpec } from './fixtures.ts';
 import { mulberry32 } from './prng.ts';
@@ -16,8 +27,19 @@ function seeds(): [string, Uint8Array, number][] {
   const vx64 = createVxlanTemplate(vxlanSpec(64, true)).patch(1, 1n).slice();
   const vx8000 = createVxlanTemplate(vxlanSpec(8000)).patch(2, 2n).slice();
   const raw = createIpv4UdpTemplate(ipv4UdpSpec(100, false)).patch(3, 3n).slice();
-  const sllHdr = encodeToBytes(sll, { packetType: 4, arphrdType: 1, address: new Uint8Array(6), protocol: 0x0800 });
-  const sll2Hdr = encodeToBytes(sll2, { protocol: 0x0800, interfaceIndex: 2, arphrdType: 1, packetType: 0, address: new Uint8Array(6) });
+  const sllHdr = encodeToBytes(sll, {
+    packetType: 4,
+    arphrdType: 1,
+    address: new Uint8Array(6),
+    protocol: 0x0800,
+  });
+  const sll2Hdr = encodeToBytes(sll2, {
+    protocol: 0x0800,
+    interfaceIndex: 2,
+    arphrdType: 1,
+    packetType: 0,
+    address: new Uint8Array(6),
+  });
   const espPkt = raw.slice();
   espPkt[9] = 50;
   return [
@@ -36,7 +58,10 @@ function survive(frame: Uint8Array, linktype: number, d: Dissection): 'ok' | 'de
     dissect(frame, linktype, d);
     describe(d);
   } catch (e) {
-    if (!(e instanceof DecodeError)) throw new Error(`non-DecodeError on ${Buffer.from(frame).toString('hex').slice(0, 200)}: ${(e as Error).stack}`);
+    if (!(e instanceof DecodeError))
+      throw new Error(
+        `non-DecodeError on ${Buffer.from(frame).toString('hex').slice(0, 200)}: ${(e as Error).stack}`,
+      );
     result = 'decode-error';
   }
   summarize(frame, linktype); // must not throw at all
@@ -48,7 +73,8 @@ group('dissector robustness', () => {
     const d = new Dissection();
     for (const [name, frame, linktype] of seeds()) {
       let errors = 0;
-      for (let cut = 0; cut < frame.length; cut++) if (survive(frame.subarray(0, cut), linktype, d) === 'decode-error') errors++;
+      for (let cut = 0; cut < frame.length; cut++)
+        if (survive(frame.subarray(0, cut), linktype, d) === 'decode-error') errors++;
       // Every cut inside the announced lengths is an error (nothing is silently accepted).
       expect(errors, name).toBe(frame.length);
       expect(survive(frame, linktype, d), name).toBe('ok');
@@ -90,10 +116,14 @@ group('dissector robustness', () => {
     const f = createVxlanTemplate(vxlanSpec(64)).patch(1, 1n).slice();
     const bad = f.slice();
     bad[14 + 2] = 0xff; // outer total length beyond the frame
-    expect(() => dissect(bad, LINKTYPE_ETHERNET)).toThrow(expect.objectContaining({ layer: 'ipv4', offset: 16 }));
+    expect(() => dissect(bad, LINKTYPE_ETHERNET)).toThrow(
+      expect.objectContaining({ layer: 'ipv4', offset: 16 }),
+    );
     const udpShort = f.slice();
     udpShort[34 + 5] = 4; // UDP length 4
-    expect(() => dissect(udpShort, LINKTYPE_ETHERNET)).toThrow(expect.objectContaining({ layer: 'udp', offset: 38 }));
+    expect(() => dissect(udpShort, LINKTYPE_ETHERNET)).toThrow(
+      expect.objectContaining({ layer: 'udp', offset: 38 }),
+    );
     expect(() => dissect(f, 999)).toThrow(/unsupported linktype 999/);
     expect(summarize(bad, LINKTYPE_ETHERNET)).toMatch(/Ethernet .*\n!! ipv4: total length/);
   });
@@ -108,10 +138,22 @@ group('dissector robustness', () => {
   });
 
   test('bindings are explicit: VXLAN on another port only when bound', () => {
-    const f = createVxlanTemplate({ ...vxlanSpec(64), outer: { ...vxlanSpec(64).outer, dstPort: 8472 } }).patch(1, 1n);
+    const f = createVxlanTemplate({
+      ...vxlanSpec(64),
+      outer: { ...vxlanSpec(64).outer, dstPort: 8472 },
+    }).patch(1, 1n);
     expect(dissect(f, LINKTYPE_ETHERNET).names()).toEqual(['ethernet', 'ipv4', 'udp', 'payload']);
     const b = defaultBindings().bindUdpPort(8472, Layer.vxlan);
-    expect(dissect(f, LINKTYPE_ETHERNET, new Dissection(), b).names()).toEqual(['ethernet', 'ipv4', 'udp', 'vxlan', 'ethernet', 'ipv4', 'udp', 'probe']);
+    expect(dissect(f, LINKTYPE_ETHERNET, new Dissection(), b).names()).toEqual([
+      'ethernet',
+      'ipv4',
+      'udp',
+      'vxlan',
+      'ethernet',
+      'ipv4',
+      'udp',
+      'probe',
+    ]);
   });
 
   test('ESP with SPI 0 is malformed; ESP payload is opaque', () => {

@@ -6,7 +6,13 @@ import { describe, expect, test } from 'vitest';
 import { ipv4ToString } from '../../src/codec/address.ts';
 import { readU16, readU24, readU32 } from '../../src/codec/bytes.ts';
 import { readProbe, verifyPayload } from '../../src/codec/probe.ts';
-import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, dissect } from '../../src/codec/stack.ts';
+import {
+  dissect,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+} from '../../src/codec/stack.ts';
 import { createVxlanTemplate } from '../../src/codec/template.ts';
 import { writeTempPcap } from '../helpers/classic-pcap.ts';
 import { fromHex, hexOf, scapy, tsharkFields } from '../helpers/oracle-tools.ts';
@@ -58,7 +64,10 @@ describe('tshark dissects our VXLAN frames', () => {
     const f = createVxlanTemplate(vxlanSpec(64, true)).patch(5, 5n).slice();
     f[f.length - 1] ^= 0xff; // payload byte: both UDP checksums break, IP headers stay good
     f[14 + 10] ^= 0x01; // outer IP checksum
-    const [[ipCk, udpCk]] = await tsharkFields(writeTempPcap([f], LINKTYPE_ETHERNET), ['ip.checksum.status', 'udp.checksum.status']);
+    const [[ipCk, udpCk]] = await tsharkFields(writeTempPcap([f], LINKTYPE_ETHERNET), [
+      'ip.checksum.status',
+      'udp.checksum.status',
+    ]);
     expect(ipCk).toBe(`0,${GOOD}`);
     expect(udpCk).toBe('0,0');
   });
@@ -91,8 +100,12 @@ for line in sys.stdin.read().split():
     const lines = out.trim().split('\n');
     expect(lines).toHaveLength(4);
     const runId = String(0x1234abcd);
-    expect(lines[0]).toBe(`8 100 True True True True 10.10.10.5 172.20.0.10 5001 0x43505242 True ${runId} 7 123 True`);
-    expect(lines[1]).toBe(`8 100 True True True True 10.10.10.5 172.20.0.10 5001 0x43505242 True ${runId} 4294967294 18446744073709551615 True`);
+    expect(lines[0]).toBe(
+      `8 100 True True True True 10.10.10.5 172.20.0.10 5001 0x43505242 True ${runId} 7 123 True`,
+    );
+    expect(lines[1]).toBe(
+      `8 100 True True True True 10.10.10.5 172.20.0.10 5001 0x43505242 True ${runId} 4294967294 18446744073709551615 True`,
+    );
     expect(lines[2]).toBe(lines[0]);
     expect(lines[3]).toBe(lines[1]);
   });
@@ -107,8 +120,16 @@ def probe_header(run, flow, seq, tx, plen):
     return h + struct.pack('!I', zlib.crc32(h))
 `;
   async function scapyFrames(script: string): Promise<Record<string, Uint8Array>> {
-    const out = await scapy(`${PY_PROBE}\nframes = {}\n${script}\nfor k, v in frames.items(): print(k, bytes(v).hex())`);
-    return Object.fromEntries(out.trim().split('\n').map((l) => l.split(' ')).map(([k, h]) => [k, fromHex(h)]));
+    const out = await scapy(
+      `${PY_PROBE}\nframes = {}\n${script}\nfor k, v in frames.items(): print(k, bytes(v).hex())`,
+    );
+    return Object.fromEntries(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '))
+        .map(([k, h]) => [k, fromHex(h)]),
+    );
   }
 
   test('VXLAN, 802.1Q, SLL, SLL2, ESP, ESP-in-UDP, IKE, keepalive, fragments', async () => {
@@ -136,13 +157,26 @@ frames['padded'] = Ether()/IP(src='10.0.0.1', dst='10.0.0.2')/UDP(sport=7, dport
     expect(ipv4ToString(readU32(f.vxlan, d.ipv4Offset + 12))).toBe('10.10.10.5');
     expect(readU16(f.vxlan, d.udpOffset + 2)).toBe(5001);
     expect(d.probeStatus).toBe('ok');
-    expect(readProbe(f.vxlan, d.probeOffset)).toEqual({ runId: 5, flowId: 6, seq: 77, txTimeNs: 88n, payloadBytes: 32 });
+    expect(readProbe(f.vxlan, d.probeOffset)).toEqual({
+      runId: 5,
+      flowId: 6,
+      seq: 77,
+      txTimeNs: 88n,
+      payloadBytes: 32,
+    });
 
     const q = dissect(f.dot1q, LINKTYPE_ETHERNET);
     expect(q.names()).toEqual(['ethernet', 'vlan', 'ipv4', 'udp', 'probe']);
     expect(readU16(f.dot1q, q.offset[1]) & 0xfff).toBe(10);
     expect(readProbe(f.dot1q, q.probeOffset).seq).toBe(3);
-    expect(dissect(f.qinq, LINKTYPE_ETHERNET).names()).toEqual(['ethernet', 'vlan', 'vlan', 'ipv4', 'udp', 'payload']);
+    expect(dissect(f.qinq, LINKTYPE_ETHERNET).names()).toEqual([
+      'ethernet',
+      'vlan',
+      'vlan',
+      'ipv4',
+      'udp',
+      'payload',
+    ]);
 
     const s = dissect(f.sll, LINKTYPE_LINUX_SLL);
     expect(s.names()).toEqual(['sll', 'ipv4', 'udp', 'probe']);
@@ -176,7 +210,10 @@ frames['padded'] = Ether()/IP(src='10.0.0.1', dst='10.0.0.2')/UDP(sport=7, dport
     const t = createVxlanTemplate(vxlanSpec(500));
     const ours = t.patch(12, 34n).slice();
     // scapy re-serialises the whole frame (recomputing nothing: fields are parsed, then rebuilt).
-    const out = await scapy('import sys\nprint(bytes(Ether(bytes.fromhex(sys.stdin.read().strip()))).hex())', hexOf(ours));
+    const out = await scapy(
+      'import sys\nprint(bytes(Ether(bytes.fromhex(sys.stdin.read().strip()))).hex())',
+      hexOf(ours),
+    );
     const rebuilt = fromHex(out);
     expect(hexOf(rebuilt)).toBe(hexOf(ours));
     const d = dissect(rebuilt, LINKTYPE_ETHERNET);

@@ -5,8 +5,13 @@
 import { describe, expect, test } from 'vitest';
 import { EncodeError } from '../../src/codec/errors.ts';
 import { verifyPayload } from '../../src/codec/probe.ts';
-import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, dissect } from '../../src/codec/stack.ts';
-import { createIpv4UdpTemplate, createVxlanTemplate, encodeIpv4UdpPacket, encodeVxlanFrame } from '../../src/codec/template.ts';
+import { dissect, LINKTYPE_ETHERNET, LINKTYPE_IPV4 } from '../../src/codec/stack.ts';
+import {
+  createIpv4UdpTemplate,
+  createVxlanTemplate,
+  encodeIpv4UdpPacket,
+  encodeVxlanFrame,
+} from '../../src/codec/template.ts';
 import { writeTempPcap } from '../helpers/classic-pcap.ts';
 import { hexOf, tsharkFields } from '../helpers/oracle-tools.ts';
 import { ipv4UdpSpec, vxlanSpec } from './fixtures.ts';
@@ -50,7 +55,12 @@ describe('VXLAN template', () => {
       const d = dissect(f, LINKTYPE_ETHERNET);
       expect(verifyPayload(f, d.probeOffset, d.probeLength).ok).toBe(true);
     }
-    const rows = await tsharkFields(writeTempPcap(frames, LINKTYPE_ETHERNET), ['ip.checksum.status', 'udp.checksum.status', 'ip.id', 'vxlan.vni']);
+    const rows = await tsharkFields(writeTempPcap(frames, LINKTYPE_ETHERNET), [
+      'ip.checksum.status',
+      'udp.checksum.status',
+      'ip.id',
+      'vxlan.vni',
+    ]);
     expect(rows).toHaveLength(1000);
     expect(rows.filter(([ip, udp, , vni]) => ip !== '1,1' || udp !== '1,1' || vni !== '100')).toEqual([]);
     expect(new Set(rows.map((r) => r[2])).size).toBe(1000);
@@ -59,8 +69,15 @@ describe('VXLAN template', () => {
   test('spec errors are EncodeErrors', () => {
     expect(() => createVxlanTemplate(vxlanSpec(31))).toThrow(EncodeError);
     expect(() => createVxlanTemplate(vxlanSpec(65458))).toThrow(EncodeError); // outer datagram > 65535
-    expect(() => createVxlanTemplate({ ...vxlanSpec(64), outer: { ...vxlanSpec(64).outer, vni: 1 << 24 } })).toThrow(/vni/);
-    expect(() => createVxlanTemplate({ ...vxlanSpec(64), outer: { ...vxlanSpec(64).outer, srcPortBase: 65000, srcPortCount: 1000 } })).toThrow(/65535/);
+    expect(() =>
+      createVxlanTemplate({ ...vxlanSpec(64), outer: { ...vxlanSpec(64).outer, vni: 1 << 24 } }),
+    ).toThrow(/vni/);
+    expect(() =>
+      createVxlanTemplate({
+        ...vxlanSpec(64),
+        outer: { ...vxlanSpec(64).outer, srcPortBase: 65000, srcPortCount: 1000 },
+      }),
+    ).toThrow(/65535/);
   });
 });
 
@@ -76,7 +93,12 @@ describe('bare IPv4/UDP template', () => {
         expect(hexOf(frame)).toBe(hexOf(encodeIpv4UdpPacket(spec, t.fieldsFor(seq, timeOf(seq)))));
         if (frames.length < 50) frames.push(frame.slice());
       }
-      const rows = await tsharkFields(writeTempPcap(frames, t.layout.linktype), ['ip.checksum.status', 'udp.checksum.status', 'ip.id', 'ip.flags.df']);
+      const rows = await tsharkFields(writeTempPcap(frames, t.layout.linktype), [
+        'ip.checksum.status',
+        'udp.checksum.status',
+        'ip.id',
+        'ip.flags.df',
+      ]);
       expect(rows.map((r) => r.slice(0, 2).join(' '))).toEqual(frames.map(() => '1 1'));
       expect(rows[0][2]).toBe(`0x${(1000).toString(16).padStart(4, '0')}`); // ipIdBase + seq 0
       expect(rows[0][3]).toBe('0'); // DF off: the chain may fragment

@@ -5,8 +5,26 @@
 import { execa } from 'execa';
 
 /** Runs tshark on a pcap and returns one array of field values per packet (tab-separated -T fields). */
-export async function tsharkFields(pcapPath: string, fields: string[], extra: string[] = []): Promise<string[][]> {
-  const args = ['-r', pcapPath, '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', ...extra, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,'];
+export async function tsharkFields(
+  pcapPath: string,
+  fields: string[],
+  extra: string[] = [],
+): Promise<string[][]> {
+  const args = [
+    '-r',
+    pcapPath,
+    '-o',
+    'ip.check_checksum:TRUE',
+    '-o',
+    'udp.check_checksum:TRUE',
+    ...extra,
+    '-T',
+    'fields',
+    '-E',
+    'occurrence=a',
+    '-E',
+    'aggregator=,',
+  ];
   for (const f of fields) args.push('-e', f);
   const r = await execa('tshark', args, { timeout: 60_000 });
   return r.stdout
@@ -17,10 +35,17 @@ export async function tsharkFields(pcapPath: string, fields: string[], extra: st
 
 /** Runs a scapy script with `/usr/bin/python3`; `input` goes to stdin. Returns stdout. */
 export async function scapy(script: string, input = ''): Promise<string> {
-  const r = await execa('/usr/bin/python3', ['-c', `import logging\nlogging.getLogger('scapy.runtime').setLevel(logging.ERROR)\nfrom scapy.all import *\n${script}`], {
-    input,
-    timeout: 60_000,
-  });
+  const r = await execa(
+    '/usr/bin/python3',
+    [
+      '-c',
+      `import logging\nlogging.getLogger('scapy.runtime').setLevel(logging.ERROR)\nfrom scapy.all import *\n${script}`,
+    ],
+    {
+      input,
+      timeout: 60_000,
+    },
+  );
   return r.stdout;
 }
 

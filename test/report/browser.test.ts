@@ -1,3 +1,4 @@
+// biome-ignore-all lint/performance/useDomNodeTextContent: Playwright Locator.innerText (what a person sees), not a DOM node
 /**
  * The report in a real browser (Debian chromium via playwright-core): what a person opening the CI
  * artifact sees. Needs /usr/bin/chromium; set CHAINPROBE_SKIP_BROWSER=1 to skip on machines without it
@@ -17,6 +18,19 @@ const CHROMIUM = '/usr/bin/chromium';
 const OUT = resolve(import.meta.dirname, '../../reports/report-test');
 const skip = process.env.CHAINPROBE_SKIP_BROWSER === '1';
 
+interface CanvasLike {
+  id: string;
+  width: number;
+  height: number;
+  getContext(kind: '2d'): {
+    getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+  };
+}
+interface PageGlobals {
+  document: { querySelectorAll(selector: string): ArrayLike<CanvasLike> };
+  Chart: { getChart(canvas: CanvasLike): unknown };
+}
+
 interface PageFindings {
   requests: string[];
   errors: string[];
@@ -30,19 +44,38 @@ describe.skipIf(skip)('HTML report in chromium', () => {
   const files = { pass: '', fail: '', index: '' };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found (apt-get install chromium, or CHAINPROBE_SKIP_BROWSER=1)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} not found (apt-get install chromium, or CHAINPROBE_SKIP_BROWSER=1)`);
     files.pass = writeHtmlReport(pass, join(OUT, 'pass'));
     files.fail = writeHtmlReport(fail, join(OUT, 'fail'));
     files.index = writeIndex(OUT, [
-      { title: 'reference · run 4711', href: 'pass/index.html', verdict: pass.verdict, deliveryRatio: pass.deliveryRatio },
-      { title: 'reference · run 4712', href: 'fail/index.html', verdict: fail.verdict, deliveryRatio: fail.deliveryRatio },
+      {
+        title: 'reference · run 4711',
+        href: 'pass/index.html',
+        verdict: pass.verdict,
+        deliveryRatio: pass.deliveryRatio,
+      },
+      {
+        title: 'reference · run 4712',
+        href: 'fail/index.html',
+        verdict: fail.verdict,
+        deliveryRatio: fail.deliveryRatio,
+      },
     ]);
     profileDir = mkdtempSync(join(tmpdir(), 'cp-chromium-'));
     ctx = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1200, height: 900 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -67,12 +100,13 @@ describe.skipIf(skip)('HTML report in chromium', () => {
   async function chartsDrawn(page: import('playwright-core').Page) {
     await page.waitForSelector('html[data-charts="ready"]');
     return page.evaluate(() => {
-      const Chart = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): unknown } }).Chart;
-      return [...document.querySelectorAll<HTMLCanvasElement>('canvas[data-chart]')].map((c) => {
-        const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      // Runs in the page; typed structurally because the project's tsconfig has no DOM lib.
+      const g = globalThis as unknown as PageGlobals;
+      return Array.from(g.document.querySelectorAll('canvas[data-chart]')).map((c) => {
+        const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let painted = 0;
         for (let i = 3; i < px.length; i += 4) if (px[i] > 0) painted++;
-        return { id: c.id, chart: Chart.getChart(c) !== undefined, painted: painted > 100 };
+        return { id: c.id, chart: g.Chart.getChart(c) !== undefined, painted: painted > 100 };
       });
     });
   }
@@ -80,15 +114,28 @@ describe.skipIf(skip)('HTML report in chromium', () => {
   it('failing run: verdict, lost segment, funnel numbers, charts, no errors, no network', async () => {
     const { page, found } = await open(files.fail);
     expect(await page.getByTestId('verdict-text').innerText()).toBe('FAIL');
-    expect(await page.getByTestId('faulty-segment').innerText()).toContain('Probes were lost between nat (hop security) and wire (hop destination)');
-    expect(await page.getByTestId('capture-loss-warning').innerText()).toContain('Capture loss is not chain loss.');
+    expect(await page.getByTestId('faulty-segment').innerText()).toContain(
+      'Probes were lost between nat (hop security) and wire (hop destination)',
+    );
+    expect(await page.getByTestId('capture-loss-warning').innerText()).toContain(
+      'Capture loss is not chain loss.',
+    );
     const wire = page.locator('[data-testid="funnel-row"][data-point="wire"]');
     expect(await wire.locator('[data-col="seen"]').innerText()).toBe('627');
     expect(await wire.locator('[data-col="lostHere"]').innerText()).toBe('371');
     expect(await page.locator('[data-testid="failing-checks"] li').allInnerTexts()).toHaveLength(3);
 
     const charts = await chartsDrawn(page);
-    expect(charts.map((c) => c.id)).toEqual(['chart-funnel', 'chart-latency-cdf', 'chart-hist-e2e', 'chart-hist-0', 'chart-hist-1', 'chart-hist-2', 'chart-hist-3', 'chart-timeline']);
+    expect(charts.map((c) => c.id)).toEqual([
+      'chart-funnel',
+      'chart-latency-cdf',
+      'chart-hist-e2e',
+      'chart-hist-0',
+      'chart-hist-1',
+      'chart-hist-2',
+      'chart-hist-3',
+      'chart-timeline',
+    ]);
     for (const c of charts) expect(c, c.id).toEqual({ id: c.id, chart: true, painted: true });
 
     await page.screenshot({ path: join(OUT, '..', 'report-fail.png'), fullPage: true });
@@ -102,7 +149,13 @@ describe.skipIf(skip)('HTML report in chromium', () => {
     expect(await page.getByTestId('verdict-text').innerText()).toBe('PASS');
     expect(await page.getByTestId('all-checks-passed').innerText()).toBe('All 9 checks passed.');
     expect(await page.getByTestId('capture-loss-warning').count()).toBe(0);
-    expect(await page.locator('[data-testid="funnel-row"] [data-col="seen"]').allInnerTexts()).toEqual(['1,000', '1,000', '1,000', '1,000', '1,000']);
+    expect(await page.locator('[data-testid="funnel-row"] [data-col="seen"]').allInnerTexts()).toEqual([
+      '1,000',
+      '1,000',
+      '1,000',
+      '1,000',
+      '1,000',
+    ]);
     const charts = await chartsDrawn(page);
     expect(charts).toHaveLength(8);
     for (const c of charts) expect(c, c.id).toEqual({ id: c.id, chart: true, painted: true });
@@ -115,7 +168,10 @@ describe.skipIf(skip)('HTML report in chromium', () => {
   it('index page links the runs, failures first', async () => {
     const { page, found } = await open(files.index);
     const rows = page.getByTestId('index-row');
-    expect(await rows.allInnerTexts()).toEqual(['FAIL\treference · run 4712\t62.0 %', 'PASS\treference · run 4711\t100.0 %']);
+    expect(await rows.allInnerTexts()).toEqual([
+      'FAIL\treference · run 4712\t62.0 %',
+      'PASS\treference · run 4711\t100.0 %',
+    ]);
     await page.screenshot({ path: join(OUT, '..', 'report-index.png'), fullPage: true });
     await rows.first().getByRole('link').click();
     expect(await page.getByTestId('verdict-text').innerText()).toBe('FAIL');

@@ -8,7 +8,9 @@ export function loadFixture(name: 'run-pass' | 'run-fail'): RunResults {
 
 /** The cells of one funnel row, by data-col, from rendered HTML (regex: the markup is ours and regular). */
 export function funnelRow(htmlText: string, point: string): Record<string, string> {
-  const row = new RegExp(`<tr data-testid="funnel-row" data-point="${point}"[^>]*>([\\s\\S]*?)</tr>`).exec(htmlText);
+  const row = new RegExp(`<tr data-testid="funnel-row" data-point="${point}"[^>]*>([\\s\\S]*?)</tr>`).exec(
+    htmlText,
+  );
   if (!row) throw new Error(`no funnel row for ${point}`);
   const cells: Record<string, string> = {};
   for (const m of row[1].matchAll(/<td[^>]*data-col="([^"]+)"[^>]*>([^<]*)<\/td>/g)) cells[m[1]] = m[2];

@@ -30,11 +30,18 @@ describe('renderHtml: passing run', () => {
   it('renders the funnel in chain order with its numbers', () => {
     const order = [...out.matchAll(/data-testid="funnel-row" data-point="([^"]+)"/g)].map((m) => m[1]);
     expect(order).toEqual(['ingress', 'decap', 'nat', 'wire', 'delivered']);
-    expect(funnelRow(out, 'wire')).toMatchObject({ seen: '1,000', lostHere: '0', packets: '4,000', foreign: '6' });
+    expect(funnelRow(out, 'wire')).toMatchObject({
+      seen: '1,000',
+      lostHere: '0',
+      packets: '4,000',
+      foreign: '6',
+    });
   });
 
   it('shows percentiles in µs and embeds the results document', () => {
-    expect(out).toMatch(/<tr data-testid="latency-row" data-series="e2e">[\s\S]*?<td class="num">67\.5 µs<\/td>/);
+    expect(out).toMatch(
+      /<tr data-testid="latency-row" data-series="e2e">[\s\S]*?<td class="num">67\.5 µs<\/td>/,
+    );
     expect(embeddedJson(out)).toEqual(JSON.parse(JSON.stringify(r)));
   });
 
@@ -65,9 +72,14 @@ describe('renderHtml: failing run', () => {
     expect(out).toContain('data-testid="verdict-text">FAIL</div>');
     const failing = [...out.matchAll(/<li data-check="([^"]+)">/g)].map((m) => m[1]);
     expect(failing).toEqual(['delivery', 'source IP preserved', 'captures complete']);
-    const rows = [...out.matchAll(/data-testid="check-row" data-check="([^"]+)" data-pass="(true|false)"/g)].map((m) => `${m[1]}:${m[2]}`);
+    const rows = [
+      ...out.matchAll(/data-testid="check-row" data-check="([^"]+)" data-pass="(true|false)"/g),
+    ].map((m) => `${m[1]}:${m[2]}`);
     expect(rows).toEqual(r.checks.map((c) => `${c.name}:${c.pass}`));
-    const seg = /<p class="segment" data-testid="faulty-segment">([\s\S]*?)<\/p>/.exec(out)?.[1].replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
+    const seg = /<p class="segment" data-testid="faulty-segment">([\s\S]*?)<\/p>/
+      .exec(out)?.[1]
+      .replace(/<[^>]+>/g, '')
+      .replace(/\s+/g, ' ');
     expect(seg).toBe(
       'Probes were lost between nat (hop security) and wire (hop destination): 371 probes were last seen at nat and never reached wire. Faulty hop: security.',
     );
@@ -75,20 +87,35 @@ describe('renderHtml: failing run', () => {
   });
 
   it('sections come in the agreed order', () => {
-    const at = ['id="verdict"', 'id="funnel"', 'id="latency"', 'id="timeline"', 'id="violations"', 'id="metadata"'].map((s) => out.indexOf(s));
+    const at = [
+      'id="verdict"',
+      'id="funnel"',
+      'id="latency"',
+      'id="timeline"',
+      'id="violations"',
+      'id="metadata"',
+    ].map((s) => out.indexOf(s));
     expect(at.every((x) => x > 0)).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
   });
 
   it('marks the faulty and the capture-dropping funnel rows', () => {
-    expect(funnelRow(out, 'wire')).toMatchObject({ seen: '627', lostHere: '371', packets: '2,508', foreign: '11', seenPercent: '62.7 %' });
+    expect(funnelRow(out, 'wire')).toMatchObject({
+      seen: '627',
+      lostHere: '371',
+      packets: '2,508',
+      foreign: '11',
+      seenPercent: '62.7 %',
+    });
     expect(funnelRow(out, 'decap')).toMatchObject({ seen: '995', lostHere: '2' });
     expect(out).toMatch(/data-point="wire" class="faulty"/);
     expect(out).toMatch(/data-point="decap" class="flagged"/);
   });
 
   it('warns that capture loss is not chain loss, naming the capture', () => {
-    const banner = /<div class="banner warn"[^>]*data-testid="capture-loss-warning">([\s\S]*?)<\/div>/.exec(out)?.[1] ?? '';
+    const banner =
+      /<div class="banner warn"[^>]*data-testid="capture-loss-warning">([\s\S]*?)<\/div>/.exec(out)?.[1] ??
+      '';
     expect(banner).toContain('Capture loss is not chain loss.');
     expect(banner).toContain('<b>decap</b> (3 dropped by kernel)');
     expect(out).toMatch(/data-capture="decap" class="flagged"/);
@@ -102,13 +129,26 @@ describe('renderHtml: failing run', () => {
   });
 
   it('decodes violation examples one line per layer', () => {
-    const examples = [...out.matchAll(/<article class="example" data-testid="violation-example" data-kind="sourceIp">([\s\S]*?)<\/article>/g)];
+    const examples = [
+      ...out.matchAll(
+        /<article class="example" data-testid="violation-example" data-kind="sourceIp">([\s\S]*?)<\/article>/g,
+      ),
+    ];
     expect(examples).toHaveLength(3);
     const lines = [...examples[0][1].matchAll(/<span class="layer">([^<]*)<\/span>/g)].map((m) => m[1]);
-    expect(lines).toEqual(r.sourceIp.examples[0].layers.map((l) => l.replace(/&/g, '&amp;').replace(/>/g, '&gt;')));
+    expect(lines).toEqual(
+      r.sourceIp.examples[0].layers.map((l) => l.replace(/&/g, '&amp;').replace(/>/g, '&gt;')),
+    );
     expect(examples[0][1]).toContain('probe flow 3 seq 117</b> at capture point <b>nat</b>');
   });
 });
+
+/** A results document with fields the schema does not have, as a hand-edited or future document might. */
+interface Planted {
+  esp: Record<string, unknown>;
+  run: Record<string, unknown>;
+  sourceIp: { examples: Record<string, unknown>[] };
+}
 
 describe('renderHtml: hostile and secret content', () => {
   function hostile(): RunResults {
@@ -135,8 +175,13 @@ describe('renderHtml: hostile and secret content', () => {
   });
 
   it('never renders a property that looks like key material', () => {
-    const r = loadFixture('run-fail') as unknown as Record<string, any>;
-    const planted = ['0f1e2d3c4b5a69788796a5b4c3d2e1f0', 'a1b2c3d4e5f60718293a4b5c6d7e8f90', 'deadbeefdeadbeefdeadbeefdeadbeef', 'hunter2-psk'];
+    const r = loadFixture('run-fail') as unknown as Planted;
+    const planted = [
+      '0f1e2d3c4b5a69788796a5b4c3d2e1f0',
+      'a1b2c3d4e5f60718293a4b5c6d7e8f90',
+      'deadbeefdeadbeefdeadbeefdeadbeef',
+      'hunter2-psk',
+    ];
     r.esp.key = planted[0];
     r.esp.sa = { spi: 1000, encryptionKey: planted[1] };
     r.run.psk = planted[3];

@@ -13,7 +13,11 @@ describe('index page', () => {
 
   it('lists failures first with badges, escaped titles and safe links', () => {
     const out = renderIndex(entries);
-    const rows = [...out.matchAll(/<tr data-testid="index-row" data-verdict="(\w+)">[\s\S]*?<a href="([^"]*)">([^<]*)<\/a><\/td><td class="num">([^<]*)</g)].map((m) => m.slice(1));
+    const rows = [
+      ...out.matchAll(
+        /<tr data-testid="index-row" data-verdict="(\w+)">[\s\S]*?<a href="([^"]*)">([^<]*)<\/a><\/td><td class="num">([^<]*)</g,
+      ),
+    ].map((m) => m.slice(1));
     expect(rows).toEqual([
       ['fail', '#', 'vpp · &lt;b&gt;run 2&lt;/b&gt;', '99.99 %'],
       ['pass', 'run-1/index.html', 'reference · run 1', '100.0 %'],

@@ -47,7 +47,13 @@ describe('renderJunit', () => {
     const r = loadFixture('run-pass');
     const p = parse(renderJunit(r));
     expect(p.root).toBe('testsuites');
-    expect(p.suite).toMatchObject({ name: 'chainprobe', tests: '9', failures: '0', errors: '0', time: '1.002' });
+    expect(p.suite).toMatchObject({
+      name: 'chainprobe',
+      tests: '9',
+      failures: '0',
+      errors: '0',
+      time: '1.002',
+    });
     expect(p.cases.map((c) => c.name)).toEqual(r.checks.map((c) => c.name));
     expect(p.cases.every((c) => c.failure === null)).toBe(true);
   });
@@ -60,12 +66,16 @@ describe('renderJunit', () => {
     expect(failed).toEqual(['delivery', 'source IP preserved', 'captures complete']);
     const delivery = p.cases.find((c) => c.name === 'delivery')!;
     expect(delivery.failure!.text).toBe(r.checks[0].detail);
-    expect(delivery.failure!.message).toBe(r.checks[0].detail.slice(0, 199) + '…');
+    expect(delivery.failure!.message).toBe(`${r.checks[0].detail.slice(0, 199)}…`);
   });
 
   it('escapes markup and survives characters XML cannot hold', () => {
     const r = loadFixture('run-fail');
-    r.checks[1] = { name: 'a "quoted" <check> & \'more\'', pass: false, detail: '<script>alert(1)</script> & ]]> \u0001\u001b[31m' };
+    r.checks[1] = {
+      name: 'a "quoted" <check> & \'more\'',
+      pass: false,
+      detail: '<script>alert(1)</script> & ]]> \u0001\u001b[31m',
+    };
     const xml = renderJunit(r);
     expect(xml).not.toContain('<script>');
     const p = parse(xml);

@@ -125,6 +125,8 @@ describe.each(vectors)('draft-mcgrew-gcm-test-01 $name', (v) => {
   test('a flipped ciphertext bit fails authentication', () => {
     const bad = unhex(v.packet);
     bad[bad.length - 17] ^= 0x01;
-    expect(() => openEsp(keys, bad, { seqHigh })).toThrowError(expect.objectContaining({ name: 'EspError', reason: 'auth-failed' }));
+    expect(() => openEsp(keys, bad, { seqHigh })).toThrowError(
+      expect.objectContaining({ name: 'EspError', reason: 'auth-failed' }),
+    );
   });
 });

@@ -54,7 +54,15 @@ def main(inp):
     natt = sa(inp, True).decrypt(IP(h(inp['natt'])))
     return dict(raw=bytes(raw).hex(), natt=bytes(natt).hex())
 `,
-      { spi: base.spi, key: hex(key), salt: hex(salt), src: base.tunnelSrc, dst: base.tunnelDst, raw: hex(ours.raw), natt: hex(ours.natt) },
+      {
+        spi: base.spi,
+        key: hex(key),
+        salt: hex(salt),
+        src: base.tunnelSrc,
+        dst: base.tunnelDst,
+        raw: hex(ours.raw),
+        natt: hex(ours.natt),
+      },
     );
   });
 
@@ -65,7 +73,9 @@ def main(inp):
 
   test('scapy decrypts our ESP-in-UDP (NAT-T 4500→4500, UDP checksum 0) to the identical inner packet', () => {
     expect(ours.natt[9]).toBe(17);
-    expect(hex(ours.natt.subarray(20, 28))).toBe(`11941194${(ours.natt.length - 20).toString(16).padStart(4, '0')}0000`);
+    expect(hex(ours.natt.subarray(20, 28))).toBe(
+      `11941194${(ours.natt.length - 20).toString(16).padStart(4, '0')}0000`,
+    );
     expect(scapyDecrypted.natt).toBe(hex(inner));
   });
 
@@ -98,21 +108,38 @@ def main(inp):
     for (const at of [60, -1]) {
       const bad = udpSa().encrypt(inner).slice();
       bad[at < 0 ? bad.length + at : at] ^= 0x80;
-      expect(() => udpSa().decrypt(bad)).toThrowError(expect.objectContaining({ name: 'EspError', reason: 'auth-failed' }));
+      expect(() => udpSa().decrypt(bad)).toThrowError(
+        expect.objectContaining({ name: 'EspError', reason: 'auth-failed' }),
+      );
     }
   });
 
   test('wrong SPI, wrong key, wrong encapsulation, fragments, garbage → typed EspError, never a crash', () => {
-    const other = new EspSa({ ...base, spi: 1001, encapsulation: { kind: 'udp', srcPort: 4500, dstPort: 4500 } });
+    const other = new EspSa({
+      ...base,
+      spi: 1001,
+      encapsulation: { kind: 'udp', srcPort: 4500, dstPort: 4500 },
+    });
     const pkt = udpSa().encrypt(inner);
     expect(() => other.decrypt(pkt)).toThrowError(expect.objectContaining({ reason: 'wrong-spi' }));
-    const wrongKey = new EspSa({ ...base, key: new Uint8Array(16), encapsulation: { kind: 'udp', srcPort: 4500, dstPort: 4500 } });
+    const wrongKey = new EspSa({
+      ...base,
+      key: new Uint8Array(16),
+      encapsulation: { kind: 'udp', srcPort: 4500, dstPort: 4500 },
+    });
     expect(() => wrongKey.decrypt(pkt)).toThrowError(expect.objectContaining({ reason: 'auth-failed' }));
-    expect(() => rawSa().decrypt(pkt)).toThrowError(expect.objectContaining({ reason: 'wrong-encapsulation' }));
+    expect(() => rawSa().decrypt(pkt)).toThrowError(
+      expect.objectContaining({ reason: 'wrong-encapsulation' }),
+    );
     const frag = pkt.slice();
     frag[6] = 0x20;
     expect(() => udpSa().decrypt(frag)).toThrowError(expect.objectContaining({ reason: 'fragmented' }));
-    for (const junk of [new Uint8Array(0), new Uint8Array(10), pkt.subarray(0, 40), Uint8Array.from([0x45, ...new Array(40).fill(0)])]) {
+    for (const junk of [
+      new Uint8Array(0),
+      new Uint8Array(10),
+      pkt.subarray(0, 40),
+      Uint8Array.from([0x45, ...new Array(40).fill(0)]),
+    ]) {
       let err: unknown;
       try {
         udpSa().decrypt(junk);
@@ -138,7 +165,13 @@ def main(inp):
 describe('secrets stay secret', () => {
   test('JSON.stringify, util.inspect, toString and error messages of an SA contain no key or salt hex', () => {
     const sa = udpSa();
-    const texts = [JSON.stringify(sa), inspect(sa, { showHidden: true, depth: 10 }), String(sa), `${sa}`, JSON.stringify({ sa })];
+    const texts = [
+      JSON.stringify(sa),
+      inspect(sa, { showHidden: true, depth: 10 }),
+      String(sa),
+      `${sa}`,
+      JSON.stringify({ sa }),
+    ];
     const pkt = sa.encrypt(Uint8Array.from([0x45, 0, 0, 20, ...new Array(16).fill(0)]));
     pkt[pkt.length - 1] ^= 1;
     try {
@@ -181,13 +214,23 @@ Nov 21 19:20:01 10[IKE] CHILD_SA net{1} established with SPIs 000003e9_i 000003e
     expect(JSON.stringify(keys)).not.toContain('a404');
     expect(inspect(keys)).not.toMatch(/A4 04|a404|164/);
     // the parsed key drives a working SA
-    const sa = new EspSa({ ...base, spi: out?.spi ?? 0, key: out?.key ?? key, salt: out?.salt ?? salt, encapsulation: { kind: 'none' } });
-    expect(sa.decrypt(rawSa().encrypt(Uint8Array.from([0x45, 0, 0, 20, ...new Array(16).fill(0)]))).spi).toBe(1000);
+    const sa = new EspSa({
+      ...base,
+      spi: out?.spi ?? 0,
+      key: out?.key ?? key,
+      salt: out?.salt ?? salt,
+      encapsulation: { kind: 'none' },
+    });
+    expect(sa.decrypt(rawSa().encrypt(Uint8Array.from([0x45, 0, 0, 20, ...new Array(16).fill(0)]))).spi).toBe(
+      1000,
+    );
   });
 
   test('responder log (or explicit role) maps the other way; unknown role is a typed error', () => {
     const responder = parseCharonKeys(log.replace('initiating IKE_SA net[1] to', 'x'), { role: 'responder' });
     expect(responder.find((k) => k.spi === 0x3e9)?.direction).toBe('initiator-to-responder');
-    expect(() => parseCharonKeys(log.replace('initiating IKE_SA net[1] to', 'x'))).toThrowError(expect.objectContaining({ code: 'E_CHARON_KEYS' }));
+    expect(() => parseCharonKeys(log.replace('initiating IKE_SA net[1] to', 'x'))).toThrowError(
+      expect.objectContaining({ code: 'E_CHARON_KEYS' }),
+    );
   });
 });

@@ -32,12 +32,33 @@ export async function namespacePids(ns: string): Promise<number[]> {
 }
 
 /** Two namespaces joined by a veth pair: a (addrA/24) ⇄ b (addrB/24), with static neighbours (no ARP). */
-export async function vethPair(o: { nsA: string; nsB: string; ifA: string; ifB: string; addrA: string; addrB: string }): Promise<void> {
+export async function vethPair(o: {
+  nsA: string;
+  nsB: string;
+  ifA: string;
+  ifB: string;
+  addrA: string;
+  addrB: string;
+}): Promise<void> {
   await deleteNamespace(o.nsA);
   await deleteNamespace(o.nsB);
   await sh(['ip', 'netns', 'add', o.nsA]);
   await sh(['ip', 'netns', 'add', o.nsB]);
-  await sh(['ip', 'link', 'add', o.ifA, 'netns', o.nsA, 'type', 'veth', 'peer', 'name', o.ifB, 'netns', o.nsB]);
+  await sh([
+    'ip',
+    'link',
+    'add',
+    o.ifA,
+    'netns',
+    o.nsA,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    o.ifB,
+    'netns',
+    o.nsB,
+  ]);
   for (const [ns, ifn, addr] of [
     [o.nsA, o.ifA, o.addrA],
     [o.nsB, o.ifB, o.addrB],
@@ -46,9 +67,36 @@ export async function vethPair(o: { nsA: string; nsB: string; ifA: string; ifB: 
     await sh(['ip', '-n', ns, 'link', 'set', ifn, 'up']);
     await sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
   }
-  const mac = async (ns: string, ifn: string) => JSON.parse(await sh(['ip', '-j', '-n', ns, 'link', 'show', ifn]))[0].address as string;
-  await sh(['ip', '-n', o.nsA, 'neigh', 'replace', o.addrB, 'lladdr', await mac(o.nsB, o.ifB), 'dev', o.ifA, 'nud', 'permanent']);
-  await sh(['ip', '-n', o.nsB, 'neigh', 'replace', o.addrA, 'lladdr', await mac(o.nsA, o.ifA), 'dev', o.ifB, 'nud', 'permanent']);
+  const mac = async (ns: string, ifn: string) =>
+    JSON.parse(await sh(['ip', '-j', '-n', ns, 'link', 'show', ifn]))[0].address as string;
+  await sh([
+    'ip',
+    '-n',
+    o.nsA,
+    'neigh',
+    'replace',
+    o.addrB,
+    'lladdr',
+    await mac(o.nsB, o.ifB),
+    'dev',
+    o.ifA,
+    'nud',
+    'permanent',
+  ]);
+  await sh([
+    'ip',
+    '-n',
+    o.nsB,
+    'neigh',
+    'replace',
+    o.addrA,
+    'lladdr',
+    await mac(o.nsA, o.ifA),
+    'dev',
+    o.ifB,
+    'nud',
+    'permanent',
+  ]);
 }
 
 /** A Python one-liner (Debian's python3) that sends `count` UDP datagrams of `size` bytes, as fast as it can. */
@@ -63,4 +111,19 @@ export function udpBurstArgv(dst: string, port: number, count: number, size = 64
 }
 
 /** Arguments a shell would mangle: each must arrive as exactly one argv element. */
-export const HOSTILE = ['a b', '$(x)', "'q'", '"dq"', '\\', '*', '; rm -rf /nonexistent', '`id`', 'new\nline', '', ' ', '$HOME', "it's", '!'];
+export const HOSTILE = [
+  'a b',
+  '$(x)',
+  "'q'",
+  '"dq"',
+  '\\',
+  '*',
+  '; rm -rf /nonexistent',
+  '`id`',
+  'new\nline',
+  '',
+  ' ',
+  '$HOME',
+  "it's",
+  '!',
+];

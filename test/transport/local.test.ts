@@ -56,14 +56,21 @@ for (const kind of ['local', 'netns'] as const) {
 
     it('runs with stdout, stderr, exit code and input', async () => {
       expect(t.description).toBe(kind === 'local' ? 'local' : `netns ${NS}`);
-      expect(await t.run(['sh', '-c', 'echo out; echo err >&2; exit 7'])).toEqual({ stdout: 'out\n', stderr: 'err\n', exitCode: 7 });
+      expect(await t.run(['sh', '-c', 'echo out; echo err >&2; exit 7'])).toEqual({
+        stdout: 'out\n',
+        stderr: 'err\n',
+        exitCode: 7,
+      });
       expect((await t.run(['cat'], { input: 'x y\n' })).stdout).toBe('x y\n');
       expect((await t.run(['printf', '%s|', ...HOSTILE])).stdout).toBe(HOSTILE.map((s) => `${s}|`).join(''));
       if (kind === 'netns') expect((await t.run(['ip', '-o', 'link'])).stdout).not.toMatch(/eth0|cpt-cap/); // really inside
     });
 
     it('times out with E_TIMEOUT and kills the whole process group', async () => {
-      const e = await expectCode(t.run(['sh', '-c', 'sleep 300 & echo $!; wait'], { timeoutMs: 500 }), 'E_TIMEOUT');
+      const e = await expectCode(
+        t.run(['sh', '-c', 'sleep 300 & echo $!; wait'], { timeoutMs: 500 }),
+        'E_TIMEOUT',
+      );
       const child = Number(String(e.details?.stdout).trim());
       expect(child).toBeGreaterThan(0);
       expect(isDead(child)).toBe(true);
@@ -71,7 +78,9 @@ for (const kind of ['local', 'netns'] as const) {
 
     it('spawns, streams, signals the group and reaps', async () => {
       const p = t.spawn(['sh', '-c', 'sleep 300 & echo $!; wait']);
-      const pid = await new Promise<number>((resolve) => p.stdout.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))));
+      const pid = await new Promise<number>((resolve) =>
+        p.stdout.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))),
+      );
       p.signal('SIGTERM');
       expect(await p.exited).toEqual({ exitCode: null, signal: 'SIGTERM' });
       expect(isDead(pid)).toBe(true);

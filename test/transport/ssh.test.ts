@@ -3,15 +3,23 @@
  * a veth from the host (10.254.20.1 ⇄ 10.254.20.2), with generated host and client keys.
  * Needs root, iproute2, openssh-server, ssh-keygen, tcpdump, /usr/bin/python3.
  */
-import { execa, type ResultPromise } from 'execa';
+
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCapture } from '../../src/capture/index.ts';
 import { ChainprobeError } from '../../src/errors.ts';
-import { checkKnownHost, fingerprintSha256, liveProcesses, openSsh, openTransport, parseKnownHosts } from '../../src/transport/index.ts';
+import {
+  checkKnownHost,
+  fingerprintSha256,
+  liveProcesses,
+  openSsh,
+  openTransport,
+  parseKnownHosts,
+} from '../../src/transport/index.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { deleteNamespace, HOSTILE, namespacePids, sh, shQuiet, udpBurstArgv } from './lab.ts';
 
@@ -41,7 +49,8 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<Chainprobe
   return e as ChainprobeError;
 }
 
-const keygen = (file: string, comment: string) => sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+const keygen = (file: string, comment: string) =>
+  sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cpt-ssh-'));
@@ -67,7 +76,9 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  fingerprint = (await sh(['ssh-keygen', '-l', '-E', 'sha256', '-f', join(dir, 'host_key.pub')])).split(' ')[1];
+  fingerprint = (await sh(['ssh-keygen', '-l', '-E', 'sha256', '-f', join(dir, 'host_key.pub')])).split(
+    ' ',
+  )[1];
   const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
   const otherPub = readFileSync(join(dir, 'other_host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
   // known_hosts files: hashed (as `ssh-keygen -H` writes them), [host]:port only, and a mismatching key.
@@ -96,7 +107,8 @@ beforeAll(async () => {
     stdin: 'ignore',
   });
   sshd.stderr?.on('data', (c: Buffer) => (sshdLog += c.toString()));
-  for (let i = 0; i < 100 && !/Server listening on \S+ port 2200/.test(sshdLog); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && !/Server listening on \S+ port 2200/.test(sshdLog); i++)
+    await new Promise((r) => setTimeout(r, 100));
   expect(sshdLog).toMatch(/Server listening/);
 });
 
@@ -159,12 +171,20 @@ describe('ssh transport', () => {
   });
 
   it('a capture through SSH sees the packets sent into the namespace', async () => {
-    const cap = await startCapture({ name: 'over-ssh', transport: t!, interface: NS_IF, direction: 'in', filter: 'udp dst port 9999' });
+    const cap = await startCapture({
+      name: 'over-ssh',
+      transport: t!,
+      interface: NS_IF,
+      direction: 'in',
+      filter: 'udp dst port 9999',
+    });
     let n = 0;
     const consumed = (async () => {
       for await (const p of cap.packets) if (p.timestampNs > 0n) n++;
     })();
-    const sent = await execa('/usr/bin/python3', udpBurstArgv(SSHD_IP, 9999, 1000).slice(1), { timeout: 30_000 });
+    const sent = await execa('/usr/bin/python3', udpBurstArgv(SSHD_IP, 9999, 1000).slice(1), {
+      timeout: 30_000,
+    });
     expect(sent.exitCode).toBe(0);
     const stats = await cap.stop();
     await consumed;
@@ -180,24 +200,39 @@ describe('ssh transport', () => {
     const onPort = await openSsh({ ...base(), port: 2200, knownHostsPath: join(dir, 'kh_port') });
     expect(onPort.description).toBe(`ssh root@${SSHD_IP}:2200`);
     await onPort.close();
-    const unknown = await expectCode(openSsh({ ...base(), knownHostsPath: join(dir, 'kh_port') }), 'E_HOST_KEY');
+    const unknown = await expectCode(
+      openSsh({ ...base(), knownHostsPath: join(dir, 'kh_port') }),
+      'E_HOST_KEY',
+    );
     expect(unknown.message).toMatch(/not in/);
     const accepted = (sshdLog.match(/Accepted publickey/g) ?? []).length;
-    const mismatch = await expectCode(openSsh({ ...base(), knownHostsPath: join(dir, 'kh_wrong') }), 'E_HOST_KEY');
+    const mismatch = await expectCode(
+      openSsh({ ...base(), knownHostsPath: join(dir, 'kh_wrong') }),
+      'E_HOST_KEY',
+    );
     expect(mismatch.message).toMatch(/MISMATCH/);
-    const pinned = await expectCode(openSsh({ ...base(), hostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }), 'E_HOST_KEY');
+    const pinned = await expectCode(
+      openSsh({ ...base(), hostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }),
+      'E_HOST_KEY',
+    );
     expect(pinned.message).toContain(fingerprint);
     await new Promise((r) => setTimeout(r, 200));
     expect((sshdLog.match(/Accepted publickey/g) ?? []).length).toBe(accepted); // never authenticated, so nothing ran
   });
 
   it('wrong client key → E_AUTH; closed port → E_UNREACHABLE; silent peer → E_TIMEOUT', async () => {
-    await expectCode(openSsh({ ...base(), privateKeyPath: join(dir, 'wrong_key'), hostKeyFingerprint: fingerprint }), 'E_AUTH');
+    await expectCode(
+      openSsh({ ...base(), privateKeyPath: join(dir, 'wrong_key'), hostKeyFingerprint: fingerprint }),
+      'E_AUTH',
+    );
     await expectCode(openSsh({ ...base(), port: 2222, hostKeyFingerprint: fingerprint }), 'E_UNREACHABLE');
     stranger = createServer(() => {}); // accepts TCP, never speaks SSH
     await new Promise<void>((r) => stranger!.listen(0, '127.0.0.1', r));
     const port = (stranger.address() as { port: number }).port;
-    await expectCode(openSsh({ ...base(), host: '127.0.0.1', port, readyTimeoutMs: 800, hostKeyFingerprint: fingerprint }), 'E_TIMEOUT');
+    await expectCode(
+      openSsh({ ...base(), host: '127.0.0.1', port, readyTimeoutMs: 800, hostKeyFingerprint: fingerprint }),
+      'E_TIMEOUT',
+    );
   });
 
   it('no process is left in the namespace but sshd', async () => {
