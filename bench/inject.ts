@@ -32,7 +32,8 @@ export default async function bench(): Promise<BenchFigure[]> {
       const before = await rxPackets(lab.b, lab.ifB);
       const elapsedS = await send();
       await new Promise((r) => setTimeout(r, 200));
-      return (await rxPackets(lab.b, lab.ifB)) - before > 0 ? ((await rxPackets(lab.b, lab.ifB)) - before) / elapsedS : 0;
+      const after = await rxPackets(lab.b, lab.ifB);
+      return elapsedS > 0 ? (after - before) / elapsedS : 0;
     };
     const viaInjector = (inj: Injector, kind: 'ethernet' | 'ipv4', f: Uint8Array) => async () => {
       const s = await inj.inject(framesFromList(kind, [f]), { durationS: SECONDS });

@@ -10,7 +10,7 @@ APT_PACKAGES=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
   python3-scapy python3-cryptography
   openssh-server openssh-client docker.io debootstrap busybox-static
-  chromium fonts-dejavu-core
+  chromium fonts-dejavu-core libxml2-utils
 )
 
 missing=()

@@ -12,7 +12,8 @@ const BUCKETS = Math.ceil(Math.log10(HIGHEST_NS) * PER_DECADE) + 1;
 
 /** Samples needed before a percentile is reported: at least 1/(1-p) samples, i.e. one beyond it. */
 function samplesFor(percentile: number): number {
-  return Math.ceil(100 / (100 - percentile));
+  // 1e-9 absorbs float error: 100 / (100 - 99.9) is 1000.0000000000009, and 1000 samples must suffice.
+  return Math.ceil(100 / (100 - percentile) - 1e-9);
 }
 
 export class LatencyRecorder {

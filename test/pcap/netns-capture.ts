@@ -24,15 +24,22 @@ export class NetnsLab {
 
   /**
    * Starts tcpdump on lo (`args` e.g. ['-w', file] or ['-w', '-']) capturing exactly `count` UDP packets,
-   * resolves once it listens. Await the returned process for it to finish.
+   * resolves once it listens. Await `.done` for it to finish (wrapped: an async function returning the
+   * process itself would adopt it as a thenable and wait for the exit).
    */
-  async startTcpdump(args: string[], count: number): Promise<ResultPromise<{ timeout: number; encoding: 'buffer' }>> {
+  async startTcpdump(
+    args: string[],
+    count: number,
+    /** called right after spawning, before tcpdump writes anything: a later reader would miss the header */
+    onStdout?: (stdout: AsyncIterable<Buffer>) => void,
+  ): Promise<{ done: ResultPromise }> {
     const p = execa('ip', ['netns', 'exec', this.name, 'tcpdump', '-i', 'lo', '-U', '-n', '-c', String(count), ...args, 'udp'], {
       timeout: 30_000,
       encoding: 'buffer',
       buffer: { stdout: false, stderr: true },
     });
     this.running.add(p);
+    if (onStdout && p.stdout) onStdout(p.stdout as AsyncIterable<Buffer>);
     p.finally(() => this.running.delete(p)).catch(() => {});
     await new Promise<void>((resolve, reject) => {
       let seen = '';
@@ -43,7 +50,7 @@ export class NetnsLab {
       p.catch(reject);
       p.then(() => reject(new Error(`tcpdump exited before listening: ${seen}`)), () => {});
     });
-    return p;
+    return { done: p };
   }
 
   async sendUdp(sizesBytes: number[]): Promise<void> {

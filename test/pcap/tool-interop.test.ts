@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type PcapInterface, readPackets, readPacketsSync } from '../../src/pcap/index.ts';
 import { NetnsLab } from './netns-capture.ts';
-import { summarize, tsharkFrames } from './oracle.ts';
+import { type FrameSummary, summarize, tsharkFrames } from './oracle.ts';
 
 // 0-byte to 60000-byte UDP payloads (lo MTU is 65536: no fragmentation), 20 datagrams.
 const sizesBytes = [0, 1, 2, 3, 7, 8, 64, 100, 333, 1000, 1472, 1473, 2000, 4096, 8000, 9000, 16000, 32000, 60000, 5];
@@ -28,7 +28,7 @@ beforeAll(async () => {
   ] as const) {
     const tcpdump = await lab.startTcpdump([...extra, '-w', file(name)], sizesBytes.length);
     await lab.sendUdp(sizesBytes);
-    await tcpdump;
+    await tcpdump.done;
   }
   const run = (cmd: string, args: string[]) => execa(cmd, args, { timeout: 30_000 });
   await run('editcap', ['-F', 'pcapng', file('tcpdump-us.pcap'), file('editcap-us.pcapng')]);
@@ -63,7 +63,7 @@ describe('reader matches tshark on files written by tcpdump, editcap and mergeca
     expect(interfaces.length).toBe(interfaceCount);
     expect(ours).toEqual(theirs);
     // The streaming path over the file gives the same packets.
-    const streamed = [];
+    const streamed: FrameSummary[] = [];
     for await (const p of readPackets(file(name))) streamed.push(summarize(p));
     expect(streamed).toEqual(theirs);
   });
@@ -76,7 +76,6 @@ describe('reader matches tshark on files written by tcpdump, editcap and mergeca
   });
 
   test('live: tcpdump -w - stdout streamed into readPackets while capturing', async () => {
-    const tcpdump = await lab.startTcpdump(['--time-stamp-precision=nano', '-w', '-'], sizesBytes.length);
     const chunks: Buffer[] = [];
     async function* tee(src: AsyncIterable<Buffer>) {
       for await (const c of src) {
@@ -84,15 +83,17 @@ describe('reader matches tshark on files written by tcpdump, editcap and mergeca
         yield c;
       }
     }
-    const stdout = tcpdump.stdout;
-    if (!stdout) throw new Error('tcpdump has no stdout');
-    const reading = (async () => {
-      const got = [];
-      for await (const p of readPackets(tee(stdout))) got.push(summarize(p));
-      return got;
-    })();
+    let reading: Promise<FrameSummary[]> = Promise.resolve([]);
+    const tcpdump = await lab.startTcpdump(['--time-stamp-precision=nano', '-w', '-'], sizesBytes.length, (stdout) => {
+      reading = (async () => {
+        const got: FrameSummary[] = [];
+        for await (const p of readPackets(tee(stdout))) got.push(summarize(p));
+        return got;
+      })();
+      reading.catch(() => {}); // surfaced by the await below, not as an unhandled rejection
+    });
     await lab.sendUdp(sizesBytes);
-    await tcpdump;
+    await tcpdump.done;
     const got = await reading;
     writeFileSync(file('live.pcap'), Buffer.concat(chunks));
     expect(got.length).toBe(sizesBytes.length);

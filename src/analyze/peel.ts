@@ -1,0 +1,241 @@
+/**
+ * The peeler: turns the packets seen at one capture point into probe sightings, inner first.
+ *
+ *   frame ─dissect─► VXLAN? follow it ─► IPv4 fragment? reassemble ─► ESP? decrypt with the hop's SA
+ *         ─► inner fragment? reassemble ─► UDP with a probe header of this run ─► sighting
+ *
+ * Along the way it checks what the profile says each hop must do: the source address preserved, the
+ * destination as NAT predicts, fragments within the MTU, ESP with the expected SPI and rising sequence
+ * numbers, the probe payload intact. Packets that are not this run's probes (ARP, IKE, other flows,
+ * other runs) are counted as foreign and ignored. State is bounded: reassembly queues have limits and
+ * nothing else is kept per packet.
+ */
+import { ipv4ToString } from '../codec/address.ts';
+import { DecodeError } from '../codec/errors.ts';
+import { readProbe, verifyPayload } from '../codec/probe.ts';
+import { Dissection, LINKTYPE_IPV4, describe, dissect } from '../codec/stack.ts';
+import type { InnerTuple } from '../chain/oracle.ts';
+import type { PcapPacket } from '../pcap/packet.ts';
+import { EspError, type EspSa } from '../transform/esp-sa.ts';
+import { type FragmentRecord, Reassembler, type ReassemblyEvent } from '../transform/fragment.ts';
+import type { JourneyTracker, ViolationKind } from './journey.ts';
+
+export interface PointContext {
+  index: number;
+  name: string;
+  /** the probe's inner 5-tuple the profile predicts at this point's stage */
+  expected: InnerTuple;
+  /** largest IPv4 packet allowed for ESP (outer) fragments; null = no fragmentation in the profile */
+  outerMtuBytes: number | null;
+  /** largest inner fragment allowed (libipsec's TUN MTU); null = inner packets are not fragmented */
+  innerMtuBytes: number | null;
+  /** SAs by SPI, keys resolved */
+  sas: Map<number, EspSa>;
+}
+
+export interface RunFilter {
+  /** this run's probe run id; null = adopt the first run id seen (offline analysis) */
+  runId: number | null;
+}
+
+const EXAMPLES_PER_KIND = 5;
+const r16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
+const r32 = (b: Uint8Array, o: number) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+
+export class PointPeeler {
+  packets = 0;
+  foreign = 0;
+  malformed = 0;
+  reassembled = 0;
+  maxFragmentBytes = 0;
+  undecryptable = 0;
+  sequenceRegressions = 0;
+  readonly spis = new Set<number>();
+  private readonly d = new Dissection();
+  private readonly outerReassembler = new Reassembler({ timeoutNs: 5_000_000_000n, maxBytes: 64 * 1024 * 1024, maxDatagrams: 65_536 });
+  private readonly innerReassembler = new Reassembler({ timeoutNs: 5_000_000_000n, maxBytes: 64 * 1024 * 1024, maxDatagrams: 65_536 });
+  private readonly lastEspSeq = new Map<number, number>();
+  private readonly examples = new Map<ViolationKind, number>();
+
+  constructor(
+    private readonly ctx: PointContext,
+    private readonly run: RunFilter,
+    private readonly tracker: JourneyTracker,
+  ) {}
+
+  push(pkt: PcapPacket): void {
+    this.packets++;
+    try {
+      dissect(pkt.data, pkt.linktype, this.d);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.malformed++;
+      this.foreign++;
+      return;
+    }
+    this.handle(pkt.data, pkt.linktype, pkt.timestampNs, null, null);
+  }
+
+  /** End of capture: datagrams still missing fragments are fragmentation findings. */
+  flush(): void {
+    for (const e of [...this.outerReassembler.flush(), ...this.innerReassembler.flush()]) this.onFailed(e);
+  }
+
+  private handle(frame: Uint8Array, linktype: number, ts: bigint, fragments: FragmentRecord[] | null, esp: { spi: number; seq: number } | null): void {
+    const d = this.d;
+    if (d.ipv4Offset < 0) {
+      this.foreign++;
+      return;
+    }
+    const ipOff = d.ipv4Offset;
+    const ip = frame.subarray(ipOff, ipOff + r16(frame, ipOff + 2));
+    if (d.espOffset >= 0) return this.onEsp(frame, ip, ts, fragments);
+    if (d.fragment) return this.onFragment(ip, ts, esp !== null ? this.innerReassembler : this.outerReassembler, esp);
+    if (d.probeStatus === 'ok') return this.onProbe(frame, linktype, ts, fragments, esp);
+    if (d.probeStatus !== 'not-a-probe' && d.udpOffset >= 0 && this.isOurFlow(frame, d.udpOffset)) {
+      // A UDP datagram of our flow whose probe header does not verify: the payload was mangled.
+      this.violation('payload', undefined, `probe header ${d.probeStatus}`, frame, linktype, ts);
+      return;
+    }
+    this.foreign++;
+  }
+
+  private isOurFlow(frame: Uint8Array, udpOffset: number): boolean {
+    return r16(frame, udpOffset) === this.ctx.expected.srcPort;
+  }
+
+  private onFragment(ip: Uint8Array, ts: bigint, reassembler: Reassembler, esp: { spi: number; seq: number } | null): void {
+    let events: ReassemblyEvent[];
+    try {
+      events = reassembler.push(ip, ts);
+    } catch (e) {
+      if (!(e instanceof DecodeError) && !(e instanceof Error && 'code' in e)) throw e;
+      this.malformed++;
+      return;
+    }
+    for (const e of events) {
+      if (e.kind === 'failed') {
+        this.onFailed(e);
+        continue;
+      }
+      this.reassembled++;
+      try {
+        dissect(e.packet, LINKTYPE_IPV4, this.d);
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err;
+        this.malformed++;
+        continue;
+      }
+      this.handle(e.packet, LINKTYPE_IPV4, e.completedNs, e.fragments, esp);
+    }
+  }
+
+  private onFailed(e: Extract<ReassemblyEvent, { kind: 'failed' }>): void {
+    // Only datagrams of this chain's addresses are our business; a stray broken datagram is foreign.
+    const ours = e.key.src === this.ctx.expected.srcIp || [...this.ctx.sas.values()].some((sa) => sa.tunnelSrc === e.key.src);
+    if (!ours) return;
+    const detail = e.findings.map((f) => f.detail).join('; ') || 'incomplete datagram';
+    this.violation('fragmentation', undefined, `datagram ${ipv4ToString(e.key.src)} > ${ipv4ToString(e.key.dst)} id ${e.key.id}: ${detail}`, null, 0, e.atNs);
+  }
+
+  private onEsp(frame: Uint8Array, ip: Uint8Array, ts: bigint, fragments: FragmentRecord[] | null): void {
+    const espOff = this.d.espOffset;
+    const spi = r32(frame, espOff);
+    const seq = r32(frame, espOff + 4);
+    const sa = this.ctx.sas.get(spi);
+    if (!sa) {
+      if (this.ctx.sas.size === 0) this.foreign++;
+      else this.violation('esp', undefined, `ESP with SPI 0x${spi.toString(16)}, expected ${[...this.ctx.sas.keys()].map((s) => `0x${s.toString(16)}`).join(' or ')}`, frame, 0, ts, ip);
+      return;
+    }
+    this.spis.add(spi);
+    const last = this.lastEspSeq.get(spi);
+    if (last !== undefined && seq <= last) {
+      this.sequenceRegressions++;
+      this.violation('esp', undefined, `ESP SPI 0x${spi.toString(16)} sequence ${seq} after ${last}`, null, 0, ts);
+    } else this.lastEspSeq.set(spi, seq);
+    let inner: Uint8Array;
+    try {
+      inner = sa.decrypt(ip).inner;
+    } catch (e) {
+      if (!(e instanceof EspError)) throw e;
+      this.undecryptable++;
+      this.violation('esp', undefined, `ESP SPI 0x${spi.toString(16)} seq ${seq}: ${e.reason}`, null, 0, ts, ip);
+      return;
+    }
+    this.checkFragments(fragments, this.ctx.outerMtuBytes);
+    try {
+      dissect(inner, LINKTYPE_IPV4, this.d);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      this.malformed++;
+      return;
+    }
+    this.handle(inner, LINKTYPE_IPV4, ts, null, { spi, seq });
+  }
+
+  /** Track the largest fragment; report those over the limit (attributed to a probe by the caller). */
+  private checkFragments(fragments: FragmentRecord[] | null, limit: number | null): FragmentRecord | null {
+    if (!fragments || fragments.length < 2) return null;
+    let worst: FragmentRecord | null = null;
+    for (const f of fragments) {
+      if (f.totalBytes > this.maxFragmentBytes) this.maxFragmentBytes = f.totalBytes;
+      if (limit !== null && f.totalBytes > limit && (!worst || f.totalBytes > worst.totalBytes)) worst = f;
+    }
+    return worst;
+  }
+
+  private onProbe(frame: Uint8Array, linktype: number, ts: bigint, fragments: FragmentRecord[] | null, esp: { spi: number; seq: number } | null): void {
+    const d = this.d;
+    const probe = readProbe(frame, d.probeOffset);
+    if (this.run.runId === null) this.run.runId = probe.runId;
+    if (probe.runId !== this.run.runId) {
+      this.foreign++;
+      return;
+    }
+    const key = { flowId: probe.flowId, seq: probe.seq };
+    this.tracker.see({ ...key, point: this.ctx.index, timestampNs: ts });
+    const ipOff = d.ipv4Offset;
+    const udpOff = d.udpOffset;
+    const exp = this.ctx.expected;
+    const src = r32(frame, ipOff + 12);
+    const dst = r32(frame, ipOff + 16);
+    if (src !== exp.srcIp) {
+      this.violation('sourceIp', key, `source ${ipv4ToString(src)}, expected ${ipv4ToString(exp.srcIp)} (preserved)`, frame, linktype, ts);
+    }
+    const dport = r16(frame, udpOff + 2);
+    if (dst !== exp.dstIp || dport !== exp.dstPort) {
+      this.violation('nat', key, `destination ${ipv4ToString(dst)}:${dport}, expected ${ipv4ToString(exp.dstIp)}:${exp.dstPort}`, frame, linktype, ts);
+    }
+    const payload = verifyPayload(frame, d.probeOffset, d.probeLength);
+    if (!payload.ok) this.violation('payload', key, payload.reason ?? 'payload differs', frame, linktype, ts);
+    // Inner fragments (reassembled here, not inside ESP) must fit the inner MTU when the hop fragments
+    // before encryption, else the link MTU.
+    const limit = esp === null ? (this.ctx.innerMtuBytes ?? this.ctx.outerMtuBytes) : this.ctx.innerMtuBytes;
+    const over = this.checkFragments(fragments, limit);
+    if (over) this.violation('fragmentation', key, `fragment of ${over.totalBytes} B at offset ${over.offsetBytes} exceeds MTU ${limit}`, frame, linktype, ts);
+  }
+
+  private violation(kind: ViolationKind, probe: { flowId: number; seq: number } | undefined, reason: string, frame: Uint8Array | null, linktype: number, ts: bigint, ipOnly?: Uint8Array): void {
+    const n = this.examples.get(kind) ?? 0;
+    this.examples.set(kind, n + 1);
+    // Decoding layers costs a copy: only the first examples per kind keep one.
+    let layers: () => string[] = () => [];
+    if (n < EXAMPLES_PER_KIND && (frame || ipOnly)) {
+      const copy = (ipOnly ?? frame!).slice();
+      const lt = ipOnly ? LINKTYPE_IPV4 : linktype;
+      layers = () => layerLines(copy, lt);
+    }
+    this.tracker.violation({ kind, point: this.ctx.index, probe, reason, layers, timestampNs: ts });
+  }
+}
+
+function layerLines(frame: Uint8Array, linktype: number): string[] {
+  const d = new Dissection();
+  try {
+    dissect(frame, linktype, d);
+    return describe(d);
+  } catch (e) {
+    return [`(undecodable: ${(e as Error).message})`];
+  }
+}
