@@ -43,7 +43,8 @@ export class LatencyRecorder {
 
   summary(): LatencySummary {
     const n = this.h.totalCount;
-    const pct = (p: number) => (n >= samplesFor(p) ? this.h.getValueAtPercentile(p) : null);
+    // HDR reports a bucket's upper edge: clamp into the exact observed range.
+    const pct = (p: number) => (n >= samplesFor(p) ? Math.min(this.max, Math.max(this.min, this.h.getValueAtPercentile(p))) : null);
     const notes: string[] = [];
     if (n === 0) notes.push('no samples');
     else if (n < samplesFor(99.9)) notes.push(`${n} samples: too few for ${n < samplesFor(99) ? 'p99 and p99.9' : 'p99.9'}`);

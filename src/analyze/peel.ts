@@ -78,7 +78,7 @@ export class PointPeeler {
 
   /** End of capture: datagrams still missing fragments are fragmentation findings. */
   flush(): void {
-    for (const e of [...this.outerReassembler.flush(), ...this.innerReassembler.flush()]) this.onFailed(e);
+    for (const e of [...this.outerReassembler.flush(), ...this.innerReassembler.flush()]) if (e.kind === 'failed') this.onFailed(e);
   }
 
   private handle(frame: Uint8Array, linktype: number, ts: bigint, fragments: FragmentRecord[] | null, esp: { spi: number; seq: number } | null): void {
@@ -89,8 +89,9 @@ export class PointPeeler {
     }
     const ipOff = d.ipv4Offset;
     const ip = frame.subarray(ipOff, ipOff + r16(frame, ipOff + 2));
-    if (d.espOffset >= 0) return this.onEsp(frame, ip, ts, fragments);
+    // A first fragment also dissects as ESP/UDP: reassemble before anything else.
     if (d.fragment) return this.onFragment(ip, ts, esp !== null ? this.innerReassembler : this.outerReassembler, esp);
+    if (d.espOffset >= 0) return this.onEsp(frame, ip, ts, fragments);
     if (d.probeStatus === 'ok') return this.onProbe(frame, linktype, ts, fragments, esp);
     if (d.probeStatus !== 'not-a-probe' && d.udpOffset >= 0 && this.isOurFlow(frame, d.udpOffset)) {
       // A UDP datagram of our flow whose probe header does not verify: the payload was mangled.

@@ -1,0 +1,120 @@
+/**
+ * analyzeCaptures: per-capture-point packet streams (files or live streams) + the profile → results.
+ *
+ * The streams are merged by capture timestamp (each stream is already in time order), so journeys can
+ * be folded in a bounded window and nothing holds the whole run. The same function serves `run`
+ * (captures taken by chainprobe) and `analyze` (captures taken elsewhere, e.g. VPP's pcap traces).
+ */
+import { ChainOracle, type RuntimeSaKey } from '../chain/oracle.ts';
+import type { Profile } from '../chain/profile.ts';
+import { ChainprobeError } from '../errors.ts';
+import { readPackets } from '../pcap/reader.ts';
+import type { PcapPacket } from '../pcap/packet.ts';
+import type { RunResults } from '../report/results.ts';
+import type { EspSa } from '../transform/esp-sa.ts';
+import { JourneyTracker } from './journey.ts';
+import { PointPeeler } from './peel.ts';
+import { type CaptureCounters, buildResults } from './verdict.ts';
+
+export interface CaptureInput {
+  /** a capture point name of the profile */
+  name: string;
+  source: string | NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
+}
+
+export interface AnalyzeOptions {
+  profile: Profile;
+  captures: CaptureInput[];
+  /** only probes of this run; default: the first run id seen */
+  runId?: number;
+  runtimeKeys?: RuntimeSaKey[];
+  /** probes the injector sent (live runs) */
+  injected?: number;
+  captureCounters?: CaptureCounters[];
+  run?: Partial<RunResults['run']>;
+  version?: string;
+  /** progress: packets read so far */
+  onProgress?: (packets: number) => void;
+}
+
+export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults> {
+  const { profile } = opts;
+  // Chain order is the profile's capture order; only the points given take part.
+  const points = profile.captures.filter((c) => opts.captures.some((i) => i.name === c.name));
+  for (const c of opts.captures) {
+    if (!profile.captures.some((p) => p.name === c.name)) {
+      throw new ChainprobeError('E_CONFIG', `no capture point "${c.name}" in profile ${profile.name} (it has ${profile.captures.map((p) => p.name).join(', ')})`, true);
+    }
+  }
+  if (points.length === 0) throw new ChainprobeError('E_CONFIG', 'no captures to analyse', true);
+
+  const oracle = new ChainOracle(profile, opts.runtimeKeys ?? []);
+  const sas = new Map<number, EspSa>();
+  for (const sa of oracle.sas()) sas.set(sa.spi, sa);
+  const tuples = oracle.innerTuples();
+  const limits = oracle.fragmentLimits();
+  const lastStage = profile.stages[profile.stages.length - 1].name;
+  const outerMtu = limits.get(lastStage)?.outerMtuBytes ?? null;
+  const innerMtu = limits.get(lastStage)?.innerMtuBytes ?? null;
+
+  const tracker = new JourneyTracker({ points: points.map((p) => p.name) });
+  const run = { runId: opts.runId ?? null };
+  const peelers = points.map(
+    (p, index) =>
+      new PointPeeler({ index, name: p.name, expected: tuples.get(p.stage)!, outerMtuBytes: outerMtu, innerMtuBytes: innerMtu, sas }, run, tracker),
+  );
+  const streams = points.map((p) => readPackets(opts.captures.find((c) => c.name === p.name)!.source));
+  let n = 0;
+  for await (const { index, packet } of mergeByTime(streams)) {
+    peelers[index].push(packet);
+    if (++n % 100_000 === 0) opts.onProgress?.(n);
+  }
+  for (const p of peelers) p.flush();
+  const journey = tracker.finish();
+
+  const fragStage = profile.stages.find((s) => s.transform?.kind === 'fragment');
+  return buildResults({
+    journey,
+    points: points.map((p, i) => ({ name: p.name, hop: p.hop, stage: p.stage, packets: peelers[i].packets, foreign: peelers[i].foreign })),
+    injected: opts.injected,
+    captureCounters: opts.captureCounters ?? [],
+    acceptance: profile.acceptance,
+    fragmentation: {
+      mtuBytes: fragStage?.transform?.kind === 'fragment' ? fragStage.transform.mtuBytes : null,
+      maxFragmentBytes: Math.max(0, ...peelers.map((p) => p.maxFragmentBytes)) || null,
+      reassembled: Math.max(0, ...peelers.map((p) => p.reassembled)),
+      expectFragments: fragStage !== undefined,
+    },
+    esp: {
+      spis: [...new Set(peelers.flatMap((p) => [...p.spis]))].sort((a, b) => a - b),
+      undecryptable: peelers.reduce((s, p) => s + p.undecryptable, 0),
+      sequenceRegressions: peelers.reduce((s, p) => s + p.sequenceRegressions, 0),
+    },
+    run: {
+      id: run.runId ?? 0,
+      startedAt: journey.firstNs !== null ? new Date(Number(journey.firstNs / 1_000_000n)).toISOString() : new Date().toISOString(),
+      durationNs: journey.firstNs !== null && journey.lastNs !== null ? Number(journey.lastNs - journey.firstNs) : 0,
+      profile: profile.name,
+      mode: 'offline',
+      clock: 'capture timestamps (libpcap, ns); all capture points on one host clock',
+      ...opts.run,
+    },
+    version: opts.version ?? '0.1.0',
+  });
+}
+
+/** k-way merge of time-ordered packet streams. A packet's data view is consumed before its stream advances. */
+export async function* mergeByTime(streams: AsyncGenerator<PcapPacket>[]): AsyncGenerator<{ index: number; packet: PcapPacket }> {
+  const heads: (PcapPacket | null)[] = await Promise.all(streams.map(async (s) => (await s.next()).value ?? null));
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i];
+      if (h && (best < 0 || h.timestampNs < heads[best]!.timestampNs)) best = i;
+    }
+    if (best < 0) return;
+    yield { index: best, packet: heads[best]! };
+    const next = await streams[best].next();
+    heads[best] = next.done ? null : next.value;
+  }
+}
