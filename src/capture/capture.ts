@@ -172,7 +172,7 @@ export class Capture {
     const quietMs = o.quietMs ?? 300;
     const maxWaitMs = Math.max(o.maxWaitMs ?? 10_000, settleMs);
     if (this.failure) {
-      this.abort();
+      await this.abort();
       throw this.failure;
     }
     this.stopping = true;

@@ -3,5 +3,6 @@
 export type { CaptureOptions, StopOptions } from './capture.ts';
 export { Capture, startCapture, startCaptures } from './capture.ts';
 export { checkFilter, filterForStage, layerAtStage } from './filter.ts';
+export { captureOptionsForPoint } from './point.ts';
 export type { CaptureStats, Direction, TcpdumpOptions } from './tcpdump.ts';
 export { parseTcpdumpStats, tcpdumpArgv } from './tcpdump.ts';

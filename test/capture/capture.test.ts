@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  captureOptionsForPoint,
   checkFilter,
   filterForStage,
   parseTcpdumpStats,
@@ -180,6 +181,12 @@ describe('filters from profiles', () => {
       expect(filterForStage(profile, 'ingress')).toContain('udp[12:4] & 0xffffff00 = 25600'); // VNI 100
       expect(filterForStage(profile, 'nat')).toContain('dst host 172.20.102.10');
       expect(filterForStage(profile, 'wire')).toContain('ip[6:2] & 0x1fff != 0');
+      const wire = captureOptionsForPoint(profile, 'wire', a);
+      expect(wire).toMatchObject({
+        name: 'wire',
+        interface: expect.any(String),
+        filter: filterForStage(profile, 'wire'),
+      });
     });
   }
 

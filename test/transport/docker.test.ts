@@ -72,6 +72,11 @@ beforeAll(async () => {
   await sh(['ip', 'link', 'set', HOST_IF, 'up']);
   await sh(['nsenter', `--net=/proc/${pid}/ns/net`, 'ip', 'addr', 'add', `${CT_IP}/24`, 'dev', CT_IF]);
   await sh(['nsenter', `--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', CT_IF, 'up']);
+  // Static neighbour: a burst into an unresolved neighbour would lose packets while ARP resolves.
+  const mac = JSON.parse(
+    await sh(['nsenter', `--net=/proc/${pid}/ns/net`, 'ip', '-j', 'link', 'show', CT_IF]),
+  )[0].address;
+  await sh(['ip', 'neigh', 'replace', CT_IP, 'lladdr', mac, 'dev', HOST_IF, 'nud', 'permanent']);
   t = await openTransport({ kind: 'docker', container: 'cpt-dk-tcpdump', dockerHost: engine.host });
 });
 

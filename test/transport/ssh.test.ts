@@ -109,6 +109,9 @@ beforeAll(async () => {
   await sh(['ip', '-n', NS, 'addr', 'add', `${SSHD_IP}/24`, 'dev', NS_IF]);
   await sh(['ip', '-n', NS, 'link', 'set', NS_IF, 'up']);
   await sh(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
+  // Static neighbour: a burst into an unresolved neighbour would lose packets while ARP resolves.
+  const mac = JSON.parse(await sh(['ip', '-j', '-n', NS, 'link', 'show', NS_IF]))[0].address;
+  await sh(['ip', 'neigh', 'replace', SSHD_IP, 'lladdr', mac, 'dev', HOST_IF, 'nud', 'permanent']);
   if (!existsSync('/run/sshd')) {
     mkdirSync('/run/sshd', { mode: 0o755 }); // sshd's privilege-separation directory
     createdRunSshd = true;

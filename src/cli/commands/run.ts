@@ -1,0 +1,90 @@
+/**
+ * `chainprobe run --profile F [--count N | --duration S] [--pps R] [--size B[,B...]] [--inject l2|raw|tcpreplay]
+ *                 [--report DIR] [--json FILE]`
+ *
+ * Injects probes into a live chain, captures at every capture point, follows every probe and writes the
+ * verdict. Exit 0 pass, 1 fail, 2 bad input. Ctrl-C stops injection and cleans up every process it started.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadProfile } from '../../chain/profile.ts';
+import { writeArtifacts } from '../../report/write.ts';
+import { type InjectorKind, runChain } from '../../run/run.ts';
+import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
+import { UsageError } from '../errors.ts';
+import { intOption, numberOption, parseSaKeys } from '../options.ts';
+import { printSummary } from '../summary.ts';
+
+const HELP = `usage: chainprobe run --profile FILE [options]
+
+  --profile FILE      chain profile (JSON); fixtures/reference.json is the embedded reference chain
+  --count N           probes to send (default 1000)
+  --duration S        or: send for S seconds at --pps (count = pps × S)
+  --pps R             probe rate (default 1000)
+  --size B[,B...]     inner UDP payload bytes; probes cycle through the list (default 100; jumbo: 8000)
+  --inject KIND       l2 (AF_PACKET, default), raw (raw socket, IP_HDRINCL) or tcpreplay
+  --report DIR        write DIR/index.html, DIR/junit.xml, DIR/results.json and the captures (DIR/pcaps)
+  --json FILE         write the results document here
+  --run-id N          probe run id (default random)
+  --sa-key SPI=HEX    ESP key+salt for runtime-keyed SAs (default: read from the running reference chain)
+  --allow-outside-lab send even to addresses outside the profile's labPrefixes (never needed for the lab)`;
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      profile: { type: 'string' },
+      count: { type: 'string' },
+      duration: { type: 'string' },
+      pps: { type: 'string', default: '1000' },
+      size: { type: 'string', default: '100' },
+      inject: { type: 'string', default: 'l2' },
+      report: { type: 'string' },
+      json: { type: 'string' },
+      'run-id': { type: 'string' },
+      'sa-key': { type: 'string', multiple: true, default: [] },
+      'allow-outside-lab': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.profile) throw new UsageError(`--profile is required\n\n${HELP}`);
+  if (values.count && values.duration) throw new UsageError('give --count or --duration, not both');
+  if (!['l2', 'raw', 'tcpreplay'].includes(values.inject)) throw new UsageError(`--inject must be l2, raw or tcpreplay, not "${values.inject}"`);
+  const profile = loadProfile(values.profile);
+  const pps = intOption('--pps', values.pps, 1, 10_000_000);
+  const sizes = values.size.split(',').map((s) => intOption('--size', s, 32, 65_507));
+  const reportDir = values.report ?? join('reports', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const controller = new AbortController();
+  const onSigint = () => {
+    process.stderr.write('\ninterrupted: stopping injection and captures…\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const outcome = await runChain({
+      profile,
+      count: values.count ? intOption('--count', values.count, 1, 1_000_000_000) : undefined,
+      durationS: values.duration ? numberOption('--duration', values.duration, 0.001, 86_400) : undefined,
+      pps,
+      payloadBytes: sizes,
+      injector: values.inject as InjectorKind,
+      runtimeKeys: resolveRuntimeKeys(profile, parseSaKeys(values['sa-key'])),
+      captureDir: join(reportDir, 'pcaps'),
+      runId: values['run-id'] ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : undefined,
+      allowOutsideLab: values['allow-outside-lab'],
+      signal: controller.signal,
+      log: (l) => console.error(l),
+      onProgress: (p) => process.stderr.write(`\rsent ${p.sent}/${p.total} (${Math.round(p.sent / (p.elapsedNs / 1e9 || 1))} pps)   `),
+    });
+    const paths = writeArtifacts(outcome.results, { jsonPath: values.json, reportDir });
+    printSummary(outcome.results, { ...paths, ...(outcome.pcapng ? { pcapng: outcome.pcapng } : {}) } as never);
+    return outcome.results.verdict === 'pass' ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
