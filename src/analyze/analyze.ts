@@ -105,7 +105,9 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
 
 /** k-way merge of time-ordered packet streams. A packet's data view is consumed before its stream advances. */
 export async function* mergeByTime(streams: AsyncGenerator<PcapPacket>[]): AsyncGenerator<{ index: number; packet: PcapPacket }> {
-  const heads: (PcapPacket | null)[] = await Promise.all(streams.map(async (s) => (await s.next()).value ?? null));
+  // Primed one after another so that per-stream callbacks (e.g. pcapng interface blocks) come in stream order.
+  const heads: (PcapPacket | null)[] = [];
+  for (const s of streams) heads.push((await s.next()).value ?? null);
   for (;;) {
     let best = -1;
     for (let i = 0; i < heads.length; i++) {

@@ -1,0 +1,121 @@
+/**
+ * vitest fixtures for suites that run against a chain.
+ *
+ *   import { chainTest as test, expect } from 'chainprobe/vitest';
+ *   test('≥ 90 % delivered', async ({ chain, probe }) => {
+ *     const run = await probe({ count: 1000, pps: 1000, sizes: [100, 8000] });
+ *     expect(run).toDeliverAtLeast(0.9);
+ *   });
+ *
+ * `chain` (scope: file): brings the embedded reference chain up once per test file and down after it
+ * (or, with CHAINPROBE_PROFILE set to another profile, uses that live chain as it is). `probe` (per test):
+ * one live run; its report goes to reports/suites/<file>/<test>/ and, when the test fails, the per-hop
+ * pcapng and the HTML report are attached to the test result with `annotate`.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { test as base, expect } from 'vitest';
+import { type Fault, chainDown, chainUp, clearFaults, defaultProfile, setFault } from '../chain/refchain/index.ts';
+import { type Profile, loadProfile } from '../chain/profile.ts';
+import type { RunResults } from '../report/results.ts';
+import { writeArtifacts } from '../report/write.ts';
+import { type InjectorKind, runChain } from '../run/run.ts';
+import { resolveRuntimeKeys } from '../run/runtime-keys.ts';
+import './matchers.ts';
+
+export interface ProbeRequest {
+  count?: number;
+  pps?: number;
+  sizes?: number[];
+  injector?: InjectorKind;
+}
+
+export interface ChainHandle {
+  profile: Profile;
+  /** true when chainprobe brought the chain up itself (the embedded reference chain) */
+  embedded: boolean;
+  fault(hop: string, fault: Fault): Promise<void>;
+  clearFaults(): Promise<void>;
+}
+
+export interface ChainFixtures {
+  chain: ChainHandle;
+  probe: (req?: ProbeRequest) => Promise<RunResults>;
+}
+
+export const REPORT_ROOT = process.env.CHAINPROBE_REPORTS ?? 'reports';
+const INDEX_FILE = () => join(REPORT_ROOT, 'suites', 'runs.json');
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+
+export const chainTest = base.extend<ChainFixtures>({
+  chain: [
+    // biome-ignore lint/correctness/noEmptyPattern: vitest fixtures take their dependencies by destructuring
+    async ({}, use) => {
+      const external = process.env.CHAINPROBE_PROFILE;
+      if (external) {
+        const profile = loadProfile(external);
+        await use({ profile, embedded: false, fault: noFaults, clearFaults: async () => {} });
+        return;
+      }
+      const profile = defaultProfile();
+      await chainUp({ profile });
+      try {
+        await use({
+          profile,
+          embedded: true,
+          fault: async (hop, f) => {
+            await setFault(hop, f);
+          },
+          clearFaults: async () => {
+            await clearFaults();
+          },
+        });
+      } finally {
+        await chainDown({ profile });
+      }
+    },
+    { scope: 'file' },
+  ],
+  probe: async ({ chain, task, annotate, onTestFailed }, use) => {
+    const dir = join(REPORT_ROOT, 'suites', slug(basename(task.file.name, '.test.ts')), slug(task.name));
+    let last: { results: RunResults; html?: string; pcapng: string | null } | null = null;
+    onTestFailed(async () => {
+      if (!last) return;
+      if (last.pcapng) await annotate('per-hop capture (one interface per capture point)', { path: last.pcapng, contentType: 'application/vnd.tcpdump.pcap' });
+      if (last.html) await annotate(`report: ${last.results.verdict}`, { path: last.html, contentType: 'text/html' });
+    });
+    await use(async (req = {}) => {
+      const outcome = await runChain({
+        profile: chain.profile,
+        count: req.count ?? 500,
+        pps: req.pps ?? 1000,
+        payloadBytes: req.sizes ?? [100],
+        injector: req.injector ?? 'l2',
+        runtimeKeys: resolveRuntimeKeys(chain.profile, []),
+        captureDir: join(dir, 'pcaps'),
+      });
+      const paths = writeArtifacts(outcome.results, { reportDir: dir });
+      last = { results: outcome.results, html: paths.html, pcapng: outcome.pcapng };
+      recordRun({ title: `${basename(task.file.name)} › ${task.name}`, href: join('suites', slug(basename(task.file.name, '.test.ts')), slug(task.name), 'index.html'), verdict: outcome.results.verdict, deliveryRatio: outcome.results.deliveryRatio });
+      return outcome.results;
+    });
+  },
+});
+
+async function noFaults(): Promise<void> {
+  throw new Error('faults can only be injected into the embedded reference chain');
+}
+
+/** Every suite run is listed for the reports index (reports/index.html). */
+function recordRun(entry: { title: string; href: string; verdict: 'pass' | 'fail'; deliveryRatio: number }): void {
+  mkdirSync(join(REPORT_ROOT, 'suites'), { recursive: true });
+  let all: (typeof entry)[] = [];
+  try {
+    all = JSON.parse(readFileSync(INDEX_FILE(), 'utf8'));
+  } catch {}
+  all = all.filter((e) => e.href !== entry.href).concat(entry);
+  writeFileSync(INDEX_FILE(), JSON.stringify(all, null, 2));
+}
+
+export { expect };
