@@ -83,6 +83,7 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
       mtuBytes: fragStage?.transform?.kind === 'fragment' ? fragStage.transform.mtuBytes : null,
       maxFragmentBytes: Math.max(0, ...peelers.map((p) => p.maxFragmentBytes)) || null,
       reassembled: Math.max(0, ...peelers.map((p) => p.reassembled)),
+      incomplete: peelers.reduce((s, p) => s + p.incomplete, 0),
       expectFragments: fragStage !== undefined,
     },
     esp: {

@@ -30,7 +30,7 @@ export interface VerdictInput {
   injected?: number;
   captureCounters: CaptureCounters[];
   acceptance: { minDeliveryRatio: number; maxLatencyP99Ms?: number; confidence?: number };
-  fragmentation: { mtuBytes: number | null; maxFragmentBytes: number | null; reassembled: number; expectFragments: boolean };
+  fragmentation: { mtuBytes: number | null; maxFragmentBytes: number | null; reassembled: number; incomplete?: number; expectFragments: boolean };
   esp: { spis: number[]; undecryptable: number; sequenceRegressions: number };
   run: RunResults['run'];
   version: string;
@@ -124,7 +124,7 @@ export function buildResults(input: VerdictInput): RunResults {
     detail: `${v('nat').probes} probes with a destination other than the profile's NAT predicts`,
   });
   const fragDetail = input.fragmentation.expectFragments
-    ? `${input.fragmentation.reassembled} datagrams reassembled; largest fragment ${input.fragmentation.maxFragmentBytes ?? '-'} B (MTU ${input.fragmentation.mtuBytes ?? '-'}); ${v('fragmentation').probes} violations`
+    ? `${input.fragmentation.reassembled} datagrams reassembled; largest fragment ${input.fragmentation.maxFragmentBytes ?? '-'} B (MTU ${input.fragmentation.mtuBytes ?? '-'}); ${v('fragmentation').probes} violations; ${input.fragmentation.incomplete ?? 0} datagrams incomplete (lost fragments, counted as loss)`
     : `${v('fragmentation').probes} violations`;
   checks.push({ name: 'fragmentation', pass: v('fragmentation').probes === 0, detail: fragDetail });
   checks.push({
@@ -171,6 +171,7 @@ export function buildResults(input: VerdictInput): RunResults {
       mtuBytes: input.fragmentation.mtuBytes,
       maxFragmentBytes: input.fragmentation.maxFragmentBytes,
       reassembled: input.fragmentation.reassembled,
+      incomplete: input.fragmentation.incomplete ?? 0,
     },
     esp: { ...summary('esp'), ...input.esp },
     nat: summary('nat'),

@@ -81,7 +81,13 @@ export interface RunResults {
   minSampleRuleMet: boolean;
   hops: HopResult[];
   sourceIp: ViolationSummary;
-  fragmentation: ViolationSummary & { maxFragmentBytes: number | null; mtuBytes: number | null; reassembled: number };
+  fragmentation: ViolationSummary & {
+    maxFragmentBytes: number | null;
+    mtuBytes: number | null;
+    reassembled: number;
+    /** datagrams whose fragments never all arrived: loss (counted in the funnel), not a violation */
+    incomplete?: number;
+  };
   esp: ViolationSummary & { spis: number[]; undecryptable: number; sequenceRegressions: number };
   nat: ViolationSummary;
   reordered: number;

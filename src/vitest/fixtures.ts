@@ -10,7 +10,8 @@
  * `chain` (scope: file): brings the embedded reference chain up once per test file and down after it
  * (or, with CHAINPROBE_PROFILE set to another profile, uses that live chain as it is). `probe` (per test):
  * one live run; its report goes to reports/suites/<file>/<test>/ and, when the test fails, the per-hop
- * pcapng and the HTML report are attached to the test result with `annotate`.
+ * pcapng and the HTML report are attached to the test result with `annotate`. Faults a test sets with
+ * `chain.fault(...)` are cleared when the test ends, pass or fail.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -77,14 +78,9 @@ export const chainTest = base.extend<ChainFixtures>({
     },
     { scope: 'file' },
   ],
-  probe: async ({ chain, task, annotate, onTestFailed }, use) => {
+  probe: async ({ chain, task, annotate }, use) => {
     const dir = join(REPORT_ROOT, 'suites', slug(basename(task.file.name, '.test.ts')), slug(task.name));
     let last: { results: RunResults; html?: string; pcapng: string | null } | null = null;
-    onTestFailed(async () => {
-      if (!last) return;
-      if (last.pcapng) await annotate('per-hop capture (one interface per capture point)', { path: last.pcapng, contentType: 'application/vnd.tcpdump.pcap' });
-      if (last.html) await annotate(`report: ${last.results.verdict}`, { path: last.html, contentType: 'text/html' });
-    });
     await use(async (req = {}) => {
       const outcome = await runChain({
         profile: chain.profile,
@@ -100,6 +96,15 @@ export const chainTest = base.extend<ChainFixtures>({
       recordRun({ title: `${basename(task.file.name)} › ${task.name}`, href: join('suites', slug(basename(task.file.name, '.test.ts')), slug(task.name), 'index.html'), verdict: outcome.results.verdict, deliveryRatio: outcome.results.deliveryRatio });
       return outcome.results;
     });
+    // Faults set by a test live only for that test.
+    if (chain.embedded) await chain.clearFaults();
+    // Teardown runs while the test is still open for annotations; its errors are already recorded.
+    const failed = (task.result?.errors?.length ?? 0) > 0 || task.result?.state === 'fail';
+    if (failed && last) {
+      const l = last as { results: RunResults; html?: string; pcapng: string | null };
+      if (l.pcapng) await annotate('per-hop capture (one interface per capture point)', { path: l.pcapng, contentType: 'application/vnd.tcpdump.pcap' });
+      if (l.html) await annotate(`report (${l.results.verdict})`, { path: l.html, contentType: 'text/html' });
+    }
   },
 });
 

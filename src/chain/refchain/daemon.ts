@@ -14,12 +14,12 @@ import { command } from './command.ts';
  */
 export function spawnInNetns(ns: string, cmd: string, args: string[], logFile: string, env?: Record<string, string>): number {
   closeSync(openSync(logFile, 'a', 0o600)); // root-only before anything is written to it
-  const p = execa('ip', ['netns', 'exec', ns, cmd, ...args], {
+  // The shell (a fixed script; log file and command are positional arguments) redirects output to the log
+  // and execs the daemon. Not execa's {file}: that pipes through our process and keeps `chain up` alive.
+  const p = execa('ip', ['netns', 'exec', ns, 'sh', '-c', 'f=$1; shift; exec "$@" >>"$f" 2>&1', 'sh', logFile, cmd, ...args], {
     detached: true,
     reject: false,
-    stdin: 'ignore',
-    stdout: { file: logFile, append: true },
-    stderr: { file: logFile, append: true },
+    stdio: 'ignore',
     env,
     extendEnv: true,
   });
