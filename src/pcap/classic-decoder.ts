@@ -1,6 +1,6 @@
 import { PcapFormatError } from './format-error.ts';
-import type { InterfaceListener, RecordDecoder } from './record-decoder.ts';
 import { maxCapturedBytes, type PcapInterface, type PcapPacket } from './packet.ts';
+import type { InterfaceListener, RecordDecoder } from './record-decoder.ts';
 
 /** Magic numbers as read big-endian from the first 4 bytes of a classic pcap file. */
 export const classicMagic = {
@@ -40,7 +40,8 @@ export class ClassicPcapDecoder implements RecordDecoder {
       if (avail < fileHeaderBytes) return this.need(fileHeaderBytes);
       const major = view.getUint16(offset + 4, le);
       const minor = view.getUint16(offset + 6, le);
-      if (major !== 2) throw new PcapFormatError(fileOffset + 4, `unsupported pcap version ${major}.${minor}`);
+      if (major !== 2)
+        throw new PcapFormatError(fileOffset + 4, `unsupported pcap version ${major}.${minor}`);
       const snaplen = view.getUint32(offset + 16, le);
       // The upper bits of this field carry FCS information (pcap spec); the link type is the low 16.
       this.linktype = view.getUint32(offset + 20, le) & 0xffff;

@@ -64,7 +64,9 @@ export class PcapDecoder {
     if (this.inner === null) {
       throw new PcapFormatError(
         this.fileOffset,
-        bufferedBytes === 0 ? 'empty input: no pcap or pcapng header' : `input ends after ${bufferedBytes} byte(s), inside the magic number`,
+        bufferedBytes === 0
+          ? 'empty input: no pcap or pcapng header'
+          : `input ends after ${bufferedBytes} byte(s), inside the magic number`,
       );
     }
     if (bufferedBytes === 0 && this.inner.atRecordBoundary) return;

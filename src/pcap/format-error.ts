@@ -10,6 +10,8 @@ export class PcapFormatError extends ChainprobeError {
     readonly byteOffset: number,
     readonly reason: string,
   ) {
-    super('E_PCAP_MALFORMED', `malformed pcap: ${reason} (at byte offset ${byteOffset})`, true, { byteOffset });
+    super('E_PCAP_MALFORMED', `malformed pcap: ${reason} (at byte offset ${byteOffset})`, true, {
+      byteOffset,
+    });
   }
 }

@@ -17,10 +17,11 @@ export interface PcapPacket {
   capturedLength: number;
   originalLength: number;
   /**
-   * The captured bytes, a view (no copy) into the input buffer or a chunk of the input stream.
-   * Lifetime: readPacketsSync views stay valid as long as the input buffer is not modified. The stream
-   * reader guarantees validity until the next packet is pulled; today its views are never overwritten
-   * later either, but copy (`data.slice()`) if you keep packets and want to rely only on the contract.
+   * The captured bytes: a view (no copy) into the input buffer (readPacketsSync) or into a chunk of the
+   * input stream / a private assembly buffer (readPackets). Lifetime: the reader never writes into memory
+   * it has handed out, so the view stays valid as long as you reference it and do not modify the input
+   * buffer yourself. Keeping a packet keeps its whole chunk (up to 256 KiB for a file) alive: copy
+   * (`data.slice()`) what you keep for long.
    */
   data: Uint8Array;
   /** pcapng opt_comment (the first one), if any. */

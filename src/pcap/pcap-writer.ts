@@ -69,7 +69,9 @@ export class PcapWriter {
     }
     const capturedLength = Math.min(data.length, this.snaplen);
     if (!Number.isInteger(originalLength) || originalLength < data.length || originalLength > 0xffffffff) {
-      throw writeError(`originalLength ${originalLength} is smaller than the data (${data.length} bytes) or not a u32`);
+      throw writeError(
+        `originalLength ${originalLength} is smaller than the data (${data.length} bytes) or not a u32`,
+      );
     }
     const seconds = Number(timestampNs / nsPerSecond);
     const fractionNs = Number(timestampNs % nsPerSecond);
@@ -108,5 +110,6 @@ export function writeError(message: string): ChainprobeError {
 }
 
 export function checkUint(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) throw writeError(`${name} ${value} is not an integer in 0..${max}`);
+  if (!Number.isInteger(value) || value < 0 || value > max)
+    throw writeError(`${name} ${value} is not an integer in 0..${max}`);
 }

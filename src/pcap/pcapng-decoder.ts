@@ -1,6 +1,6 @@
 import { PcapFormatError } from './format-error.ts';
-import type { InterfaceListener, RecordDecoder } from './record-decoder.ts';
 import { maxBufferedBlockBytes, maxCapturedBytes, type PcapInterface, type PcapPacket } from './packet.ts';
+import type { InterfaceListener, RecordDecoder } from './record-decoder.ts';
 
 /** pcapng block types (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng). */
 export const blockType = {
@@ -89,7 +89,10 @@ export class PcapngDecoder implements RecordDecoder {
     }
     const totalLength = view.getUint32(offset + 4, le);
     if (totalLength < 12 || totalLength % 4 !== 0) {
-      throw new PcapFormatError(fileOffset + 4, `bad block total length ${totalLength} (block type 0x${hex(type)})`);
+      throw new PcapFormatError(
+        fileOffset + 4,
+        `bad block total length ${totalLength} (block type 0x${hex(type)})`,
+      );
     }
     const decoded =
       type === blockType.enhancedPacket ||
@@ -133,8 +136,15 @@ export class PcapngDecoder implements RecordDecoder {
     return totalLength;
   }
 
-  private decodeSectionHeader(view: DataView, offset: number, totalLength: number, le: boolean, fileOffset: number) {
-    if (totalLength < 28) throw new PcapFormatError(fileOffset + 4, `Section Header Block too short (${totalLength})`);
+  private decodeSectionHeader(
+    view: DataView,
+    offset: number,
+    totalLength: number,
+    le: boolean,
+    fileOffset: number,
+  ) {
+    if (totalLength < 28)
+      throw new PcapFormatError(fileOffset + 4, `Section Header Block too short (${totalLength})`);
     const major = view.getUint16(offset + 12, le);
     if (major !== 1) throw new PcapFormatError(fileOffset + 12, `unsupported pcapng major version ${major}`);
     // Options (shb_hardware ...) are not needed; section length is advisory and often -1.
@@ -146,7 +156,8 @@ export class PcapngDecoder implements RecordDecoder {
 
   private decodeInterface(view: DataView, offset: number, totalLength: number, fileOffset: number) {
     const le = this.littleEndian;
-    if (totalLength < 20) throw new PcapFormatError(fileOffset + 4, `Interface Description Block too short (${totalLength})`);
+    if (totalLength < 20)
+      throw new PcapFormatError(fileOffset + 4, `Interface Description Block too short (${totalLength})`);
     const info: PcapInterface = {
       id: this.interfaceBase + this.section.length,
       linktype: view.getUint16(offset + 8, le),
@@ -161,7 +172,8 @@ export class PcapngDecoder implements RecordDecoder {
       const code = view.getUint16(o, le);
       const length = view.getUint16(o + 2, le);
       if (code === optEndOfOpt) break;
-      if (code === ifName) info.name = utf8.decode(new Uint8Array(view.buffer, view.byteOffset + value, length));
+      if (code === ifName)
+        info.name = utf8.decode(new Uint8Array(view.buffer, view.byteOffset + value, length));
       else if (code === ifDescription)
         info.description = utf8.decode(new Uint8Array(view.buffer, view.byteOffset + value, length));
       else if (code === ifTsresol) {
@@ -180,7 +192,8 @@ export class PcapngDecoder implements RecordDecoder {
         }
         info.tsresolNs = Number(state.tickMul) / Number(state.tickDiv);
       } else if (code === ifTsoffset) {
-        if (length !== 8) throw new PcapFormatError(fileOffset + (o - offset), `if_tsoffset has length ${length}, not 8`);
+        if (length !== 8)
+          throw new PcapFormatError(fileOffset + (o - offset), `if_tsoffset has length ${length}, not 8`);
         state.offsetNs = view.getBigInt64(value, le) * 1_000_000_000n;
       }
       o = value + pad4(length);
@@ -199,8 +212,10 @@ export class PcapngDecoder implements RecordDecoder {
     fileOffset: number,
   ) {
     const le = this.littleEndian;
-    if (totalLength < 32) throw new PcapFormatError(fileOffset + 4, `packet block too short (${totalLength})`);
-    const localId = type === blockType.enhancedPacket ? view.getUint32(offset + 8, le) : view.getUint16(offset + 8, le);
+    if (totalLength < 32)
+      throw new PcapFormatError(fileOffset + 4, `packet block too short (${totalLength})`);
+    const localId =
+      type === blockType.enhancedPacket ? view.getUint32(offset + 8, le) : view.getUint16(offset + 8, le);
     const iface = this.section[localId];
     if (iface === undefined) {
       throw new PcapFormatError(
@@ -240,13 +255,25 @@ export class PcapngDecoder implements RecordDecoder {
   }
 
   /** SPB: no timestamp, no interface id (always interface 0), captured length = min(original, snaplen). */
-  private decodeSimplePacket(bytes: Uint8Array, view: DataView, offset: number, totalLength: number, fileOffset: number) {
-    if (totalLength < 16) throw new PcapFormatError(fileOffset + 4, `Simple Packet Block too short (${totalLength})`);
+  private decodeSimplePacket(
+    bytes: Uint8Array,
+    view: DataView,
+    offset: number,
+    totalLength: number,
+    fileOffset: number,
+  ) {
+    if (totalLength < 16)
+      throw new PcapFormatError(fileOffset + 4, `Simple Packet Block too short (${totalLength})`);
     const iface = this.section[0];
-    if (iface === undefined) throw new PcapFormatError(fileOffset, 'Simple Packet Block before any Interface Description Block');
+    if (iface === undefined)
+      throw new PcapFormatError(fileOffset, 'Simple Packet Block before any Interface Description Block');
     const originalLength = view.getUint32(offset + 8, this.littleEndian);
     const snaplen = iface.info.snaplen;
-    const capturedLength = Math.min(originalLength, snaplen === 0 ? maxCapturedBytes : snaplen, totalLength - 16);
+    const capturedLength = Math.min(
+      originalLength,
+      snaplen === 0 ? maxCapturedBytes : snaplen,
+      totalLength - 16,
+    );
     const dataStart = offset + 12;
     this.packet = {
       timestampNs: 0n,
@@ -265,7 +292,8 @@ export class PcapngDecoder implements RecordDecoder {
       const code = view.getUint16(o, le);
       const length = view.getUint16(o + 2, le);
       if (code === optEndOfOpt) return undefined;
-      if (code === optComment) return utf8.decode(new Uint8Array(view.buffer, view.byteOffset + value, length));
+      if (code === optComment)
+        return utf8.decode(new Uint8Array(view.buffer, view.byteOffset + value, length));
       o = value + pad4(length);
     }
     return undefined;

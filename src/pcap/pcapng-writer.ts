@@ -106,16 +106,24 @@ export class PcapngWriter {
   }
 
   /** Appends an EPB. The timestamp is truncated to the interface's resolution. */
-  writePacket(interfaceId: number, data: Uint8Array, timestampNs: bigint, opts: PcapngPacketOptions = {}): void {
+  writePacket(
+    interfaceId: number,
+    data: Uint8Array,
+    timestampNs: bigint,
+    opts: PcapngPacketOptions = {},
+  ): void {
     if (this.closed) throw writeError('writePacket after close()');
     const iface = this.interfaces[interfaceId];
-    if (iface === undefined) throw writeError(`interface ${interfaceId} was not added (have ${this.interfaces.length})`);
+    if (iface === undefined)
+      throw writeError(`interface ${interfaceId} was not added (have ${this.interfaces.length})`);
     if (timestampNs < 0n) throw writeError(`negative timestamp ${timestampNs} ns`);
     const ticks = iface.tickNs === 1n ? timestampNs : timestampNs / iface.tickNs;
     if (ticks >= 1n << 64n) throw writeError(`timestamp ${timestampNs} ns does not fit 64 bits of ticks`);
     const originalLength = opts.originalLength ?? data.length;
     if (!Number.isInteger(originalLength) || originalLength < data.length || originalLength > 0xffffffff) {
-      throw writeError(`originalLength ${originalLength} is smaller than the data (${data.length} bytes) or not a u32`);
+      throw writeError(
+        `originalLength ${originalLength} is smaller than the data (${data.length} bytes) or not a u32`,
+      );
     }
     const capturedLength = Math.min(data.length, iface.snaplen);
     const options: [number, Uint8Array][] | undefined =

@@ -78,7 +78,8 @@ class PacketStream implements AsyncGenerator<PcapPacket, undefined, undefined> {
   }
 
   next(): Promise<IteratorResult<PcapPacket, undefined>> {
-    if (this.head < this.queue.length) return Promise.resolve({ done: false, value: this.queue[this.head++] });
+    if (this.head < this.queue.length)
+      return Promise.resolve({ done: false, value: this.queue[this.head++] });
     // Serialise callers that do not await (for-await never overlaps calls).
     if (this.inflight === null) {
       this.inflight = this.refill().finally(() => {
@@ -119,7 +120,13 @@ class PacketStream implements AsyncGenerator<PcapPacket, undefined, undefined> {
         throw error;
       }
       if (this.ended) return done;
-      const r = await this.chunks.next();
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await this.chunks.next();
+      } catch (error) {
+        this.ended = true; // the source failed (unreadable file, stream error): nothing more will come
+        throw error;
+      }
       try {
         if (r.done) {
           this.ended = true;
@@ -202,7 +209,9 @@ async function* chunksOf(source: Source): AsyncGenerator<Uint8Array> {
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code !== undefined && err.syscall !== undefined) {
-        throw new ChainprobeError('E_PCAP_OPEN', `cannot read pcap file ${source}: ${err.message}`, true, { path: source });
+        throw new ChainprobeError('E_PCAP_OPEN', `cannot read pcap file ${source}: ${err.message}`, true, {
+          path: source,
+        });
       }
       throw e;
     }
@@ -210,7 +219,11 @@ async function* chunksOf(source: Source): AsyncGenerator<Uint8Array> {
   }
   for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
     if (typeof chunk === 'string') {
-      throw new ChainprobeError('E_CONFIG', 'pcap source stream yields strings: do not set an encoding on it', true);
+      throw new ChainprobeError(
+        'E_CONFIG',
+        'pcap source stream yields strings: do not set an encoding on it',
+        true,
+      );
     }
     yield chunk;
   }

@@ -45,7 +45,12 @@ export class FileSink implements ByteSink {
     try {
       this.fd = openSync(path, 'w');
     } catch (e) {
-      throw new ChainprobeError('E_PCAP_OPEN', `cannot create pcap file ${path}: ${(e as Error).message}`, true, { path });
+      throw new ChainprobeError(
+        'E_PCAP_OPEN',
+        `cannot create pcap file ${path}: ${(e as Error).message}`,
+        true,
+        { path },
+      );
     }
   }
 

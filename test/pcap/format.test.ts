@@ -8,7 +8,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type PcapInterface, PcapFormatError, type PcapPacket, readPackets, readPacketsSync } from '../../src/pcap/index.ts';
+import {
+  PcapFormatError,
+  type PcapInterface,
+  type PcapPacket,
+  readPackets,
+  readPacketsSync,
+} from '../../src/pcap/index.ts';
 import { bytesOf, craftedPcapng, craftPcap, PcapngCrafter } from './crafted.ts';
 import { summarize, tsharkFrames } from './oracle.ts';
 
@@ -66,7 +72,9 @@ describe('pcapng', () => {
     const mine = ours.map(summarize);
     // tshark 4.0 numbers interfaces per section (frame.interface_id 0 for the second section's IDB);
     // we number them across sections like newer Wireshark, so compare ids only in the first section.
-    expect(mine.map((f) => ({ ...f, interfaceId: 0 }))).toEqual(theirs.map((f) => ({ ...f, interfaceId: 0 })));
+    expect(mine.map((f) => ({ ...f, interfaceId: 0 }))).toEqual(
+      theirs.map((f) => ({ ...f, interfaceId: 0 })),
+    );
     expect(mine.slice(0, 4).map((f) => f.interfaceId)).toEqual(theirs.slice(0, 4).map((f) => f.interfaceId));
     expect(ours.map((p) => p.interfaceId)).toEqual([0, 1, 0, 0, 2, 2]);
     expect(ours.map((p) => p.linktype)).toEqual([1, 101, 1, 1, 1, 1]);
@@ -85,7 +93,14 @@ describe('pcapng', () => {
 
   test('custom and unknown blocks are skipped (tshark 4.0 shows custom blocks as records, so no oracle here)', () => {
     const c = new PcapngCrafter(true);
-    const bytes = c.shb().opaque(0x0bad, bytesOf(40, 9)).idb(1, 0).opaque(0x12345678, bytesOf(3, 1)).epb(0, 7n, bytesOf(9, 2)).opaque(0x40000bad, new Uint8Array(0)).toBuffer();
+    const bytes = c
+      .shb()
+      .opaque(0x0bad, bytesOf(40, 9))
+      .idb(1, 0)
+      .opaque(0x12345678, bytesOf(3, 1))
+      .epb(0, 7n, bytesOf(9, 2))
+      .opaque(0x40000bad, new Uint8Array(0))
+      .toBuffer();
     expect([...readPacketsSync(bytes)].map((p) => [p.timestampNs, p.capturedLength])).toEqual([[7000n, 9]]); // no if_tsresol: µs ticks
   });
 
@@ -98,7 +113,11 @@ describe('pcapng', () => {
 
   test('if_tsresol finer than ns (10^-12) divides exactly', () => {
     const c = new PcapngCrafter(false);
-    const bytes = c.shb().idb(1, 0, c.option(9, Uint8Array.of(12))).epb(0, 12_345_678_901_234_567n, bytesOf(4, 1)).toBuffer(); // 64-bit ps only reach ~213 days
+    const bytes = c
+      .shb()
+      .idb(1, 0, c.option(9, Uint8Array.of(12)))
+      .epb(0, 12_345_678_901_234_567n, bytesOf(4, 1))
+      .toBuffer(); // 64-bit ps only reach ~213 days
     expect([...readPacketsSync(bytes)][0].timestampNs).toBe(12_345_678_901_234n);
   });
 
@@ -121,18 +140,122 @@ describe('malformed input → PcapFormatError naming the byte offset', () => {
     ['empty input', () => new Uint8Array(0), 0, /empty input/, 0],
     ['unknown magic', () => Buffer.from('GIF89a....................'), 0, /unknown magic 0x47494638/, 0],
     ['truncated file header', () => good.subarray(0, 20), 0, /truncated/, 0],
-    ['truncated final record (earlier packets yielded)', () => good.subarray(0, good.length - 1), 24 + 16 + 60 + 16 + 1514, /needs 17 bytes.*ends after 16/, 2],
+    [
+      'truncated final record (earlier packets yielded)',
+      () => good.subarray(0, good.length - 1),
+      24 + 16 + 60 + 16 + 1514,
+      /needs 17 bytes.*ends after 16/,
+      2,
+    ],
     ['truncated record header', () => good.subarray(0, 24 + 16 + 60 + 5), 24 + 16 + 60, /needs 16 bytes/, 1],
-    ['caplen beyond 262144 (an error, not an allocation)', () => { const b = Buffer.from(good); b.writeUInt32LE(0x7fffffff, 24 + 8); return b; }, 24 + 8, /exceeds the maximum 262144/, 0],
-    ['pcap version 3', () => { const b = Buffer.from(good); b.writeUInt16LE(3, 4); return b; }, 4, /version 3/, 0],
-    ['pcapng bad byte-order magic', () => { const b = new PcapngCrafter(false).shb().toBuffer(); b.writeUInt32LE(0x12345678, 8); return b; }, 8, /byte-order magic/, 0],
-    ['pcapng trailing length mismatch', () => { const b = new PcapngCrafter(false).shb().idb(1, 0).toBuffer(); b.writeUInt32LE(24, b.length - 4); return b; }, 28 + 20 - 4, /trailing length 24 differs from its leading length 20/, 0],
-    ['pcapng block length not a multiple of 4', () => { const c = new PcapngCrafter(false); const b = c.shb().idb(1, 0).toBuffer(); b.writeUInt32LE(21, 28 + 4); return b; }, 28 + 4, /bad block total length 21/, 0],
-    ['pcapng EPB for an undeclared interface', () => { const c = new PcapngCrafter(false); return c.shb().idb(1, 0).epb(0, 1n, bytesOf(4, 1)).epb(3, 1n, bytesOf(4, 1)).toBuffer(); }, 28 + 20 + 36 + 8, /interface 3, but the section has 1/, 1],
-    ['pcapng captured length larger than its block', () => { const c = new PcapngCrafter(false); const b = c.shb().idb(1, 0).epb(0, 1n, bytesOf(8, 1)).toBuffer(); b.writeUInt32LE(200, 28 + 20 + 20); return b; }, 28 + 20 + 20, /captured length 200 does not fit/, 0],
-    ['pcapng option running past its block', () => { const c = new PcapngCrafter(false); const b = c.shb().idb(1, 0, c.option(2, 'eth0')).toBuffer(); b.writeUInt16LE(200, 28 + 16 + 2); return b; }, 28 + 16, /option of length 200 runs past/, 0],
-    ['pcapng truncated inside a skipped block', () => { const c = new PcapngCrafter(false); const b = c.shb().opaque(0x0a, new Uint8Array(100)).toBuffer(); return b.subarray(0, b.length - 10); }, 28, /inside this block|needs 112 bytes/, 0],
-    ['pcapng SPB before any IDB', () => new PcapngCrafter(false).shb().spb(4, bytesOf(4, 1)).toBuffer(), 28, /before any Interface Description Block/, 0],
+    [
+      'caplen beyond 262144 (an error, not an allocation)',
+      () => {
+        const b = Buffer.from(good);
+        b.writeUInt32LE(0x7fffffff, 24 + 8);
+        return b;
+      },
+      24 + 8,
+      /exceeds the maximum 262144/,
+      0,
+    ],
+    [
+      'pcap version 3',
+      () => {
+        const b = Buffer.from(good);
+        b.writeUInt16LE(3, 4);
+        return b;
+      },
+      4,
+      /version 3/,
+      0,
+    ],
+    [
+      'pcapng bad byte-order magic',
+      () => {
+        const b = new PcapngCrafter(false).shb().toBuffer();
+        b.writeUInt32LE(0x12345678, 8);
+        return b;
+      },
+      8,
+      /byte-order magic/,
+      0,
+    ],
+    [
+      'pcapng trailing length mismatch',
+      () => {
+        const b = new PcapngCrafter(false).shb().idb(1, 0).toBuffer();
+        b.writeUInt32LE(24, b.length - 4);
+        return b;
+      },
+      28 + 20 - 4,
+      /trailing length 24 differs from its leading length 20/,
+      0,
+    ],
+    [
+      'pcapng block length not a multiple of 4',
+      () => {
+        const c = new PcapngCrafter(false);
+        const b = c.shb().idb(1, 0).toBuffer();
+        b.writeUInt32LE(21, 28 + 4);
+        return b;
+      },
+      28 + 4,
+      /bad block total length 21/,
+      0,
+    ],
+    [
+      'pcapng EPB for an undeclared interface',
+      () => {
+        const c = new PcapngCrafter(false);
+        return c.shb().idb(1, 0).epb(0, 1n, bytesOf(4, 1)).epb(3, 1n, bytesOf(4, 1)).toBuffer();
+      },
+      28 + 20 + 36 + 8,
+      /interface 3, but the section has 1/,
+      1,
+    ],
+    [
+      'pcapng captured length larger than its block',
+      () => {
+        const c = new PcapngCrafter(false);
+        const b = c.shb().idb(1, 0).epb(0, 1n, bytesOf(8, 1)).toBuffer();
+        b.writeUInt32LE(200, 28 + 20 + 20);
+        return b;
+      },
+      28 + 20 + 20,
+      /captured length 200 does not fit/,
+      0,
+    ],
+    [
+      'pcapng option running past its block',
+      () => {
+        const c = new PcapngCrafter(false);
+        const b = c.shb().idb(1, 0, c.option(2, 'eth0')).toBuffer();
+        b.writeUInt16LE(200, 28 + 16 + 2);
+        return b;
+      },
+      28 + 16,
+      /option of length 200 runs past/,
+      0,
+    ],
+    [
+      'pcapng truncated inside a skipped block',
+      () => {
+        const c = new PcapngCrafter(false);
+        const b = c.shb().opaque(0x0a, new Uint8Array(100)).toBuffer();
+        return b.subarray(0, b.length - 10);
+      },
+      28,
+      /inside this block|needs 112 bytes/,
+      0,
+    ],
+    [
+      'pcapng SPB before any IDB',
+      () => new PcapngCrafter(false).shb().spb(4, bytesOf(4, 1)).toBuffer(),
+      28,
+      /before any Interface Description Block/,
+      0,
+    ],
   ];
 
   test.each(cases)('%s', async (_name, make, offset, reason, packetsBefore) => {

@@ -4,25 +4,51 @@
  * with the in-memory reader on packets and error offset. Seeds are fixed: a failure names its seed.
  */
 import { describe, expect, test } from 'vitest';
-import { PcapFormatError, PcapngWriter, PcapWriter, readPackets, readPacketsSync } from '../../src/pcap/index.ts';
+import {
+  PcapFormatError,
+  PcapngWriter,
+  PcapWriter,
+  readPackets,
+  readPacketsSync,
+} from '../../src/pcap/index.ts';
 import { bytesOf, craftedPcapng, craftPcap } from './crafted.ts';
 import { prng } from './oracle.ts';
 
 const t0 = 1_700_000_000_000_000_000n;
 const bases: [string, () => Uint8Array][] = [
-  ['pcap ns (ours)', () => {
-    const w = new PcapWriter();
-    for (let i = 0; i < 20; i++) w.write(bytesOf((i * 37) % 300, i), t0 + BigInt(i));
-    return w.toBuffer();
-  }],
-  ['pcap µs big-endian (hand-built)', () =>
-    craftPcap({ bigEndian: true, nano: false, linktype: 101, packets: Array.from({ length: 12 }, (_, i) => ({ seconds: 1_700_000_000 + i, fraction: i, data: bytesOf(i * 20, i) })) })],
-  ['pcapng 3 interfaces with comments (ours)', () => {
-    const w = new PcapngWriter();
-    for (const name of ['a', 'b', 'c']) w.addInterface({ name, linktype: 1, tsresolNs: name === 'c' ? 1000 : 1 });
-    for (let i = 0; i < 20; i++) w.writePacket(i % 3, bytesOf((i * 53) % 250, i), t0 + BigInt(i), i % 4 ? {} : { comment: `c${i}` });
-    return w.toBuffer();
-  }],
+  [
+    'pcap ns (ours)',
+    () => {
+      const w = new PcapWriter();
+      for (let i = 0; i < 20; i++) w.write(bytesOf((i * 37) % 300, i), t0 + BigInt(i));
+      return w.toBuffer();
+    },
+  ],
+  [
+    'pcap µs big-endian (hand-built)',
+    () =>
+      craftPcap({
+        bigEndian: true,
+        nano: false,
+        linktype: 101,
+        packets: Array.from({ length: 12 }, (_, i) => ({
+          seconds: 1_700_000_000 + i,
+          fraction: i,
+          data: bytesOf(i * 20, i),
+        })),
+      }),
+  ],
+  [
+    'pcapng 3 interfaces with comments (ours)',
+    () => {
+      const w = new PcapngWriter();
+      for (const name of ['a', 'b', 'c'])
+        w.addInterface({ name, linktype: 1, tsresolNs: name === 'c' ? 1000 : 1 });
+      for (let i = 0; i < 20; i++)
+        w.writePacket(i % 3, bytesOf((i * 53) % 250, i), t0 + BigInt(i), i % 4 ? {} : { comment: `c${i}` });
+      return w.toBuffer();
+    },
+  ],
   ['pcapng BE+LE sections, SPB, NRB/ISB/DSB (hand-built)', craftedPcapng],
 ];
 
@@ -39,7 +65,8 @@ function outcomeSync(bytes: Uint8Array, context: string): Outcome {
     for (const p of readPacketsSync(bytes)) {
       o.stamps.push(p.timestampNs);
       o.lengths.push(p.capturedLength);
-      if (p.data.length !== p.capturedLength) throw new Error(`data view of ${p.data.length} bytes for capturedLength ${p.capturedLength}`);
+      if (p.data.length !== p.capturedLength)
+        throw new Error(`data view of ${p.data.length} bytes for capturedLength ${p.capturedLength}`);
     }
   } catch (e) {
     if (!(e instanceof PcapFormatError)) throw new Error(`${context}: ${(e as Error).stack}`);
@@ -92,7 +119,9 @@ describe.each(bases)('%s', (_name, make) => {
   });
 
   test('3000 random mutations per seed block: only PcapFormatError; stream reader agrees', async () => {
-    const interesting = [0, 1, 4, 12, 0xff, 0xffff, 0x7fffffff, 0xffffffff, 0x0a0d0d0a, 0x1a2b3c4d, 0x4d3c2b1a, 262145];
+    const interesting = [
+      0, 1, 4, 12, 0xff, 0xffff, 0x7fffffff, 0xffffffff, 0x0a0d0d0a, 0x1a2b3c4d, 0x4d3c2b1a, 262145,
+    ];
     for (let seed = 1; seed <= 3000; seed++) {
       const rnd = prng(seed * 7919);
       const bytes = Uint8Array.from(base);

@@ -33,11 +33,15 @@ export class NetnsLab {
     /** called right after spawning, before tcpdump writes anything: a later reader would miss the header */
     onStdout?: (stdout: AsyncIterable<Buffer>) => void,
   ): Promise<{ done: ResultPromise }> {
-    const p = execa('ip', ['netns', 'exec', this.name, 'tcpdump', '-i', 'lo', '-U', '-n', '-c', String(count), ...args, 'udp'], {
-      timeout: 30_000,
-      encoding: 'buffer',
-      buffer: { stdout: false, stderr: true },
-    });
+    const p = execa(
+      'ip',
+      ['netns', 'exec', this.name, 'tcpdump', '-i', 'lo', '-U', '-n', '-c', String(count), ...args, 'udp'],
+      {
+        timeout: 30_000,
+        encoding: 'buffer',
+        buffer: { stdout: false, stderr: true },
+      },
+    );
     this.running.add(p);
     if (onStdout && p.stdout) onStdout(p.stdout as AsyncIterable<Buffer>);
     p.finally(() => this.running.delete(p)).catch(() => {});
@@ -48,15 +52,22 @@ export class NetnsLab {
         if (seen.includes('listening on')) resolve();
       });
       p.catch(reject);
-      p.then(() => reject(new Error(`tcpdump exited before listening: ${seen}`)), () => {});
+      p.then(
+        () => reject(new Error(`tcpdump exited before listening: ${seen}`)),
+        () => {},
+      );
     });
     return { done: p };
   }
 
   async sendUdp(sizesBytes: number[]): Promise<void> {
-    await execa('ip', ['netns', 'exec', this.name, '/usr/bin/python3', '-c', sendScript, ...sizesBytes.map(String)], {
-      timeout: 30_000,
-    });
+    await execa(
+      'ip',
+      ['netns', 'exec', this.name, '/usr/bin/python3', '-c', sendScript, ...sizesBytes.map(String)],
+      {
+        timeout: 30_000,
+      },
+    );
   }
 
   async remove(): Promise<void> {

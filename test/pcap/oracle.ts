@@ -24,8 +24,30 @@ export function epochToNs(text: string): bigint {
 export async function tsharkFrames(path: string): Promise<FrameSummary[]> {
   const { stdout } = await execa(
     'tshark',
-    ['-o', 'frame.generate_md5_hash:TRUE', '-r', path, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=f',
-      '-e', 'frame.time_epoch', '-e', 'frame.interface_id', '-e', 'frame.len', '-e', 'frame.cap_len', '-e', 'frame.md5_hash', '-e', 'frame.comment'],
+    [
+      '-o',
+      'frame.generate_md5_hash:TRUE',
+      '-r',
+      path,
+      '-T',
+      'fields',
+      '-E',
+      'separator=/t',
+      '-E',
+      'occurrence=f',
+      '-e',
+      'frame.time_epoch',
+      '-e',
+      'frame.interface_id',
+      '-e',
+      'frame.len',
+      '-e',
+      'frame.cap_len',
+      '-e',
+      'frame.md5_hash',
+      '-e',
+      'frame.comment',
+    ],
     { timeout: 60_000 },
   );
   return stdout

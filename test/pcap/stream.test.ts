@@ -4,23 +4,40 @@
  */
 import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { PcapngWriter, type PcapPacket, PcapWriter, readPackets, readPacketsSync } from '../../src/pcap/index.ts';
+import {
+  PcapngWriter,
+  type PcapPacket,
+  PcapWriter,
+  readPackets,
+  readPacketsSync,
+} from '../../src/pcap/index.ts';
 import { bytesOf, craftedPcapng } from './crafted.ts';
 import { prng, summarize } from './oracle.ts';
 
 function ourPcap(): Uint8Array {
   const rnd = prng(1);
   const w = new PcapWriter({ precision: 'ns' });
-  for (let i = 0; i < 400; i++) w.write(bytesOf(Math.floor(rnd() * (i % 50 === 0 ? 20000 : 1600)), i), 1_700_000_000_000_000_000n + BigInt(i) * 12_345n);
+  for (let i = 0; i < 400; i++)
+    w.write(
+      bytesOf(Math.floor(rnd() * (i % 50 === 0 ? 20000 : 1600)), i),
+      1_700_000_000_000_000_000n + BigInt(i) * 12_345n,
+    );
   return w.toBuffer();
 }
 
 function ourPcapng(): Uint8Array {
   const rnd = prng(2);
   const w = new PcapngWriter();
-  const ids = ['ingress', 'vxlan-out', 'nat-out'].map((name, k) => w.addInterface({ name, linktype: 1, tsresolNs: k === 2 ? 1000 : 1 }));
+  const ids = ['ingress', 'vxlan-out', 'nat-out'].map((name, k) =>
+    w.addInterface({ name, linktype: 1, tsresolNs: k === 2 ? 1000 : 1 }),
+  );
   for (let i = 0; i < 300; i++) {
-    w.writePacket(ids[i % 3], bytesOf(Math.floor(rnd() * 3000), i), 1_700_000_000_000_000_000n + BigInt(i) * 777n, i % 7 ? {} : { comment: `probe ${i}` });
+    w.writePacket(
+      ids[i % 3],
+      bytesOf(Math.floor(rnd() * 3000), i),
+      1_700_000_000_000_000_000n + BigInt(i) * 777n,
+      i % 7 ? {} : { comment: `probe ${i}` },
+    );
   }
   return w.toBuffer();
 }
@@ -32,7 +49,12 @@ const inputs: [string, () => Uint8Array][] = [
 ];
 
 /** Chunks of random size in [minBytes, maxBytes], seeded. */
-function* chunked(bytes: Uint8Array, seed: number, minBytes: number, maxBytes: number): Generator<Uint8Array> {
+function* chunked(
+  bytes: Uint8Array,
+  seed: number,
+  minBytes: number,
+  maxBytes: number,
+): Generator<Uint8Array> {
   const rnd = prng(seed);
   for (let o = 0; o < bytes.length; ) {
     const n = minBytes + Math.floor(rnd() * (maxBytes - minBytes + 1));
@@ -62,7 +84,11 @@ describe('stream reader == in-memory reader', () => {
     const bytes = make();
     const expected = [...readPacketsSync(bytes)].map(summarize);
     for (let seed = 0; seed < 20; seed++) {
-      const got = await collect((async function* () { yield* chunked(bytes, seed, 1, 70_000); })());
+      const got = await collect(
+        (async function* () {
+          yield* chunked(bytes, seed, 1, 70_000);
+        })(),
+      );
       expect(got.map(summarize)).toEqual(expected);
     }
   });

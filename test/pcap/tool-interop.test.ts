@@ -13,7 +13,9 @@ import { NetnsLab } from './netns-capture.ts';
 import { type FrameSummary, summarize, tsharkFrames } from './oracle.ts';
 
 // 0-byte to 60000-byte UDP payloads (lo MTU is 65536: no fragmentation), 20 datagrams.
-const sizesBytes = [0, 1, 2, 3, 7, 8, 64, 100, 333, 1000, 1472, 1473, 2000, 4096, 8000, 9000, 16000, 32000, 60000, 5];
+const sizesBytes = [
+  0, 1, 2, 3, 7, 8, 64, 100, 333, 1000, 1472, 1473, 2000, 4096, 8000, 9000, 16000, 32000, 60000, 5,
+];
 
 const lab = new NetnsLab();
 let dir = '';
@@ -36,7 +38,16 @@ beforeAll(async () => {
   await run('editcap', ['-F', 'pcap', file('tcpdump-ns.pcap'), file('editcap-us.pcap')]);
   await run('editcap', ['-F', 'nsecpcap', file('tcpdump-us.pcap'), file('editcap-ns.pcap')]);
   // -I none keeps one IDB per input: a two-interface pcapng, packets interleaved by time.
-  await run('mergecap', ['-I', 'none', '-F', 'pcapng', '-w', file('mergecap-2if.pcapng'), file('tcpdump-us.pcap'), file('tcpdump-ns.pcap')]);
+  await run('mergecap', [
+    '-I',
+    'none',
+    '-F',
+    'pcapng',
+    '-w',
+    file('mergecap-2if.pcapng'),
+    file('tcpdump-us.pcap'),
+    file('tcpdump-ns.pcap'),
+  ]);
 }, 120_000);
 
 afterAll(async () => {
@@ -84,14 +95,18 @@ describe('reader matches tshark on files written by tcpdump, editcap and mergeca
       }
     }
     let reading: Promise<FrameSummary[]> = Promise.resolve([]);
-    const tcpdump = await lab.startTcpdump(['--time-stamp-precision=nano', '-w', '-'], sizesBytes.length, (stdout) => {
-      reading = (async () => {
-        const got: FrameSummary[] = [];
-        for await (const p of readPackets(tee(stdout))) got.push(summarize(p));
-        return got;
-      })();
-      reading.catch(() => {}); // surfaced by the await below, not as an unhandled rejection
-    });
+    const tcpdump = await lab.startTcpdump(
+      ['--time-stamp-precision=nano', '-w', '-'],
+      sizesBytes.length,
+      (stdout) => {
+        reading = (async () => {
+          const got: FrameSummary[] = [];
+          for await (const p of readPackets(tee(stdout))) got.push(summarize(p));
+          return got;
+        })();
+        reading.catch(() => {}); // surfaced by the await below, not as an unhandled rejection
+      },
+    );
     await lab.sendUdp(sizesBytes);
     await tcpdump.done;
     const got = await reading;

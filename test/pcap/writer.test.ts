@@ -1,6 +1,8 @@
 /**
  * Our writers' files, read back by tcpdump, tshark and capinfos (not by our reader).
  */
+
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +13,6 @@ import { ChainprobeError } from '../../src/errors.ts';
 import { PcapngWriter, PcapWriter, readPacketsSync } from '../../src/pcap/index.ts';
 import { bytesOf } from './crafted.ts';
 import { epochToNs, prng, summarize, tsharkFrames } from './oracle.ts';
-import { createHash } from 'node:crypto';
 
 let dir = '';
 const file = (name: string) => join(dir, name);
@@ -27,7 +28,9 @@ const t0 = 1_700_000_000_123_456_789n;
 
 /** tcpdump's own view: epoch timestamps (ns) and the packet count it read without error. */
 async function tcpdumpTimestamps(path: string): Promise<bigint[]> {
-  const { stdout } = await execa('tcpdump', ['-r', path, '-n', '-tt', '--time-stamp-precision=nano'], { timeout: 30_000 });
+  const { stdout } = await execa('tcpdump', ['-r', path, '-n', '-tt', '--time-stamp-precision=nano'], {
+    timeout: 30_000,
+  });
   return stdout
     .split('\n')
     .filter((l) => /^\d/.test(l)) // skip the hex dumps tcpdump prints for unknown ethertypes
@@ -40,7 +43,7 @@ describe('PcapWriter', () => {
     const frames = [60, 156, 1514, 9000, 1, 42].map((n, i) => bytesOf(n, i));
     const stamps = frames.map((_, i) => t0 + BigInt(i) * 1_000_001_001n);
     const w = PcapWriter.toFile(file(`w-${precision}.pcap`), { precision, linktype: 1 });
-    frames.forEach((f, i) => w.write(f, stamps[i]));
+    for (const [i, f] of frames.entries()) w.write(f, stamps[i]);
     await w.close();
     const expectedStamps = precision === 'ns' ? stamps : stamps.map((t) => t - (t % 1000n));
     expect(await tcpdumpTimestamps(file(`w-${precision}.pcap`))).toEqual(expectedStamps);
@@ -48,7 +51,9 @@ describe('PcapWriter', () => {
     expect(seen.map((f) => f.timestampNs)).toEqual(expectedStamps);
     expect(seen.map((f) => f.md5)).toEqual(frames.map(md5));
     expect(seen.map((f) => f.capturedLength)).toEqual(frames.map((f) => f.length));
-    const magic = readFileSync(file(`w-${precision}.pcap`)).subarray(0, 4).toString('hex');
+    const magic = readFileSync(file(`w-${precision}.pcap`))
+      .subarray(0, 4)
+      .toString('hex');
     expect(magic).toBe(precision === 'ns' ? '4d3cb2a1' : 'd4c3b2a1');
   });
 
@@ -72,7 +77,7 @@ describe('PcapWriter', () => {
     const rnd = prng(7);
     const frames = Array.from({ length: 2000 }, (_, i) => bytesOf(Math.floor(rnd() * 1600), i));
     const w = PcapWriter.toFile(file('many.pcap'));
-    frames.forEach((f, i) => w.write(f, t0 + BigInt(i) * 1000n + BigInt(i % 7)));
+    for (const [i, f] of frames.entries()) w.write(f, t0 + BigInt(i) * 1000n + BigInt(i % 7));
     await w.close();
     const seen = await tsharkFrames(file('many.pcap'));
     expect(seen.length).toBe(2000);
@@ -127,7 +132,16 @@ describe('PcapngWriter', () => {
     w.writePacket(ingress, bytesOf(3, 4), t0 + 1_000_000_001n);
     await w.close();
 
-    const { stdout } = await execa('tshark', ['-r', file('three.pcapng'), '-T', 'fields', '-e', 'frame.interface_name', '-e', 'frame.time_epoch']);
+    const { stdout } = await execa('tshark', [
+      '-r',
+      file('three.pcapng'),
+      '-T',
+      'fields',
+      '-e',
+      'frame.interface_name',
+      '-e',
+      'frame.time_epoch',
+    ]);
     expect(stdout.trim().split('\n')).toEqual([
       'ingress\t1700000000.123456789',
       'nat-out\t1700000000.123456806',
@@ -155,7 +169,13 @@ describe('PcapngWriter', () => {
     const w = new PcapngWriter({ hardware: 'test' });
     const a = w.addInterface({ name: 'a', linktype: 1 });
     const b = w.addInterface({ name: 'b', linktype: 276, tsresolNs: 1000 });
-    for (let i = 0; i < 100; i++) w.writePacket(i % 2 ? a : b, bytesOf(i * 13, i), t0 + BigInt(i) * 333n, i % 10 ? {} : { comment: `n${i}` });
+    for (let i = 0; i < 100; i++)
+      w.writePacket(
+        i % 2 ? a : b,
+        bytesOf(i * 13, i),
+        t0 + BigInt(i) * 333n,
+        i % 10 ? {} : { comment: `n${i}` },
+      );
     const bytes = w.toBuffer();
     const f = file('ours.pcapng');
     await import('node:fs').then((fs) => fs.writeFileSync(f, bytes));

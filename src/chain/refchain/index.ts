@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { ChainprobeError } from '../../errors.ts';
 import { loadProfile, type Profile } from '../profile.ts';
 import { charonLogTail, initiate, listSas, loadAndInitiate, readKeyLog, startCharon, waitVici, writeCharonConf, type SaStatus } from './charon.ts';
-import { parseCharonKeys } from './charon-keys.ts';
+import { parseCharonKeys } from '../../transform/esp-sa.ts';
 import { command, inNetns, ipBatch } from './command.ts';
 import { isAlive, netnsPids, stopPids, waitFor } from './daemon.ts';
-import { clearFaults as clearFaultsIn, readFaults, setFault as setFaultIn, type ActiveFaults, type Fault } from './fault.ts';
+import { clearFaults as clearFaultsIn, readFaults, setFault as setFaultIn, validateFault, type ActiveFaults, type Fault } from './fault.ts';
 import { checkPrerequisites } from './prerequisites.ts';
 import { ensureDir, readJson, readState, RUN_DIR, runPath, writePrivate, writeState, type ChainState, type DaemonRecord } from './rundir.ts';
 import { readSink, sendProbe as sendProbeIn, startSink, type ProbeOptions, type SinkCounters } from './sink.ts';
@@ -24,7 +24,6 @@ import { HOP_NAMES, linkPlan, namespacesOf, natRuleset, sysctlPlan, topologyOf, 
 
 export type { Fault, ActiveFaults, HopName, SinkCounters, SaStatus, ProbeOptions, Topology };
 export { HOP_NAMES, topologyOf };
-export { parseCharonKeys } from './charon-keys.ts';
 
 export const DEFAULT_PROFILE_PATH = fileURLToPath(new URL('../../../fixtures/reference.json', import.meta.url));
 export const defaultProfile = (): Profile => loadProfile(DEFAULT_PROFILE_PATH);
@@ -138,13 +137,17 @@ export async function chainUp(opts: ChainUpOptions = {}): Promise<ChainUpResult>
 
 /** Reads the keys charon logged for the CHILD_SA and stores them root-only for loadRuntimeSas(). */
 async function exportSas(t: Topology, timeoutMs: number): Promise<RuntimeSa[]> {
-  const child = await waitFor('ESP keys in the security charon log', () => parseCharonKeys(readKeyLog('security'), 'initiator').at(-1), timeoutMs);
-  if (child.spiOut !== t.esp.spiOut) throw new ChainprobeError('E_CHAIN', `outbound SPI is ${child.spiOut}, expected ${t.esp.spiOut} (pinned)`);
+  const want = [t.esp.spiOut, t.esp.spiIn];
+  const keys = await waitFor('ESP keys in the security charon log', () => {
+    const ks = parseCharonKeys(readKeyLog('security'), { role: 'initiator' });
+    return want.every((spi) => ks.some((k) => k.spi === spi)) ? ks : undefined;
+  }, timeoutMs);
   const encap = t.esp.natt ? { kind: 'udp' as const, ...t.esp.natt } : { kind: 'none' as const };
-  const sa = (spi: number, km: Uint8Array, src: string, dst: string, direction: 'out' | 'in'): RuntimeSa => ({
-    spi, key: km.slice(0, 16), salt: km.slice(16, 20), src, dst, direction, encapsulation: encap,
+  const sas = want.map((spi): RuntimeSa => {
+    const k = keys.find((x) => x.spi === spi)!;
+    const out = k.local === 'out';
+    return { spi, key: k.key, salt: k.salt, src: out ? t.sec.outIp : t.dst.inIp, dst: out ? t.dst.inIp : t.sec.outIp, direction: k.local, encapsulation: encap };
   });
-  const sas = [sa(child.spiOut, child.outKey, t.sec.outIp, t.dst.inIp, 'out'), sa(child.spiIn, child.inKey, t.dst.inIp, t.sec.outIp, 'in')];
   writePrivate(sasPath(), JSON.stringify(sas.map((s) => ({ ...s, key: Buffer.from(s.key).toString('hex'), salt: Buffer.from(s.salt).toString('hex') }))));
   return sas;
 }
@@ -265,11 +268,14 @@ function hopName(hop: string): HopName {
 }
 
 export async function setFault(hop: string, fault: Fault): Promise<ActiveFaults> {
-  return setFaultIn(stateOrThrow().topology, hopName(hop), fault);
+  const h = hopName(hop); // bad input is reported before "the chain is not up"
+  validateFault(fault);
+  return setFaultIn(stateOrThrow().topology, h, fault);
 }
 
 export async function clearFaults(hop?: string): Promise<ActiveFaults> {
-  return clearFaultsIn(stateOrThrow().topology, hop === undefined ? undefined : hopName(hop));
+  const h = hop === undefined ? undefined : hopName(hop);
+  return clearFaultsIn(stateOrThrow().topology, h);
 }
 
 /** Sink counters right now (the sink dumps them on demand). */
