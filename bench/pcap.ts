@@ -5,8 +5,9 @@
  *   - tshark -r FILE -T fields -e frame.number: wall time of the process (it also dissects every frame)
  *
  * `benchPcap({ onPacket })` runs the same loops with a per-packet callback on our reader (e.g. a dissector)
- * so the cost of analysis can be measured in the same harness; the default export passes none.
+ * so the cost of analysis can be measured in the same harness; the default export dissects every packet.
  */
+import { Dissection, dissect } from '../src/codec/stack.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -147,7 +148,7 @@ export async function benchPcap(opts: PcapBenchOptions = {}): Promise<BenchFigur
           unit: 'packets/s',
           value: stream,
           peer: { name: 'pcap-parser (stream, same file)', value: parser },
-          target: '>= 2x pcap-parser',
+          target: '>= 2x pcap-parser (read + dissect)',
         },
         2,
       ),
@@ -169,10 +170,10 @@ export async function benchPcap(opts: PcapBenchOptions = {}): Promise<BenchFigur
           unit: 'packets/s',
           value: stream,
           peer: { name: 'tshark -T fields -e frame.number (process wall time)', value: tshark },
-          target: '>= 5x tshark',
+          target: '>= 50x tshark (read + dissect)',
           notes: 'tshark also dissects',
         },
-        5,
+        50,
       ),
       withPeer(
         {
@@ -192,6 +193,19 @@ export async function benchPcap(opts: PcapBenchOptions = {}): Promise<BenchFigur
   }
 }
 
+/**
+ * The issue's figure is read + dissect: every packet our reader yields is walked by the dissector
+ * (through VXLAN to the probe); the peers only read (pcap-parser) or read and dissect (tshark).
+ */
 export default async function (): Promise<BenchFigure[]> {
-  return benchPcap();
+  const d = new Dissection();
+  let probes = 0;
+  const figures = await benchPcap({
+    onPacket: (p) => {
+      dissect(p.data, p.linktype, d);
+      if (d.probeStatus === 'ok') probes++;
+    },
+  });
+  if (probes === 0) throw new Error('dissector found no probes in the benchmark frames');
+  return figures;
 }
