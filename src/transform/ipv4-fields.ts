@@ -4,6 +4,7 @@
  * the hot path never builds objects: read a field with a DataView, patch it, fix the checksum.
  */
 
+import { parseIpv4 as parseIpv4Text } from '../codec/address.ts';
 import { internetChecksum } from '../codec/checksum.ts';
 import { DecodeError } from '../codec/errors.ts';
 
@@ -86,22 +87,8 @@ export function fixIpv4Checksum(ip: Uint8Array, headerBytes = (ip[0] & 0x0f) * 4
   writeU16(ip, 10, internetChecksum(ip, 0, headerBytes));
 }
 
-/** "10.0.0.1" → 0x0a000001 (unsigned). Throws RangeError on anything that is not a dotted quad. */
-export function parseIpv4(address: string): number {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
-  if (!m) throw new RangeError(`not an IPv4 address: ${JSON.stringify(address)}`);
-  let v = 0;
-  for (let i = 1; i <= 4; i++) {
-    const octet = Number(m[i]);
-    if (octet > 255) throw new RangeError(`not an IPv4 address: ${JSON.stringify(address)}`);
-    v = v * 256 + octet;
-  }
-  return v >>> 0;
-}
-
-export function formatIpv4(v: number): string {
-  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
-}
+// Text ↔ number conversion lives in the codec layer (one implementation for the whole project).
+export { parseIpv4, ipv4ToString as formatIpv4 } from '../codec/address.ts';
 
 /** Accepts a dotted quad or a uint32. */
 export function ipv4Number(a: string | number): number {
@@ -109,7 +96,7 @@ export function ipv4Number(a: string | number): number {
     if (!Number.isInteger(a) || a < 0 || a > 0xffffffff) throw new RangeError(`not an IPv4 address: ${a}`);
     return a >>> 0;
   }
-  return parseIpv4(a);
+  return parseIpv4Text(a);
 }
 
 /**
