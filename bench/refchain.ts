@@ -5,7 +5,7 @@
  * Brings its own chain up and always takes it down. About 1–2 minutes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { chainDown, chainUp, defaultProfile, readSinkCounters } from '../src/chain/refchain/index.ts';
@@ -77,6 +77,7 @@ export default async function refchainBench(): Promise<BenchFigure[]> {
       const file = join(dir, `vxlan-${size}.pcap`);
       await craft(file, size, rates[rates.length - 1] * TRIAL_S);
       let best = 0;
+      let best99 = 0;
       const seen: string[] = [];
       for (const pps of rates) {
         const count = pps * TRIAL_S;
@@ -84,16 +85,20 @@ export default async function refchainBench(): Promise<BenchFigure[]> {
         const ratio = t.delivered / count;
         seen.push(`${Math.round(t.achievedPps)} pps → ${(ratio * 100).toFixed(1)} %`);
         console.log(`    ${size} B @ ${pps} pps (achieved ${Math.round(t.achievedPps)}): ${t.delivered}/${count}`);
-        if (t.delivered >= count) best = Math.max(best, Math.round(Math.min(pps, t.achievedPps)));
-        else if (ratio < 0.9) break; // well past the knee
+        const rate = Math.round(Math.min(pps, t.achievedPps));
+        if (t.delivered >= count) best = Math.max(best, rate);
+        if (ratio >= 0.99) best99 = Math.max(best99, rate);
+        if (ratio < 0.9) break; // well past the knee
       }
       figures.push({
         group: 'refchain',
         name: `capacity, ${size} B payload (highest rate with 100 % delivered)`,
         unit: 'pps',
         value: best,
-        notes: `${TRIAL_S} s trials: ${seen.join('; ')}`,
+        notes: `${TRIAL_S} s trials: ${seen.join('; ')}; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`,
       });
+      // 100 % is at the mercy of one scheduling hiccup of charon's receive thread; ≥ 99 % is the steadier trend
+      figures.push({ group: 'refchain', name: `capacity, ${size} B payload (highest rate with >= 99 % delivered)`, unit: 'pps', value: best99 });
     }
     const down = await chainDown();
     figures.push({ group: 'refchain', name: 'chain down', unit: 'ms', value: down.tookMs });
