@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   iproute2 nftables tcpdump tcpreplay tshark netsniff-ng socat procps psmisc kmod
-  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins libstrongswan-standard-plugins
   python3-scapy python3-cryptography
   openssh-server openssh-client docker.io debootstrap busybox-static
   chromium fonts-dejavu-core libxml2-utils

@@ -28,7 +28,8 @@ import { PcapWriter } from '../../src/pcap/pcap-writer.ts';
 import type { EspSa } from '../../src/transform/esp-sa.ts';
 
 export const PROFILE_PATH = new URL('../../fixtures/vpp-testing.json', import.meta.url).pathname;
-export const loadVppProfile = (): Profile => parseProfile(JSON.parse(readFileSync(PROFILE_PATH, 'utf8')), PROFILE_PATH);
+export const loadVppProfile = (): Profile =>
+  parseProfile(JSON.parse(readFileSync(PROFILE_PATH, 'utf8')), PROFILE_PATH);
 
 export const POINTS = ['ingress', 'decap', 'wire', 'delivered'] as const;
 export type PointName = (typeof POINTS)[number];
@@ -74,9 +75,24 @@ export interface ChainRunOptions {
   prefix?: string;
 }
 
-const STAGE_OF: Record<PointName, string> = { ingress: 'ingress', decap: 'decap', wire: 'wire', delivered: 'delivered' };
-const LINKTYPE_OF: Record<PointName, number> = { ingress: LINKTYPE_ETHERNET, decap: LINKTYPE_ETHERNET, wire: LINKTYPE_IPV4, delivered: LINKTYPE_IPV4 };
-const DELAY_OF: Record<PointName, bigint> = { ingress: 0n, decap: STAGE_DELAY_NS, wire: 2n * STAGE_DELAY_NS, delivered: 3n * STAGE_DELAY_NS };
+const STAGE_OF: Record<PointName, string> = {
+  ingress: 'ingress',
+  decap: 'decap',
+  wire: 'wire',
+  delivered: 'delivered',
+};
+const LINKTYPE_OF: Record<PointName, number> = {
+  ingress: LINKTYPE_ETHERNET,
+  decap: LINKTYPE_ETHERNET,
+  wire: LINKTYPE_IPV4,
+  delivered: LINKTYPE_IPV4,
+};
+const DELAY_OF: Record<PointName, bigint> = {
+  ingress: 0n,
+  decap: STAGE_DELAY_NS,
+  wire: 2n * STAGE_DELAY_NS,
+  delivered: 3n * STAGE_DELAY_NS,
+};
 
 export const defaultSize = (seq: number): number => (seq % 2 === 0 ? 100 : 8000);
 
@@ -89,14 +105,19 @@ export async function writeHealthyRun(opts: ChainRunOptions): Promise<ChainRun> 
   const points = opts.points ?? POINTS;
   const withForeign = opts.foreign ?? true;
   const prefix = opts.prefix ?? '';
-  const files = Object.fromEntries(POINTS.map((p) => [p, join(opts.dir, `${prefix}${p}.pcap`)])) as Record<PointName, string>;
-  const writers = new Map(points.map((p) => [p, PcapWriter.toFile(files[p], { linktype: LINKTYPE_OF[p], precision: 'ns' })]));
+  const files = Object.fromEntries(POINTS.map((p) => [p, join(opts.dir, `${prefix}${p}.pcap`)])) as Record<
+    PointName,
+    string
+  >;
+  const writers = new Map(
+    points.map((p) => [p, PcapWriter.toFile(files[p], { linktype: LINKTYPE_OF[p], precision: 'ns' })]),
+  );
   const foreign = Object.fromEntries(POINTS.map((p) => [p, 0])) as Record<PointName, number>;
   const templates = new Map<number, ProbeTemplate>();
   const sas = new Map<string, EspSa>(); // one SA state across probes: ESP sequence numbers rise
   const probes: ProbeInfo[] = [];
 
-  // Pending writes in time order per point (a stage's packets of probe i come before probe i+1's).
+  // Each file is written in time order: probe i's packets at a point come before anything later.
   const put = (point: PointName, data: Uint8Array, ts: bigint) => writers.get(point)?.write(data, ts);
 
   for (let seq = 0; seq < count; seq++) {
@@ -126,19 +147,25 @@ export async function writeHealthyRun(opts: ChainRunOptions): Promise<ChainRun> 
     });
     for (const p of points) {
       const s = at(STAGE_OF[p]);
-      if (s.linktype !== LINKTYPE_OF[p]) throw new Error(`stage ${s.stage} has linktype ${s.linktype}, expected ${LINKTYPE_OF[p]}`);
-      s.packets.forEach((pkt, k) => put(p, pkt, sentNs + DELAY_OF[p] + BigInt(k) * FRAGMENT_SPACING_NS));
+      if (s.linktype !== LINKTYPE_OF[p])
+        throw new Error(`stage ${s.stage} has linktype ${s.linktype}, expected ${LINKTYPE_OF[p]}`);
+      for (const [k, pkt] of s.packets.entries())
+        put(p, pkt, sentNs + DELAY_OF[p] + BigInt(k) * FRAGMENT_SPACING_NS);
     }
-    // Unrelated traffic half-way between probes, at a few places in the run.
+    // Unrelated traffic between this probe's last sighting (+60 µs) and the next probe, at a few places.
     if (withForeign && (seq === 3 || seq === Math.floor(count / 2))) {
-      const ts = sentNs + PROBE_SPACING_NS / 2n;
+      const ts = sentNs + 80n * US;
       if (writers.has('ingress')) {
         put('ingress', arpRequest(), ts);
         foreign.ingress++;
       }
       if (seq === 3) {
         if (writers.has('ingress')) {
-          put('ingress', ethernet(udpPacket('172.20.100.1', '172.20.100.10', 5353, 5353, 60), 0x0800), ts + 1n * US);
+          put(
+            'ingress',
+            ethernet(udpPacket('172.20.100.1', '172.20.100.10', 5353, 5353, 60), 0x0800),
+            ts + 1n * US,
+          );
           foreign.ingress++;
         }
         if (writers.has('decap')) {
@@ -174,7 +201,13 @@ function checksum(b: Uint8Array, off: number, len: number): number {
 }
 
 /** IPv4/UDP with `payload` bytes of a fixed non-probe pattern; UDP checksum 0 (allowed in IPv4). */
-export function udpPacket(src: string, dst: string, sport: number, dport: number, payload: number): Uint8Array {
+export function udpPacket(
+  src: string,
+  dst: string,
+  sport: number,
+  dport: number,
+  payload: number,
+): Uint8Array {
   const b = new Uint8Array(28 + payload);
   const len = b.length;
   b.set([0x45, 0, len >> 8, len & 0xff, 0x12, 0x34, 0, 0, 64, 17, 0, 0, ...ip4(src), ...ip4(dst)]);
@@ -195,7 +228,30 @@ export function ethernet(payload: Uint8Array, ethertype: number): Uint8Array {
 
 /** "who has 172.20.100.10? tell 172.20.100.1", broadcast */
 export function arpRequest(): Uint8Array {
-  const arp = [0, 1, 8, 0, 6, 4, 0, 1, 0x02, 0, 0, 0x14, 0x64, 0x01, ...ip4('172.20.100.1'), 0, 0, 0, 0, 0, 0, ...ip4('172.20.100.10')];
+  const arp = [
+    0,
+    1,
+    8,
+    0,
+    6,
+    4,
+    0,
+    1,
+    0x02,
+    0,
+    0,
+    0x14,
+    0x64,
+    0x01,
+    ...ip4('172.20.100.1'),
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...ip4('172.20.100.10'),
+  ];
   const b = ethernet(Uint8Array.from([...arp, ...new Array(18).fill(0)]), 0x0806);
   b.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 0);
   return b;

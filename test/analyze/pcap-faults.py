@@ -48,6 +48,7 @@ def read(path):
 
 def write(path, lt, pkts):
     w = PcapWriter(path, linktype=lt, nano=True, snaplen=262144)
+    w.write_header(None)
     for ts, raw in pkts:
         w._write_packet(raw, sec=ts // NS, usec=ts % NS)
     w.close()

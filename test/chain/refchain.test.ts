@@ -6,8 +6,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  chainDown, chainStatus, chainUp, clearFaults, loadRuntimeSas, readSinkCounters, RUN_DIR, sendProbe, setFault,
-  type ChainUpResult, type Fault,
+  type ChainUpResult,
+  chainDown,
+  chainStatus,
+  chainUp,
+  clearFaults,
+  type Fault,
+  loadRuntimeSas,
+  RUN_DIR,
+  readSinkCounters,
+  sendProbe,
+  setFault,
 } from '../../src/chain/refchain/index.ts';
 import { readWithTshark, startCapture } from './tcpdump-capture.ts';
 
@@ -16,18 +25,33 @@ const isRoot = process.getuid?.() === 0;
 
 async function netnsList(): Promise<string[]> {
   const r = await execa('ip', ['netns', 'list'], { timeout: 5000 });
-  return r.stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter(Boolean);
 }
 
 /** Sends `count` datagrams and returns what the sink got for them (counter deltas). */
-async function deliver(size: number, count: number, pps: number): Promise<{ packets: number; sources: Record<string, number>; sizes: Record<string, number> }> {
+async function deliver(
+  size: number,
+  count: number,
+  pps: number,
+): Promise<{ packets: number; sources: Record<string, number>; sizes: Record<string, number> }> {
   const before = await readSinkCounters();
   await sendProbe({ size, count, pps });
   await new Promise((r) => setTimeout(r, 300));
   const after = await readSinkCounters();
   const delta = (a: Record<string, number>, b: Record<string, number>) =>
-    Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v - (a[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
-  return { packets: after.packets - before.packets, sources: delta(before.sources, after.sources), sizes: delta(before.sizes, after.sizes) };
+    Object.fromEntries(
+      Object.entries(b)
+        .map(([k, v]) => [k, v - (a[k] ?? 0)])
+        .filter(([, v]) => (v as number) > 0),
+    );
+  return {
+    packets: after.packets - before.packets,
+    sources: delta(before.sources, after.sources),
+    sizes: delta(before.sizes, after.sizes),
+  };
 }
 
 describe.skipIf(!isRoot)('reference chain', () => {
@@ -45,7 +69,10 @@ describe.skipIf(!isRoot)('reference chain', () => {
     expect(up.namespaces).toEqual(NAMESPACES);
     expect(up.daemons.map((d) => d.what).sort()).toEqual(['charon-destination', 'charon-security', 'sink']);
     expect(up.sas.map((s) => s.spi).sort()).toEqual([1000, 1001]);
-    expect(up.probes).toEqual([{ sizeBytes: 100, delivered: true }, { sizeBytes: 8000, delivered: true }]);
+    expect(up.probes).toEqual([
+      { sizeBytes: 100, delivered: true },
+      { sizeBytes: 8000, delivered: true },
+    ]);
     expect(up.timingsMs.total).toBeLessThan(15_000);
     console.log(`chain up took ${up.timingsMs.total} ms`, up.timingsMs);
   });
@@ -98,12 +125,19 @@ for p in defragment([p[IP] for p in rdpcap(sys.argv[1]) if IP in p]):
         out.append([d[IP].src, d[IP].dst, d[IP].len])
 print(json.dumps(out))
 `;
-    const input = JSON.stringify({ spi: out?.spi, src: out?.src, dst: out?.dst, key: Buffer.concat([out!.key, out!.salt]).toString('hex') });
+    const input = JSON.stringify({
+      spi: out?.spi,
+      src: out?.src,
+      dst: out?.dst,
+      key: Buffer.concat([out!.key, out!.salt]).toString('hex'),
+    });
     const dec = await execa('/usr/bin/python3', ['-c', py, wire.file], { input, timeout: 30_000 });
     const decrypted = JSON.parse(dec.stdout) as [string, string, number][];
     expect(decrypted.length).toBe(7);
     expect(decrypted.every(([s, d]) => s === '10.10.10.5' && d === '172.20.102.10')).toBe(true);
-    expect(decrypted.map((x) => x[2]).sort((a, b) => a - b)).toEqual([128, 1148, 1396, 1396, 1396, 1396, 1396]);
+    expect(decrypted.map((x) => x[2]).sort((a, b) => a - b)).toEqual([
+      128, 1148, 1396, 1396, 1396, 1396, 1396,
+    ]);
   });
 
   test('status shows hops, SAs (never keys), daemons and a healthy chain', async () => {
@@ -113,29 +147,82 @@ print(json.dumps(out))
     expect(s.healthy).toBe(true);
     expect(s.hops.map((h) => h.namespace)).toEqual(NAMESPACES);
     const vx = s.hops.find((h) => h.name === 'vxlan');
-    expect(vx?.interfaces.find((i) => i.name === 'br100')).toMatchObject({ mac: '02:00:00:0a:0a:01', addresses: ['10.10.10.1/32'] });
-    expect(s.hops.find((h) => h.name === 'injector')?.interfaces.find((i) => i.name === 'gen0')).toMatchObject({ mac: '02:00:00:14:64:01', mtu: 9000 });
+    expect(vx?.interfaces.find((i) => i.name === 'br100')).toMatchObject({
+      mac: '02:00:00:0a:0a:01',
+      addresses: ['10.10.10.1/32'],
+    });
+    expect(
+      s.hops.find((h) => h.name === 'injector')?.interfaces.find((i) => i.name === 'gen0'),
+    ).toMatchObject({ mac: '02:00:00:14:64:01', mtu: 9000 });
     const secSa = s.sas.find((x) => x.hop === 'security')?.children[0];
-    expect(secSa).toMatchObject({ state: 'INSTALLED', spiOut: 1000, spiIn: 1001, encap: true, encryption: 'AES_GCM_16-128' });
+    expect(secSa).toMatchObject({
+      state: 'INSTALLED',
+      spiOut: 1000,
+      spiIn: 1001,
+      encap: true,
+      encryption: 'AES_GCM_16-128',
+    });
     // no key material anywhere in what status (library or CLI) prints
-    const cli = await execa('node', ['bin/chainprobe.js', 'chain', 'status', '--json'], { timeout: 30_000, reject: false });
+    const cli = await execa('node', ['bin/chainprobe.js', 'chain', 'status', '--json'], {
+      timeout: 30_000,
+      reject: false,
+    });
     expect(cli.exitCode).toBe(0);
     for (const sa of loadRuntimeSas()) {
       const hex = Buffer.from(sa.key).toString('hex');
       expect(JSON.stringify(s).toLowerCase()).not.toContain(hex);
       expect(cli.stdout.toLowerCase().replace(/[^0-9a-f]/g, '')).not.toContain(hex);
     }
-    expect(readFileSync(`${RUN_DIR}/sas.json`) && (await execa('stat', ['-c', '%a', `${RUN_DIR}/sas.json`])).stdout).toBe('600');
+    expect(
+      (await execa('stat', ['-c', '%a', `${RUN_DIR}/sas.json`, RUN_DIR], { timeout: 5000 })).stdout.split(
+        '\n',
+      ),
+    ).toEqual(['600', '700']);
   });
 
-  const faultCases: { hop: string; fault: Fault; size: number; count: number; pps: number; check: (d: Awaited<ReturnType<typeof deliver>>, count: number) => void }[] = [
-    { hop: 'vxlan', fault: { kind: 'drop', percent: 50 }, size: 100, count: 300, pps: 3000, check: (d, n) => {
+  const faultCases: {
+    hop: string;
+    fault: Fault;
+    size: number;
+    count: number;
+    pps: number;
+    check: (d: Awaited<ReturnType<typeof deliver>>, count: number) => void;
+  }[] = [
+    {
+      hop: 'vxlan',
+      fault: { kind: 'drop', percent: 50 },
+      size: 100,
+      count: 300,
+      pps: 3000,
+      check: (d, n) => {
         expect(d.packets).toBeGreaterThan(n * 0.3);
         expect(d.packets).toBeLessThan(n * 0.7);
-      } },
-    { hop: 'security', fault: { kind: 'rate', rate: '400kbit' }, size: 1000, count: 200, pps: 1000, check: (d, n) => expect(d.packets).toBeLessThan(n * 0.6) },
-    { hop: 'destination', fault: { kind: 'down' }, size: 100, count: 100, pps: 2000, check: (d) => expect(d.packets).toBe(0) },
-    { hop: 'security', fault: { kind: 'rewrite-source', ip: '10.10.10.99' }, size: 8000, count: 20, pps: 200, check: (d, n) => expect(d.sources).toEqual({ '10.10.10.99': n }) },
+      },
+    },
+    {
+      hop: 'security',
+      fault: { kind: 'rate', rate: '400kbit' },
+      size: 1000,
+      count: 200,
+      pps: 1000,
+      check: (d, n) => expect(d.packets).toBeLessThan(n * 0.6),
+    },
+    {
+      hop: 'destination',
+      fault: { kind: 'down' },
+      size: 100,
+      count: 100,
+      pps: 2000,
+      check: (d) => expect(d.packets).toBe(0),
+    },
+    {
+      hop: 'security',
+      fault: { kind: 'rewrite-source', ip: '10.10.10.99' },
+      size: 8000,
+      count: 20,
+      pps: 200,
+      check: (d, n) => expect(d.sources).toEqual({ '10.10.10.99': n }),
+    },
   ];
   for (const c of faultCases) {
     test(`fault ${c.hop} ${c.fault.kind} changes what arrives, and --clear restores it`, async () => {
@@ -181,14 +268,28 @@ print(json.dumps(out))
 
 describe('chain CLI input checks', () => {
   test('bad hop and bad percentages are bad input (exit 2) with a clear message', async () => {
-    const r1 = await execa('node', ['bin/chainprobe.js', 'chain', 'fault', '--hop', 'nope', '--drop', '5'], { reject: false, timeout: 30_000 });
-    const r2 = await execa('node', ['bin/chainprobe.js', 'chain', 'fault', '--hop', 'vxlan', '--drop', '150'], { reject: false, timeout: 30_000 });
-    const r3 = await execa('node', ['bin/chainprobe.js', 'chain', 'fault', '--hop', 'vxlan', '--drop', '5', '--down'], { reject: false, timeout: 30_000 });
-    const r4 = await execa('node', ['bin/chainprobe.js', 'chain', 'fault', '--hop', 'vxlan', '--rate', 'fast'], { reject: false, timeout: 30_000 });
+    const r1 = await execa('node', ['bin/chainprobe.js', 'chain', 'fault', '--hop', 'nope', '--drop', '5'], {
+      reject: false,
+      timeout: 30_000,
+    });
+    const r2 = await execa(
+      'node',
+      ['bin/chainprobe.js', 'chain', 'fault', '--hop', 'vxlan', '--drop', '150'],
+      { reject: false, timeout: 30_000 },
+    );
+    const r3 = await execa(
+      'node',
+      ['bin/chainprobe.js', 'chain', 'fault', '--hop', 'vxlan', '--drop', '5', '--down'],
+      { reject: false, timeout: 30_000 },
+    );
+    const r4 = await execa(
+      'node',
+      ['bin/chainprobe.js', 'chain', 'fault', '--hop', 'vxlan', '--rate', 'fast'],
+      { reject: false, timeout: 30_000 },
+    );
     expect([r1.exitCode, r2.exitCode, r3.exitCode, r4.exitCode]).toEqual([2, 2, 2, 2]);
     expect(r1.stderr).toContain('unknown hop "nope"');
     expect(r3.stderr).toContain('exactly one of');
     expect(r4.stderr).toContain('not a tc rate');
   });
 });
-

@@ -12,13 +12,22 @@ export interface Capture {
   stop(): Promise<void>;
 }
 
-export async function startCapture(ns: string, iface: string, direction: 'in' | 'out', name: string): Promise<Capture> {
+export async function startCapture(
+  ns: string,
+  iface: string,
+  direction: 'in' | 'out',
+  name: string,
+): Promise<Capture> {
   const file = join(mkdtempSync(join(tmpdir(), 'refchain-test-')), `${name}.pcap`);
-  const p: ResultPromise = execa('ip', ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-Q', direction, '-n', '-U', '-s', '0', '-w', file], {
-    reject: false,
-    timeout: 60_000,
-    buffer: true,
-  });
+  const p: ResultPromise = execa(
+    'ip',
+    ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-Q', direction, '-n', '-U', '-s', '0', '-w', file],
+    {
+      reject: false,
+      timeout: 60_000,
+      buffer: true,
+    },
+  );
   // tcpdump is ready once it prints "listening on"
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`tcpdump on ${ns}/${iface} did not start`)), 5000);
@@ -52,8 +61,34 @@ export interface FrameFields {
 
 /** Reads a pcap with tshark (Wireshark's dissectors), one record per frame. */
 export async function readWithTshark(file: string): Promise<FrameFields[]> {
-  const fields = ['ip.len', 'ip.flags.df', 'ip.flags.mf', 'ip.frag_offset', 'ip.src', 'ip.dst', 'esp.spi', 'udp.length'];
-  const r = await execa('tshark', ['-n', '-r', file, '-o', 'ip.defragment:FALSE', '-T', 'fields', '-E', 'separator=,', '-E', 'occurrence=l', ...fields.flatMap((f) => ['-e', f])], { timeout: 30_000 });
+  const fields = [
+    'ip.len',
+    'ip.flags.df',
+    'ip.flags.mf',
+    'ip.frag_offset',
+    'ip.src',
+    'ip.dst',
+    'esp.spi',
+    'udp.length',
+  ];
+  const r = await execa(
+    'tshark',
+    [
+      '-n',
+      '-r',
+      file,
+      '-o',
+      'ip.defragment:FALSE',
+      '-T',
+      'fields',
+      '-E',
+      'separator=,',
+      '-E',
+      'occurrence=l',
+      ...fields.flatMap((f) => ['-e', f]),
+    ],
+    { timeout: 30_000 },
+  );
   return r.stdout
     .split('\n')
     .filter(Boolean)
@@ -61,8 +96,14 @@ export async function readWithTshark(file: string): Promise<FrameFields[]> {
       const [ipLen, df, mf, off, src, dst, spi, udpLen] = l.split(',');
       const flag = (s: string) => s === '1' || s === 'True';
       return {
-        ipLen: Number(ipLen), df: flag(df), mf: flag(mf), fragOffset: Number(off || 0), src, dst,
-        espSpi: spi ? Number(spi) : undefined, udpLen: udpLen ? Number(udpLen) : undefined,
+        ipLen: Number(ipLen),
+        df: flag(df),
+        mf: flag(mf),
+        fragOffset: Number(off || 0),
+        src,
+        dst,
+        espSpi: spi ? Number(spi) : undefined,
+        udpLen: udpLen ? Number(udpLen) : undefined,
       };
     });
 }

@@ -6,9 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { command } from './command.ts';
-import { spawnInNetns, waitFor, isAlive } from './daemon.ts';
+import { isAlive, spawnInNetns, waitFor } from './daemon.ts';
 import { ensureDir, runPath, writePrivate } from './rundir.ts';
-import { SWANCTL_CLIENT_CONF, strongswanConf, swanctlConf, type CharonRole } from './strongswan-conf.ts';
+import { type CharonRole, SWANCTL_CLIENT_CONF, strongswanConf, swanctlConf } from './strongswan-conf.ts';
 import type { Topology } from './topology.ts';
 
 export const CHARON_BIN = process.env.CHARON ?? '/usr/lib/ipsec/charon';
@@ -47,10 +47,14 @@ function swanctl(role: CharonRole, args: string[], timeoutMs = 10_000) {
 
 export async function waitVici(role: CharonRole, pid: number, timeoutMs: number): Promise<void> {
   const sock = join(charonDir(role), 'charon.vici');
-  await waitFor(`charon (${role}) vici socket`, () => {
-    if (!isAlive(pid)) throw new Error(`charon (${role}) exited during start-up:\n${charonLogTail(role)}`);
-    return existsSync(sock) || undefined;
-  }, timeoutMs);
+  await waitFor(
+    `charon (${role}) vici socket`,
+    () => {
+      if (!isAlive(pid)) throw new Error(`charon (${role}) exited during start-up:\n${charonLogTail(role)}`);
+      return existsSync(sock) || undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export async function loadAndInitiate(role: CharonRole): Promise<void> {
@@ -58,7 +62,11 @@ export async function loadAndInitiate(role: CharonRole): Promise<void> {
 }
 
 export async function initiate(timeoutMs: number): Promise<void> {
-  await swanctl('security', ['--initiate', '--child', 'net', '--timeout', String(Math.ceil(timeoutMs / 1000))], timeoutMs + 2000);
+  await swanctl(
+    'security',
+    ['--initiate', '--child', 'net', '--timeout', String(Math.ceil(timeoutMs / 1000))],
+    timeoutMs + 2000,
+  );
 }
 
 export interface SaStatus {
@@ -96,7 +104,8 @@ export function parseRawSas(text: string): { ike: string; children: SaStatus[] }
     for (const c of childPart.matchAll(/(\S+) \{(name=[^{}]*)\}/g)) {
       const body = c[2];
       const kv = (k: string) => new RegExp(`(?:^| )${k}=(\\S+)`).exec(body)?.[1];
-      const list = (k: string) => new RegExp(`${k}=\\[([^\\]]*)\\]`).exec(body)?.[1].trim().split(/\s+/).filter(Boolean) ?? [];
+      const list = (k: string) =>
+        new RegExp(`${k}=\\[([^\\]]*)\\]`).exec(body)?.[1].trim().split(/\s+/).filter(Boolean) ?? [];
       ike.children.push({
         child: kv('name') ?? c[1],
         state: kv('state') ?? '?',
@@ -124,7 +133,13 @@ export function charonLogTail(role: CharonRole, lines = 15): string {
   const parts: string[] = [];
   for (const f of ['charon.log', 'charon.stderr']) {
     const p = join(charonDir(role), f);
-    if (existsSync(p)) parts.push(...readFileSync(p, 'utf8').split('\n').filter((l) => l && !/\[CHD\]|key =>/.test(l)).slice(-lines));
+    if (existsSync(p))
+      parts.push(
+        ...readFileSync(p, 'utf8')
+          .split('\n')
+          .filter((l) => l && !/\[CHD\]|key =>/.test(l))
+          .slice(-lines),
+      );
   }
   return parts.map((l) => `    ${l}`).join('\n');
 }
@@ -133,4 +148,3 @@ export function readKeyLog(role: CharonRole): string {
   const p = join(charonDir(role), 'keys.log');
   return existsSync(p) ? readFileSync(p, 'utf8') : '';
 }
-

@@ -21,20 +21,37 @@ export interface CommandOptions {
   env?: Record<string, string>;
 }
 
+const run = (
+  cmd: string,
+  args: string[],
+  input: string | undefined,
+  timeout: number,
+  env?: Record<string, string>,
+) =>
+  execa(cmd, args, { input, timeout, reject: false, env, stdin: input === undefined ? 'ignore' : undefined });
+
 export async function command(cmd: string, args: string[], o: CommandOptions = {}): Promise<CommandResult> {
   const timeout = o.timeoutMs ?? 10_000;
   const line = [cmd, ...args].join(' ');
-  let r;
+  let r: Awaited<ReturnType<typeof run>>;
   try {
-    r = await execa(cmd, args, { input: o.input, timeout, reject: false, env: o.env, stdin: o.input === undefined ? 'ignore' : undefined });
+    r = await run(cmd, args, o.input, timeout, o.env);
   } catch (e) {
     throw new ChainprobeError('E_CHAIN', `${line}: ${(e as Error).message}`);
   }
   if (r.timedOut) throw new ChainprobeError('E_TIMEOUT', `${line} did not finish within ${timeout} ms`);
-  if (r.failed && r.exitCode === undefined) throw new ChainprobeError('E_CHAIN', `${line}: ${r.shortMessage}`);
-  const result = { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode ?? -1 };
+  if (r.failed && r.exitCode === undefined)
+    throw new ChainprobeError('E_CHAIN', `${line}: ${r.shortMessage}`);
+  const result = {
+    stdout: String(r.stdout ?? ''),
+    stderr: String(r.stderr ?? ''),
+    exitCode: r.exitCode ?? -1,
+  };
   if (o.check !== false && result.exitCode !== 0) {
-    throw new ChainprobeError('E_CHAIN', `${line} failed (exit ${result.exitCode}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    throw new ChainprobeError(
+      'E_CHAIN',
+      `${line} failed (exit ${result.exitCode}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    );
   }
   return result;
 }

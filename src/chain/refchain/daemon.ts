@@ -12,17 +12,27 @@ import { command } from './command.ts';
  * Starts `ip netns exec NS cmd args…` detached. `ip netns exec`, `unshare` and `sh -c 'exec …'` all exec,
  * so the pid we get is the daemon's own pid. No timeout: it is a daemon; it is stopped by `stopPids`.
  */
-export function spawnInNetns(ns: string, cmd: string, args: string[], logFile: string, env?: Record<string, string>): number {
+export function spawnInNetns(
+  ns: string,
+  cmd: string,
+  args: string[],
+  logFile: string,
+  env?: Record<string, string>,
+): number {
   closeSync(openSync(logFile, 'a', 0o600)); // root-only before anything is written to it
   // The shell (a fixed script; log file and command are positional arguments) redirects output to the log
   // and execs the daemon. Not execa's {file}: that pipes through our process and keeps `chain up` alive.
-  const p = execa('ip', ['netns', 'exec', ns, 'sh', '-c', 'f=$1; shift; exec "$@" >>"$f" 2>&1', 'sh', logFile, cmd, ...args], {
-    detached: true,
-    reject: false,
-    stdio: 'ignore',
-    env,
-    extendEnv: true,
-  });
+  const p = execa(
+    'ip',
+    ['netns', 'exec', ns, 'sh', '-c', 'f=$1; shift; exec "$@" >>"$f" 2>&1', 'sh', logFile, cmd, ...args],
+    {
+      detached: true,
+      reject: false,
+      stdio: 'ignore',
+      env,
+      extendEnv: true,
+    },
+  );
   p.catch(() => {});
   p.unref();
   if (!p.pid) throw new ChainprobeError('E_CHAIN', `could not start ${cmd} in ${ns}`);
@@ -42,7 +52,11 @@ export function isAlive(pid: number): boolean {
 export async function netnsPids(ns: string): Promise<number[]> {
   if (!existsSync(`/run/netns/${ns}`)) return [];
   const r = await command('ip', ['netns', 'pids', ns], { check: false, timeoutMs: 5000 });
-  return r.stdout.split(/\s+/).filter(Boolean).map(Number).filter((n) => n > 1 && n !== process.pid);
+  return r.stdout
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number)
+    .filter((n) => n > 1 && n !== process.pid);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,7 +79,12 @@ export async function stopPids(pids: number[], graceMs = 3000): Promise<void> {
   while (stubborn.some(isAlive) && Date.now() < killUntil) await sleep(25);
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 25): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  everyMs = 25,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

@@ -14,7 +14,7 @@
 import { ChainprobeError } from '../../errors.ts';
 import { command, ipBatch } from './command.ts';
 import { readJson, runPath, writePrivate } from './rundir.ts';
-import { dstRoutes, secRoutes, vxRoutes, type HopName, type Topology } from './topology.ts';
+import { dstRoutes, type HopName, secRoutes, type Topology, vxRoutes } from './topology.ts';
 
 export type Fault =
   | { kind: 'drop'; percent: number }
@@ -28,12 +28,26 @@ const faultsPath = () => runPath('faults.json');
 export const readFaults = (): ActiveFaults => readJson<ActiveFaults>(faultsPath()) ?? {};
 
 const RATE = /^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/i;
-const MULT: Record<string, number> = { bit: 1 / 8, kbit: 125, mbit: 125_000, gbit: 125_000_000, bps: 1, kbps: 1000, mbps: 1e6, gbps: 1e9 };
+const MULT: Record<string, number> = {
+  bit: 1 / 8,
+  kbit: 125,
+  mbit: 125_000,
+  gbit: 125_000_000,
+  bps: 1,
+  kbps: 1000,
+  mbps: 1e6,
+  gbps: 1e9,
+};
 
 /** tc-style rate → bytes per second ("10mbit" = 1 250 000 B/s; "bps" is bytes per second, as in tc). */
 export function rateBytesPerSecond(rate: string): number {
   const m = RATE.exec(rate.trim());
-  if (!m) throw new ChainprobeError('E_CONFIG', `rate "${rate}" is not a tc rate like 10mbit, 500kbit or 1mbps`, true);
+  if (!m)
+    throw new ChainprobeError(
+      'E_CONFIG',
+      `rate "${rate}" is not a tc rate like 10mbit, 500kbit or 1mbps`,
+      true,
+    );
   const v = Math.round(Number(m[1]) * MULT[m[2].toLowerCase()]);
   if (v < 1000) throw new ChainprobeError('E_CONFIG', `rate "${rate}" is below 8kbit`, true);
   return v;
@@ -41,10 +55,17 @@ export function rateBytesPerSecond(rate: string): number {
 
 export function validateFault(f: Fault): Fault {
   if (f.kind === 'drop' && !(Number.isInteger(f.percent) && f.percent >= 0 && f.percent <= 100)) {
-    throw new ChainprobeError('E_CONFIG', `drop percentage must be an integer 0..100 (got ${f.percent})`, true);
+    throw new ChainprobeError(
+      'E_CONFIG',
+      `drop percentage must be an integer 0..100 (got ${f.percent})`,
+      true,
+    );
   }
   if (f.kind === 'rate') rateBytesPerSecond(f.rate);
-  if (f.kind === 'rewrite-source' && !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(f.ip)) {
+  if (
+    f.kind === 'rewrite-source' &&
+    !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(f.ip)
+  ) {
     throw new ChainprobeError('E_CONFIG', `rewrite-source needs an IPv4 address (got "${f.ip}")`, true);
   }
   return f;
@@ -53,15 +74,22 @@ export function validateFault(f: Fault): Fault {
 const table = (hop: HopName, kind: Fault['kind']) => `refchain_fault_${hop}_${kind.replace('-', '_')}`;
 
 /** Creating then deleting the table first makes every ruleset load idempotent and atomic. */
-async function nftReplace(ns: string, family: 'netdev' | 'ip', name: string, body: string | undefined): Promise<void> {
+async function nftReplace(
+  ns: string,
+  family: 'netdev' | 'ip',
+  name: string,
+  body: string | undefined,
+): Promise<void> {
   const text = `table ${family} ${name} {}\ndelete table ${family} ${name}\n${body ? `table ${family} ${name} {\n${body}\n}\n` : ''}`;
   await command('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: text });
 }
 
 function rewriteHook(t: Topology, hop: HopName): string {
   // where the hop hands the inner packet on (destination: as it comes out of libipsec, reassembled)
-  if (hop === 'vxlan') return `type filter hook postrouting priority 300; policy accept;\n    oifname "${t.vx.out}"`;
-  if (hop === 'security') return `type filter hook postrouting priority 300; policy accept;\n    oifname "${t.sec.tun}"`;
+  if (hop === 'vxlan')
+    return `type filter hook postrouting priority 300; policy accept;\n    oifname "${t.vx.out}"`;
+  if (hop === 'security')
+    return `type filter hook postrouting priority 300; policy accept;\n    oifname "${t.sec.tun}"`;
   return `type filter hook prerouting priority -150; policy accept;\n    iifname "${t.dst.tun}"`;
 }
 
@@ -69,26 +97,55 @@ async function apply(t: Topology, hop: HopName, f: Fault): Promise<void> {
   const h = t.hops[hop];
   switch (f.kind) {
     case 'drop':
-      return nftReplace(h.ns, 'netdev', table(hop, 'drop'),
-        `  chain ingress {\n    type filter hook ingress device "${h.ingress}" priority -500; policy accept;\n    numgen random mod 100 < ${f.percent} counter drop\n  }`);
+      return nftReplace(
+        h.ns,
+        'netdev',
+        table(hop, 'drop'),
+        `  chain ingress {\n    type filter hook ingress device "${h.ingress}" priority -500; policy accept;\n    numgen random mod 100 < ${f.percent} counter drop\n  }`,
+      );
     case 'rate': {
       const bps = rateBytesPerSecond(f.rate);
       if (h.egress) {
         // burst: at least two jumbo frames, else tbf cannot pass a 9000-byte frame at all
         const burst = Math.max(20_000, Math.round(bps / 50));
-        await command('ip', ['netns', 'exec', h.ns, 'tc', 'qdisc', 'replace', 'dev', h.egress, 'root', 'tbf', 'rate', `${bps * 8}bit`, 'burst', String(burst), 'latency', '50ms']);
+        await command('ip', [
+          'netns',
+          'exec',
+          h.ns,
+          'tc',
+          'qdisc',
+          'replace',
+          'dev',
+          h.egress,
+          'root',
+          'tbf',
+          'rate',
+          `${bps * 8}bit`,
+          'burst',
+          String(burst),
+          'latency',
+          '50ms',
+        ]);
         return;
       }
       const burst = Math.max(20_000, Math.round(bps / 50));
-      return nftReplace(h.ns, 'netdev', table(hop, 'rate'),
-        `  chain ingress {\n    type filter hook ingress device "${h.ingress}" priority -400; policy accept;\n    limit rate over ${bps} bytes/second burst ${burst} bytes counter drop\n  }`);
+      return nftReplace(
+        h.ns,
+        'netdev',
+        table(hop, 'rate'),
+        `  chain ingress {\n    type filter hook ingress device "${h.ingress}" priority -400; policy accept;\n    limit rate over ${bps} bytes/second burst ${burst} bytes counter drop\n  }`,
+      );
     }
     case 'down':
       await command('ip', ['-n', h.ns, 'link', 'set', h.ingress, 'down']);
       return;
     case 'rewrite-source':
-      return nftReplace(h.ns, 'ip', table(hop, 'rewrite-source'),
-        `  chain rewrite {\n    ${rewriteHook(t, hop)} ip saddr != ${f.ip} ip saddr set ${f.ip} counter\n  }`);
+      return nftReplace(
+        h.ns,
+        'ip',
+        table(hop, 'rewrite-source'),
+        `  chain rewrite {\n    ${rewriteHook(t, hop)} ip saddr != ${f.ip} ip saddr set ${f.ip} counter\n  }`,
+      );
   }
 }
 
@@ -98,12 +155,17 @@ async function remove(t: Topology, hop: HopName, kind: Fault['kind']): Promise<v
     case 'drop':
       return nftReplace(h.ns, 'netdev', table(hop, 'drop'), undefined);
     case 'rate':
-      if (h.egress) await command('ip', ['netns', 'exec', h.ns, 'tc', 'qdisc', 'del', 'dev', h.egress, 'root'], { check: false });
+      if (h.egress)
+        await command('ip', ['netns', 'exec', h.ns, 'tc', 'qdisc', 'del', 'dev', h.egress, 'root'], {
+          check: false,
+        });
       return nftReplace(h.ns, 'netdev', table(hop, 'rate'), undefined);
     case 'down': {
       await command('ip', ['-n', h.ns, 'link', 'set', h.ingress, 'up']);
       // link down flushes the hop's neighbours (and routes via the link): put the static ones back everywhere
-      await ipBatch(t.ns.gen, [`neigh replace ${t.vx.inIp} lladdr ${t.vx.inMac} dev ${t.gen.link} nud permanent`]);
+      await ipBatch(t.ns.gen, [
+        `neigh replace ${t.vx.inIp} lladdr ${t.vx.inMac} dev ${t.gen.link} nud permanent`,
+      ]);
       await ipBatch(t.ns.vx, vxRoutes(t));
       await ipBatch(t.ns.sec, secRoutes(t));
       await ipBatch(t.ns.dst, dstRoutes(t));
@@ -128,7 +190,12 @@ export async function clearFaults(t: Topology, hop?: HopName): Promise<ActiveFau
   const all = readFaults();
   const hops = hop ? [hop] : (Object.keys(t.hops) as HopName[]);
   for (const h of hops) {
-    const kinds = new Set<Fault['kind']>(['drop', 'rate', 'rewrite-source', ...(all[h] ?? []).map((f) => f.kind)]);
+    const kinds = new Set<Fault['kind']>([
+      'drop',
+      'rate',
+      'rewrite-source',
+      ...(all[h] ?? []).map((f) => f.kind),
+    ]);
     for (const k of kinds) if (k !== 'down' || all[h]?.some((f) => f.kind === 'down')) await remove(t, h, k);
     delete all[h];
   }

@@ -8,24 +8,69 @@
  *   chainStatus(), setFault(), clearFaults(), loadRuntimeSas(), readSinkCounters(), sendProbe()
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChainprobeError } from '../../errors.ts';
-import { loadProfile, type Profile } from '../profile.ts';
-import { charonLogTail, initiate, listSas, loadAndInitiate, readKeyLog, startCharon, waitVici, writeCharonConf, type SaStatus } from './charon.ts';
 import { parseCharonKeys } from '../../transform/esp-sa.ts';
+import { loadProfile, type Profile } from '../profile.ts';
+import {
+  charonLogTail,
+  initiate,
+  listSas,
+  loadAndInitiate,
+  readKeyLog,
+  type SaStatus,
+  startCharon,
+  waitVici,
+  writeCharonConf,
+} from './charon.ts';
 import { command, inNetns, ipBatch } from './command.ts';
 import { isAlive, netnsPids, stopPids, waitFor } from './daemon.ts';
-import { clearFaults as clearFaultsIn, readFaults, setFault as setFaultIn, validateFault, type ActiveFaults, type Fault } from './fault.ts';
+import {
+  type ActiveFaults,
+  clearFaults as clearFaultsIn,
+  type Fault,
+  readFaults,
+  setFault as setFaultIn,
+  validateFault,
+} from './fault.ts';
 import { checkPrerequisites } from './prerequisites.ts';
-import { ensureDir, readJson, readState, RUN_DIR, runPath, writePrivate, writeState, type ChainState, type DaemonRecord } from './rundir.ts';
-import { readSink, sendProbe as sendProbeIn, startSink, type ProbeOptions, type SinkCounters } from './sink.ts';
-import { HOP_NAMES, linkPlan, namespacesOf, natRuleset, sysctlPlan, topologyOf, type HopName, type Topology } from './topology.ts';
+import {
+  type ChainState,
+  type DaemonRecord,
+  ensureDir,
+  RUN_DIR,
+  readJson,
+  readState,
+  runPath,
+  writePrivate,
+  writeState,
+} from './rundir.ts';
+import {
+  type ProbeOptions,
+  readSink,
+  type SinkCounters,
+  sendProbe as sendProbeIn,
+  startSink,
+} from './sink.ts';
+import {
+  HOP_NAMES,
+  type HopName,
+  linkPlan,
+  namespacesOf,
+  natRuleset,
+  sysctlPlan,
+  type Topology,
+  topologyOf,
+} from './topology.ts';
 
-export type { Fault, ActiveFaults, HopName, SinkCounters, SaStatus, ProbeOptions, Topology };
+export type { ActiveFaults, Fault, HopName, ProbeOptions, SaStatus, SinkCounters, Topology };
 export { HOP_NAMES, topologyOf };
 
-export const DEFAULT_PROFILE_PATH = fileURLToPath(new URL('../../../fixtures/reference.json', import.meta.url));
+export const DEFAULT_PROFILE_PATH = fileURLToPath(
+  new URL('../../../fixtures/reference.json', import.meta.url),
+);
 export const defaultProfile = (): Profile => loadProfile(DEFAULT_PROFILE_PATH);
 
 /** A live ESP SA as the analyser needs it. Keys never leave the machine (sas.json is 0600 in a 0700 dir). */
@@ -60,8 +105,12 @@ const sasPath = () => runPath('sas.json');
 
 function stateOrThrow(): { state: ChainState; topology: Topology } {
   const state = readState();
-  if (!state) throw new ChainprobeError('E_CHAIN', 'the reference chain is not up (run `chainprobe chain up`)');
-  const profile = state.profile === DEFAULT_PROFILE_PATH || !existsSync(state.profile) ? defaultProfile() : loadProfile(state.profile);
+  if (!state)
+    throw new ChainprobeError('E_CHAIN', 'the reference chain is not up (run `chainprobe chain up`)');
+  const profile =
+    state.profile === DEFAULT_PROFILE_PATH || !existsSync(state.profile)
+      ? defaultProfile()
+      : loadProfile(state.profile);
   return { state, topology: topologyOf(profile) };
 }
 
@@ -76,10 +125,15 @@ export async function chainUp(opts: ChainUpOptions = {}): Promise<ChainUpResult>
   checkPrerequisites();
 
   const down = await chainDown({ profile });
-  if (down.namespaces.length || down.killed.length) log(`removed leftovers: ${[...down.namespaces, ...down.killed.map((p) => `pid ${p}`)].join(', ')}`);
+  if (down.namespaces.length || down.killed.length)
+    log(`removed leftovers: ${[...down.namespaces, ...down.killed.map((p) => `pid ${p}`)].join(', ')}`);
   const tTeardown = Date.now();
 
-  const state: ChainState = { profile: profile.name === 'reference' && !opts.profile ? DEFAULT_PROFILE_PATH : profile.name, namespaces: namespacesOf(t), daemons: [] };
+  const state: ChainState = {
+    profile: profile.name === 'reference' && !opts.profile ? DEFAULT_PROFILE_PATH : profile.name,
+    namespaces: namespacesOf(t),
+    daemons: [],
+  };
   try {
     ensureDir(RUN_DIR);
     writeState(state); // before anything exists: a killed `up` is still cleaned up by the next up/down
@@ -88,7 +142,9 @@ export async function chainUp(opts: ChainUpOptions = {}): Promise<ChainUpResult>
     for (const step of linkPlan(t)) await ipBatch(step.ns, step.lines);
     await inNetns(t.ns.sec, 'nft', ['-f', '-'], { input: natRuleset(t) });
     const tNetwork = Date.now();
-    log(`namespaces ${state.namespaces.join(', ')}: links, VXLAN VNI ${t.vx.vni} + bridge ${t.vx.bridge}, DNAT ${t.nat.matchIp}:${t.nat.matchPort} → ${t.nat.toIp}:${t.nat.toPort} (${tNetwork - tTeardown} ms)`);
+    log(
+      `namespaces ${state.namespaces.join(', ')}: links, VXLAN VNI ${t.vx.vni} + bridge ${t.vx.bridge}, DNAT ${t.nat.matchIp}:${t.nat.matchPort} → ${t.nat.toIp}:${t.nat.toPort} (${tNetwork - tTeardown} ms)`,
+    );
 
     // A fresh PSK per `up`, only ever written to the 0600 swanctl.conf files.
     const psk = randomBytes(32).toString('hex');
@@ -107,15 +163,26 @@ export async function chainUp(opts: ChainUpOptions = {}): Promise<ChainUpResult>
     await loadAndInitiate('security');
     await initiate(Math.min(left(), 15_000));
     // libipsec's TUN: a longer queue removes its TX drops under load (REFCHAIN measurements)
-    await waitFor('ipsec0 in the security hop', async () => ((await command('ip', ['-n', t.ns.sec, 'link', 'show', t.sec.tun], { check: false })).exitCode === 0 ? true : undefined), left());
+    await waitFor(
+      'ipsec0 in the security hop',
+      async () =>
+        (await command('ip', ['-n', t.ns.sec, 'link', 'show', t.sec.tun], { check: false })).exitCode === 0
+          ? true
+          : undefined,
+      left(),
+    );
     await command('ip', ['-n', t.ns.sec, 'link', 'set', t.sec.tun, 'txqueuelen', '10000']);
     const sas = await exportSas(t, left());
     const tIpsec = Date.now();
-    log(`IPsec: IKEv2 SA established, ESP AES-GCM-128 SPI ${t.esp.spiOut} out / ${t.esp.spiIn} in, UDP-encapsulated ${t.esp.natt ? `${t.esp.natt.srcPort}` : '-'} (${tIpsec - tNetwork} ms)`);
+    log(
+      `IPsec: IKEv2 SA established, ESP AES-GCM-128 SPI ${t.esp.spiOut} out / ${t.esp.spiIn} in, UDP-encapsulated ${t.esp.natt ? `${t.esp.natt.srcPort}` : '-'} (${tIpsec - tNetwork} ms)`,
+    );
 
     const probes = await probeEndToEnd(t, sinkPid, left());
     const tProbe = Date.now();
-    log(`probes delivered end to end: ${probes.map((p) => `${p.sizeBytes} B`).join(', ')} (${tProbe - tIpsec} ms)`);
+    log(
+      `probes delivered end to end: ${probes.map((p) => `${p.sizeBytes} B`).join(', ')} (${tProbe - tIpsec} ms)`,
+    );
     state.upAt = new Date().toISOString();
     writeState(state);
     return {
@@ -124,31 +191,63 @@ export async function chainUp(opts: ChainUpOptions = {}): Promise<ChainUpResult>
       daemons: state.daemons,
       sas: sas.map(({ spi, direction, src, dst }) => ({ spi, direction, src, dst })),
       probes,
-      timingsMs: { teardown: tTeardown - t0, network: tNetwork - tTeardown, ipsec: tIpsec - tNetwork, probe: tProbe - tIpsec, total: tProbe - t0 },
+      timingsMs: {
+        teardown: tTeardown - t0,
+        network: tNetwork - tTeardown,
+        ipsec: tIpsec - tNetwork,
+        probe: tProbe - tIpsec,
+        total: tProbe - t0,
+      },
     };
   } catch (e) {
-    const tails = ['security', 'destination'].map((r) => `  charon (${r}):\n${charonLogTail(r as 'security' | 'destination')}`).join('\n');
+    const tails = ['security', 'destination']
+      .map((r) => `  charon (${r}):\n${charonLogTail(r as 'security' | 'destination')}`)
+      .join('\n');
     // CHAINPROBE_REFCHAIN_KEEP=1 leaves a failed chain in place for debugging (`chain down` removes it)
     if (process.env.CHAINPROBE_REFCHAIN_KEEP !== '1') await chainDown({ profile }).catch(() => {});
     const msg = e instanceof Error ? e.message : String(e);
-    throw new ChainprobeError(e instanceof ChainprobeError ? e.code : 'E_CHAIN', `chain up failed: ${msg}\n${tails}\n(everything it created was removed)`);
+    throw new ChainprobeError(
+      e instanceof ChainprobeError ? e.code : 'E_CHAIN',
+      `chain up failed: ${msg}\n${tails}\n(everything it created was removed)`,
+    );
   }
 }
 
 /** Reads the keys charon logged for the CHILD_SA and stores them root-only for loadRuntimeSas(). */
 async function exportSas(t: Topology, timeoutMs: number): Promise<RuntimeSa[]> {
   const want = [t.esp.spiOut, t.esp.spiIn];
-  const keys = await waitFor('ESP keys in the security charon log', () => {
-    const ks = parseCharonKeys(readKeyLog('security'), { role: 'initiator' });
-    return want.every((spi) => ks.some((k) => k.spi === spi)) ? ks : undefined;
-  }, timeoutMs);
+  const keys = await waitFor(
+    'ESP keys in the security charon log',
+    () => {
+      const ks = parseCharonKeys(readKeyLog('security'), { role: 'initiator' });
+      return want.every((spi) => ks.some((k) => k.spi === spi)) ? ks : undefined;
+    },
+    timeoutMs,
+  );
   const encap = t.esp.natt ? { kind: 'udp' as const, ...t.esp.natt } : { kind: 'none' as const };
   const sas = want.map((spi): RuntimeSa => {
     const k = keys.find((x) => x.spi === spi)!;
     const out = k.local === 'out';
-    return { spi, key: k.key, salt: k.salt, src: out ? t.sec.outIp : t.dst.inIp, dst: out ? t.dst.inIp : t.sec.outIp, direction: k.local, encapsulation: encap };
+    return {
+      spi,
+      key: k.key,
+      salt: k.salt,
+      src: out ? t.sec.outIp : t.dst.inIp,
+      dst: out ? t.dst.inIp : t.sec.outIp,
+      direction: k.local,
+      encapsulation: encap,
+    };
   });
-  writePrivate(sasPath(), JSON.stringify(sas.map((s) => ({ ...s, key: Buffer.from(s.key).toString('hex'), salt: Buffer.from(s.salt).toString('hex') }))));
+  writePrivate(
+    sasPath(),
+    JSON.stringify(
+      sas.map((s) => ({
+        ...s,
+        key: Buffer.from(s.key).toString('hex'),
+        salt: Buffer.from(s.salt).toString('hex'),
+      })),
+    ),
+  );
   return sas;
 }
 
@@ -156,24 +255,37 @@ async function exportSas(t: Topology, timeoutMs: number): Promise<RuntimeSa[]> {
 export function loadRuntimeSas(): RuntimeSa[] {
   const raw = readJson<(Omit<RuntimeSa, 'key' | 'salt'> & { key: string; salt: string })[]>(sasPath());
   if (!raw) throw new ChainprobeError('E_CHAIN', `no live SAs at ${sasPath()}: is the reference chain up?`);
-  return raw.map((s) => ({ ...s, key: Uint8Array.from(Buffer.from(s.key, 'hex')), salt: Uint8Array.from(Buffer.from(s.salt, 'hex')) }));
+  return raw.map((s) => ({
+    ...s,
+    key: Uint8Array.from(Buffer.from(s.key, 'hex')),
+    salt: Uint8Array.from(Buffer.from(s.salt, 'hex')),
+  }));
 }
 
-async function probeEndToEnd(t: Topology, sinkPid: number, timeoutMs: number): Promise<{ sizeBytes: number; delivered: boolean }[]> {
+async function probeEndToEnd(
+  t: Topology,
+  sinkPid: number,
+  timeoutMs: number,
+): Promise<{ sizeBytes: number; delivered: boolean }[]> {
   const out: { sizeBytes: number; delivered: boolean }[] = [];
   await readSink(sinkPid, 3000);
   for (const size of [100, 8000]) {
     // the first datagram may race the route libipsec installs: resend until one arrives
-    await waitFor(`a ${size}-byte probe to arrive at the sink`, async () => {
-      const before = (await readSink(sinkPid)).sizes[String(size)] ?? 0;
-      await sendProbeIn(t, { size });
-      const until = Date.now() + 300;
-      while (Date.now() < until) {
-        if (((await readSink(sinkPid)).sizes[String(size)] ?? 0) > before) return true;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return undefined;
-    }, timeoutMs, 0);
+    await waitFor(
+      `a ${size}-byte probe to arrive at the sink`,
+      async () => {
+        const before = (await readSink(sinkPid)).sizes[String(size)] ?? 0;
+        await sendProbeIn(t, { size });
+        const until = Date.now() + 300;
+        while (Date.now() < until) {
+          if (((await readSink(sinkPid)).sizes[String(size)] ?? 0) > before) return true;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return undefined;
+      },
+      timeoutMs,
+      0,
+    );
     out.push({ sizeBytes: size, delivered: true });
   }
   return out;
@@ -188,13 +300,21 @@ export interface ChainDownResult {
 /** Removes every namespace (and with them every link), daemon and file of the chain. Safe to run twice. */
 export async function chainDown(opts: { profile?: Profile } = {}): Promise<ChainDownResult> {
   const t0 = Date.now();
-  const names = new Set([...namespacesOf(topologyOf(opts.profile ?? defaultProfile())), ...(readState()?.namespaces ?? [])]);
+  const names = new Set([
+    ...namespacesOf(topologyOf(opts.profile ?? defaultProfile())),
+    ...(readState()?.namespaces ?? []),
+  ]);
   const existing = [...names].filter((ns) => existsSync(`/run/netns/${ns}`));
   // Processes inside our namespaces — found through the kernel, not only through our pid record.
   const pids = [...new Set((await Promise.all(existing.map(netnsPids))).flat())];
   await stopPids(pids);
   for (const ns of existing) await command('ip', ['netns', 'del', ns], { check: false });
   rmSync(RUN_DIR, { recursive: true, force: true });
+  try {
+    rmdirSync(dirname(RUN_DIR)); // /run/chainprobe, if nothing else of chainprobe lives there
+  } catch {
+    /* not empty or already gone */
+  }
   return { namespaces: existing, killed: pids, tookMs: Date.now() - t0 };
 }
 
@@ -212,7 +332,13 @@ export interface ChainStatus {
   problems: string[];
   profile?: string;
   upAt?: string;
-  hops: { name: string; namespace: string; exists: boolean; interfaces: InterfaceStatus[]; faults: Fault[] }[];
+  hops: {
+    name: string;
+    namespace: string;
+    exists: boolean;
+    interfaces: InterfaceStatus[];
+    faults: Fault[];
+  }[];
   sas: { hop: 'security' | 'destination'; ike: string; children: SaStatus[] }[];
   daemons: (DaemonRecord & { alive: boolean })[];
   sink?: SinkCounters;
@@ -221,7 +347,14 @@ export interface ChainStatus {
 async function interfacesOf(ns: string): Promise<InterfaceStatus[]> {
   const r = await command('ip', ['-j', '-n', ns, 'addr', 'show'], { check: false, timeoutMs: 5000 });
   if (r.exitCode !== 0) return [];
-  const links = JSON.parse(r.stdout || '[]') as { ifname: string; address?: string; mtu: number; operstate: string; flags: string[]; addr_info?: { family: string; local: string; prefixlen: number }[] }[];
+  const links = JSON.parse(r.stdout || '[]') as {
+    ifname: string;
+    address?: string;
+    mtu: number;
+    operstate: string;
+    flags: string[];
+    addr_info?: { family: string; local: string; prefixlen: number }[];
+  }[];
   return links
     .filter((l) => l.ifname !== 'lo')
     .map((l) => ({
@@ -229,7 +362,9 @@ async function interfacesOf(ns: string): Promise<InterfaceStatus[]> {
       mac: l.address,
       mtu: l.mtu,
       state: l.flags.includes('UP') ? (l.operstate === 'UNKNOWN' ? 'UP' : l.operstate) : 'DOWN',
-      addresses: (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
+      addresses: (l.addr_info ?? [])
+        .filter((a) => a.family === 'inet')
+        .map((a) => `${a.local}/${a.prefixlen}`),
     }));
 }
 
@@ -239,31 +374,56 @@ export async function chainStatus(): Promise<ChainStatus> {
   const t = topologyOf(state && existsSync(state.profile) ? loadProfile(state.profile) : defaultProfile());
   const faults = readFaults();
   const problems: string[] = [];
-  const nsOf = { injector: t.ns.gen, ...Object.fromEntries(HOP_NAMES.map((h) => [h, t.hops[h].ns])) } as Record<string, string>;
+  const nsOf = {
+    injector: t.ns.gen,
+    ...Object.fromEntries(HOP_NAMES.map((h) => [h, t.hops[h].ns])),
+  } as Record<string, string>;
   const hops = await Promise.all(
     Object.entries(nsOf).map(async ([name, ns]) => {
       const exists = existsSync(`/run/netns/${ns}`);
       if (!exists && state) problems.push(`namespace ${ns} (${name}) is missing`);
-      return { name, namespace: ns, exists, interfaces: exists ? await interfacesOf(ns) : [], faults: faults[name as HopName] ?? [] };
+      return {
+        name,
+        namespace: ns,
+        exists,
+        interfaces: exists ? await interfacesOf(ns) : [],
+        faults: faults[name as HopName] ?? [],
+      };
     }),
   );
   const daemons = (state?.daemons ?? []).map((d) => ({ ...d, alive: isAlive(d.pid) }));
   for (const d of daemons) if (!d.alive) problems.push(`${d.what} (pid ${d.pid}) is not running`);
   const sas: ChainStatus['sas'] = [];
   for (const hop of ['security', 'destination'] as const) {
-    const list = await listSas(hop).catch((e: Error) => (problems.push(`swanctl (${hop}): ${e.message}`), []));
+    const list = await listSas(hop).catch((e: Error) => {
+      problems.push(`swanctl (${hop}): ${e.message}`);
+      return [];
+    });
     for (const s of list) sas.push({ hop, ...s });
-    if (state?.upAt && !list.some((s) => s.children.some((c) => c.state === 'INSTALLED'))) problems.push(`no INSTALLED CHILD_SA in the ${hop} hop`);
+    if (state?.upAt && !list.some((s) => s.children.some((c) => c.state === 'INSTALLED')))
+      problems.push(`no INSTALLED CHILD_SA in the ${hop} hop`);
   }
   const sinkPid = daemons.find((d) => d.what === 'sink' && d.alive)?.pid;
   const sink = sinkPid ? await readSink(sinkPid).catch(() => undefined) : undefined;
-  for (const [hop, fs] of Object.entries(faults)) if (fs?.length) problems.push(`fault active on ${hop}: ${fs.map((f) => f.kind).join(', ')}`);
+  for (const [hop, fs] of Object.entries(faults))
+    if (fs?.length) problems.push(`fault active on ${hop}: ${fs.map((f) => f.kind).join(', ')}`);
   if (state && !state.upAt) problems.push('`chain up` did not finish (killed or still running)');
-  return { up: !!state?.upAt, healthy: !!state?.upAt && problems.length === 0, problems, profile: state?.profile, upAt: state?.upAt, hops, sas, daemons, sink };
+  return {
+    up: !!state?.upAt,
+    healthy: !!state?.upAt && problems.length === 0,
+    problems,
+    profile: state?.profile,
+    upAt: state?.upAt,
+    hops,
+    sas,
+    daemons,
+    sink,
+  };
 }
 
 function hopName(hop: string): HopName {
-  if (!(HOP_NAMES as readonly string[]).includes(hop)) throw new ChainprobeError('E_CONFIG', `unknown hop "${hop}"; hops are ${HOP_NAMES.join(', ')}`, true);
+  if (!(HOP_NAMES as readonly string[]).includes(hop))
+    throw new ChainprobeError('E_CONFIG', `unknown hop "${hop}"; hops are ${HOP_NAMES.join(', ')}`, true);
   return hop as HopName;
 }
 

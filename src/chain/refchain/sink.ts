@@ -29,7 +29,12 @@ export interface SinkCounters {
 export const sinkCountersPath = () => runPath('sink.json');
 
 export function startSink(t: Topology): number {
-  return spawnInNetns(t.ns.dst, PYTHON, [SINK_PY, t.dst.sinkIp, String(t.dst.sinkPort), sinkCountersPath()], runPath('sink.log'));
+  return spawnInNetns(
+    t.ns.dst,
+    PYTHON,
+    [SINK_PY, t.dst.sinkIp, String(t.dst.sinkPort), sinkCountersPath()],
+    runPath('sink.log'),
+  );
 }
 
 /** Asks the sink for fresh counters and waits until it has written them. */
@@ -37,15 +42,20 @@ export async function readSink(pid: number, timeoutMs = 2000): Promise<SinkCount
   if (!isAlive(pid)) throw new ChainprobeError('E_CHAIN', `the UDP sink (pid ${pid}) is not running`);
   const before = readJson<SinkCounters>(sinkCountersPath())?.dumps ?? 0;
   process.kill(pid, 'SIGUSR1');
-  return waitFor('UDP sink counters', () => {
-    try {
-      statSync(sinkCountersPath());
-    } catch {
-      return undefined;
-    }
-    const c = readJson<SinkCounters>(sinkCountersPath());
-    return c && c.dumps > before ? c : undefined;
-  }, timeoutMs, 10);
+  return waitFor(
+    'UDP sink counters',
+    () => {
+      try {
+        statSync(sinkCountersPath());
+      } catch {
+        return undefined;
+      }
+      const c = readJson<SinkCounters>(sinkCountersPath());
+      return c && c.dumps > before ? c : undefined;
+    },
+    timeoutMs,
+    10,
+  );
 }
 
 export interface ProbeOptions {
@@ -60,5 +70,19 @@ export interface ProbeOptions {
 export async function sendProbe(t: Topology, o: ProbeOptions): Promise<void> {
   const count = o.count ?? 1;
   const timeoutMs = 5000 + (o.pps ? (count / o.pps) * 1000 : count);
-  await inNetns(t.ns.gen, PYTHON, [PROBE_PY, t.gen.probeIp, String(o.srcPort ?? t.gen.probePort), t.nat.matchIp, String(t.nat.matchPort), String(o.size), String(count), String(o.pps ?? 0)], { timeoutMs });
+  await inNetns(
+    t.ns.gen,
+    PYTHON,
+    [
+      PROBE_PY,
+      t.gen.probeIp,
+      String(o.srcPort ?? t.gen.probePort),
+      t.nat.matchIp,
+      String(t.nat.matchPort),
+      String(o.size),
+      String(count),
+      String(o.pps ?? 0),
+    ],
+    { timeoutMs },
+  );
 }

@@ -7,7 +7,8 @@ import type { Topology } from './topology.ts';
 export type CharonRole = 'security' | 'destination';
 
 // kernel-libipsec before kernel-netlink: ESP is done in userspace on a TUN device (the kernel has no ESP).
-const PLUGINS = 'random nonce drbg openssl aes gcm sha1 sha2 hmac kdf pem pkcs1 x509 pubkey gmp kernel-libipsec kernel-netlink socket-default vici updown';
+const PLUGINS =
+  'random nonce drbg openssl aes gcm sha1 sha2 hmac kdf pem pkcs1 x509 pubkey gmp kernel-libipsec kernel-netlink socket-default vici updown';
 
 /** strongswan.conf for one charon. The inbound SPI is pinned by making [spi_min, spi_max] a single value. */
 export function strongswanConf(t: Topology, role: CharonRole): string {

@@ -9,18 +9,51 @@ import type { EspSaSpec, Profile, TransformSpec } from '../profile.ts';
 export interface Topology {
   ns: { gen: string; vx: string; sec: string; dst: string };
   /** rc-gen: the injector link, plus `probe0`, a kernel VXLAN device used only by up's end-to-end probe. */
-  gen: { link: string; mac: string; ip: string; mtu: number; probeDev: string; probeMac: string; probeIp: string; probePort: number };
-  vx: {
-    in: string; inMac: string; inIp: string; vxlanDev: string; vni: number; udpPort: number;
-    bridge: string; bviMac: string; bviIp: string; out: string; outMac: string; outIp: string;
+  gen: {
+    link: string;
+    mac: string;
+    ip: string;
+    mtu: number;
+    probeDev: string;
+    probeMac: string;
+    probeIp: string;
+    probePort: number;
   };
-  sec: { in: string; inMac: string; inIp: string; tsIp: string; out: string; outMac: string; outIp: string; tun: string };
+  vx: {
+    in: string;
+    inMac: string;
+    inIp: string;
+    vxlanDev: string;
+    vni: number;
+    udpPort: number;
+    bridge: string;
+    bviMac: string;
+    bviIp: string;
+    out: string;
+    outMac: string;
+    outIp: string;
+  };
+  sec: {
+    in: string;
+    inMac: string;
+    inIp: string;
+    tsIp: string;
+    out: string;
+    outMac: string;
+    outIp: string;
+    tun: string;
+  };
   dst: { in: string; inMac: string; inIp: string; tun: string; sinkIp: string; sinkPort: number };
   /** Inner prefixes protected by the tunnel (left: the VXLAN side, right: the destination side). */
   innerNet: string;
   remoteNet: string;
   nat: { matchIp: string; matchPort: number; toIp: string; toPort: number };
-  esp: { spiOut: number; spiIn: number; natt: { srcPort: number; dstPort: number } | undefined; tunMtu: number };
+  esp: {
+    spiOut: number;
+    spiIn: number;
+    natt: { srcPort: number; dstPort: number } | undefined;
+    tunMtu: number;
+  };
   wireMtu: number;
   /** hop name → namespace, ingress link, egress link toward the next hop */
   hops: Record<HopName, { ns: string; ingress: string; egress?: string }>;
@@ -33,7 +66,10 @@ function fail(message: string): never {
   throw new ChainprobeError('E_CONFIG', `profile is not a reference-chain profile: ${message}`, true);
 }
 
-function transform<K extends TransformSpec['kind']>(p: Profile, kind: K): Extract<TransformSpec, { kind: K }> {
+function transform<K extends TransformSpec['kind']>(
+  p: Profile,
+  kind: K,
+): Extract<TransformSpec, { kind: K }> {
   const t = p.stages.map((s) => s.transform).find((x) => x?.kind === kind);
   if (!t) fail(`it has no "${kind}" stage`);
   return t as Extract<TransformSpec, { kind: K }>;
@@ -47,7 +83,10 @@ function netnsOf(p: Profile, hop: HopName): string {
 }
 
 function captureIf(p: Profile, hop: HopName, fallback: string): string {
-  return p.captures.find((c) => c.hop === hop && c.direction === 'in' && c.interface !== 'ipsec0')?.interface ?? fallback;
+  return (
+    p.captures.find((c) => c.hop === hop && c.direction === 'in' && c.interface !== 'ipsec0')?.interface ??
+    fallback
+  );
 }
 
 export function topologyOf(p: Profile): Topology {
@@ -55,7 +94,12 @@ export function topologyOf(p: Profile): Topology {
   if (p.injector.transport.kind !== 'netns') fail('the injector must use a netns transport');
   const nat = transform(p, 'dnat44');
   const sa: EspSaSpec = transform(p, 'esp-encrypt').sa;
-  const ns = { gen: p.injector.transport.namespace, vx: netnsOf(p, 'vxlan'), sec: netnsOf(p, 'security'), dst: netnsOf(p, 'destination') };
+  const ns = {
+    gen: p.injector.transport.namespace,
+    vx: netnsOf(p, 'vxlan'),
+    sec: netnsOf(p, 'security'),
+    dst: netnsOf(p, 'destination'),
+  };
   const vxIn = captureIf(p, 'vxlan', 'vx0');
   const secIn = captureIf(p, 'security', 'sec0');
   const dstIn = captureIf(p, 'destination', 'dst0');
@@ -63,23 +107,63 @@ export function topologyOf(p: Profile): Topology {
   return {
     ns,
     gen: {
-      link: p.injector.interface, mac: outer.srcMac, ip: outer.srcIp, mtu: p.injector.mtuBytes ?? 9000,
-      probeDev: 'probe0', probeMac: inner.srcMac, probeIp: inner.srcIp, probePort: inner.srcPort,
+      link: p.injector.interface,
+      mac: outer.srcMac,
+      ip: outer.srcIp,
+      mtu: p.injector.mtuBytes ?? 9000,
+      probeDev: 'probe0',
+      probeMac: inner.srcMac,
+      probeIp: inner.srcIp,
+      probePort: inner.srcPort,
     },
     vx: {
-      in: vxIn, inMac: outer.dstMac, inIp: outer.dstIp, vxlanDev: `vxlan${outer.vni}`, vni: outer.vni, udpPort: outer.dstPort,
-      bridge: `br${outer.vni}`, bviMac: inner.dstMac, bviIp: '10.10.10.1', out: 'vx1', outMac: '02:00:00:14:65:01', outIp: '172.20.101.1',
+      in: vxIn,
+      inMac: outer.dstMac,
+      inIp: outer.dstIp,
+      vxlanDev: `vxlan${outer.vni}`,
+      vni: outer.vni,
+      udpPort: outer.dstPort,
+      bridge: `br${outer.vni}`,
+      bviMac: inner.dstMac,
+      bviIp: '10.10.10.1',
+      out: 'vx1',
+      outMac: '02:00:00:14:65:01',
+      outIp: '172.20.101.1',
     },
     // 10.10.10.254: libipsec installs its route only if the gateway owns an address inside local_ts (G5).
-    sec: { in: secIn, inMac: '02:00:00:14:65:02', inIp: '172.20.101.2', tsIp: '10.10.10.254', out: 'sec1', outMac: '02:00:00:14:67:01', outIp: sa.tunnel.srcIp, tun: 'ipsec0' },
-    dst: { in: dstIn, inMac: '02:00:00:14:67:02', inIp: sa.tunnel.dstIp, tun: 'ipsec0', sinkIp: nat.rewrite.dstIp, sinkPort: nat.rewrite.dstPort },
+    sec: {
+      in: secIn,
+      inMac: '02:00:00:14:65:02',
+      inIp: '172.20.101.2',
+      tsIp: '10.10.10.254',
+      out: 'sec1',
+      outMac: '02:00:00:14:67:01',
+      outIp: sa.tunnel.srcIp,
+      tun: 'ipsec0',
+    },
+    dst: {
+      in: dstIn,
+      inMac: '02:00:00:14:67:02',
+      inIp: sa.tunnel.dstIp,
+      tun: 'ipsec0',
+      sinkIp: nat.rewrite.dstIp,
+      sinkPort: nat.rewrite.dstPort,
+    },
     innerNet,
     remoteNet: `${nat.rewrite.dstIp.split('.').slice(0, 3).join('.')}.0/24`,
-    nat: { matchIp: nat.match.dstIp, matchPort: nat.match.dstPort, toIp: nat.rewrite.dstIp, toPort: nat.rewrite.dstPort },
+    nat: {
+      matchIp: nat.match.dstIp,
+      matchPort: nat.match.dstPort,
+      toIp: nat.rewrite.dstIp,
+      toPort: nat.rewrite.dstPort,
+    },
     esp: {
       spiOut: sa.spi,
       spiIn: sa.spi + 1,
-      natt: sa.encapsulation.kind === 'udp' ? { srcPort: sa.encapsulation.srcPort, dstPort: sa.encapsulation.dstPort } : undefined,
+      natt:
+        sa.encapsulation.kind === 'udp'
+          ? { srcPort: sa.encapsulation.srcPort, dstPort: sa.encapsulation.dstPort }
+          : undefined,
       tunMtu: sa.innerMtuBytes ?? 1400,
     },
     wireMtu: transform(p, 'fragment').mtuBytes,
@@ -147,7 +231,13 @@ export function linkPlan(t: Topology): { ns: string; lines: string[] }[] {
     },
     {
       ns: t.ns.dst,
-      lines: [`link set lo up`, `link set ${dst.in} up`, `addr add ${dst.inIp}/24 dev ${dst.in}`, `addr add ${dst.sinkIp}/32 dev ${dst.in}`, ...dstRoutes(t)],
+      lines: [
+        `link set lo up`,
+        `link set ${dst.in} up`,
+        `addr add ${dst.inIp}/24 dev ${dst.in}`,
+        `addr add ${dst.sinkIp}/32 dev ${dst.in}`,
+        ...dstRoutes(t),
+      ],
     },
   ];
 }
@@ -161,7 +251,9 @@ export const secRoutes = (t: Topology) => [
   `neigh replace ${t.vx.outIp} lladdr ${t.vx.outMac} dev ${t.sec.in} nud permanent`,
   `neigh replace ${t.dst.inIp} lladdr ${t.dst.inMac} dev ${t.sec.out} nud permanent`,
 ];
-export const dstRoutes = (t: Topology) => [`neigh replace ${t.sec.outIp} lladdr ${t.sec.outMac} dev ${t.dst.in} nud permanent`];
+export const dstRoutes = (t: Topology) => [
+  `neigh replace ${t.sec.outIp} lladdr ${t.sec.outMac} dev ${t.dst.in} nud permanent`,
+];
 
 /** Per-namespace sysctls, set before any link exists so that `default.*` applies to every new link. */
 export function sysctlPlan(t: Topology): { ns: string; settings: string[] }[] {
