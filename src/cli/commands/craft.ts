@@ -11,6 +11,7 @@ import { loadProfile, stageIndex } from '../../chain/profile.ts';
 import { PcapWriter } from '../../pcap/pcap-writer.ts';
 import { PcapngWriter } from '../../pcap/pcapng-writer.ts';
 import type { EspSa } from '../../transform/esp-sa.ts';
+import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
 import { UsageError } from '../errors.ts';
 import { intOption, parseSaKeys } from '../options.ts';
 
@@ -25,7 +26,8 @@ const HELP = `usage: chainprobe craft --profile FILE --stage STAGE --count N --s
   --pps R            timestamp spacing of consecutive probes (default 1000)
   --run-id N         probe run id (default: random)
   --flow-id N        probe flow id (default 1)
-  --sa-key SPI=HEX   key+salt (40 hex digits) for an SA whose profile key comes at run time; repeatable`;
+  --sa-key SPI=HEX   key+salt (40 hex digits) for an SA whose profile key comes at run time; repeatable
+                     (default: the running reference chain's negotiated keys)`;
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -58,7 +60,7 @@ export async function run(args: string[]): Promise<number> {
   const pps = intOption('--pps', values.pps, 1, 100_000_000);
   const runId = values['run-id'] !== undefined ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : (Math.random() * 0xffffffff) >>> 0;
   const flowId = intOption('--flow-id', values['flow-id'], 0, 0xffffffff);
-  const keys: RuntimeSaKey[] = parseSaKeys(values['sa-key']);
+  const keys: RuntimeSaKey[] = resolveRuntimeKeys(profile, parseSaKeys(values['sa-key']));
 
   const oracle = new ChainOracle(profile, keys);
   oracle.sas(); // resolve keys up front: a missing runtime key fails before anything is written
