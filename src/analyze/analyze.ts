@@ -63,7 +63,10 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
     (p, index) =>
       new PointPeeler({ index, name: p.name, expected: tuples.get(p.stage)!, outerMtuBytes: outerMtu, innerMtuBytes: innerMtu, sas }, run, tracker),
   );
-  const streams = points.map((p) => readPackets(opts.captures.find((c) => c.name === p.name)!.source));
+  const streams = points.map((p) => {
+    const source = opts.captures.find((c) => c.name === p.name)!.source;
+    return namedErrors(readPackets(source), `capture "${p.name}"${typeof source === 'string' ? ` (${source})` : ''}`);
+  });
   let n = 0;
   for await (const { index, packet } of mergeByTime(streams)) {
     peelers[index].push(packet);
@@ -102,6 +105,16 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
     },
     version: opts.version ?? '0.1.0',
   });
+}
+
+/** With four captures, "malformed pcap at byte 4711" must say which one. */
+async function* namedErrors(packets: AsyncGenerator<PcapPacket>, what: string): AsyncGenerator<PcapPacket> {
+  try {
+    yield* packets;
+  } catch (e) {
+    if (e instanceof ChainprobeError) throw new ChainprobeError(e.code, `${what}: ${e.message}`, e.badInput, e.details);
+    throw e;
+  }
 }
 
 /** k-way merge of time-ordered packet streams. A packet's data view is consumed before its stream advances. */

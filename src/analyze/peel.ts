@@ -33,6 +33,13 @@ export interface PointContext {
   sas: Map<number, EspSa>;
 }
 
+/** What a decrypted packet carries from its ESP packet: SA, sequence, and an oversize outer fragment. */
+interface EspContext {
+  spi: number;
+  seq: number;
+  outerOver: FragmentRecord | null;
+}
+
 export interface RunFilter {
   /** this run's probe run id; null = adopt the first run id seen (offline analysis) */
   runId: number | null;
@@ -83,7 +90,7 @@ export class PointPeeler {
     for (const e of [...this.outerReassembler.flush(), ...this.innerReassembler.flush()]) if (e.kind === 'failed') this.onFailed(e);
   }
 
-  private handle(frame: Uint8Array, linktype: number, ts: bigint, fragments: FragmentRecord[] | null, esp: { spi: number; seq: number } | null): void {
+  private handle(frame: Uint8Array, linktype: number, ts: bigint, fragments: FragmentRecord[] | null, esp: EspContext | null): void {
     const d = this.d;
     if (d.ipv4Offset < 0) {
       this.foreign++;
@@ -107,7 +114,7 @@ export class PointPeeler {
     return r16(frame, udpOffset) === this.ctx.expected.srcPort;
   }
 
-  private onFragment(ip: Uint8Array, ts: bigint, reassembler: Reassembler, esp: { spi: number; seq: number } | null): void {
+  private onFragment(ip: Uint8Array, ts: bigint, reassembler: Reassembler, esp: EspContext | null): void {
     let events: ReassemblyEvent[];
     try {
       events = reassembler.push(ip, ts);
@@ -173,7 +180,9 @@ export class PointPeeler {
       this.violation('esp', undefined, `ESP SPI 0x${spi.toString(16)} seq ${seq}: ${e.reason}`, null, 0, ts, ip);
       return;
     }
-    this.checkFragments(fragments, this.ctx.outerMtuBytes);
+    // The ESP packet's own fragments are checked against the link MTU; the finding is attributed to the
+    // probe inside once it is decrypted and reassembled.
+    const outerOver = this.checkFragments(fragments, this.ctx.outerMtuBytes);
     try {
       dissect(inner, LINKTYPE_IPV4, this.d);
     } catch (err) {
@@ -181,7 +190,7 @@ export class PointPeeler {
       this.malformed++;
       return;
     }
-    this.handle(inner, LINKTYPE_IPV4, ts, null, { spi, seq });
+    this.handle(inner, LINKTYPE_IPV4, ts, null, { spi, seq, outerOver });
   }
 
   /** Track the largest fragment; report those over the limit (attributed to a probe by the caller). */
@@ -195,7 +204,7 @@ export class PointPeeler {
     return worst;
   }
 
-  private onProbe(frame: Uint8Array, linktype: number, ts: bigint, fragments: FragmentRecord[] | null, esp: { spi: number; seq: number } | null): void {
+  private onProbe(frame: Uint8Array, linktype: number, ts: bigint, fragments: FragmentRecord[] | null, esp: EspContext | null): void {
     const d = this.d;
     const probe = readProbe(frame, d.probeOffset);
     if (this.run.runId === null) this.run.runId = probe.runId;
@@ -224,6 +233,8 @@ export class PointPeeler {
     const limit = esp === null ? (this.ctx.innerMtuBytes ?? this.ctx.outerMtuBytes) : this.ctx.innerMtuBytes;
     const over = this.checkFragments(fragments, limit);
     if (over) this.violation('fragmentation', key, `fragment of ${over.totalBytes} B at offset ${over.offsetBytes} exceeds MTU ${limit}`, frame, linktype, ts);
+    const outer = esp?.outerOver;
+    if (outer) this.violation('fragmentation', key, `ESP fragment of ${outer.totalBytes} B at offset ${outer.offsetBytes} exceeds MTU ${this.ctx.outerMtuBytes} (SPI 0x${esp.spi.toString(16)} seq ${esp.seq})`, frame, linktype, ts);
   }
 
   private violation(kind: ViolationKind, probe: { flowId: number; seq: number } | undefined, reason: string, frame: Uint8Array | null, linktype: number, ts: bigint, ipOnly?: Uint8Array): void {

@@ -225,10 +225,7 @@ describe('offline analysis of a synthetic VPP-profile run', () => {
     expect(r.nat.violations + r.esp.violations + r.fragmentation.violations).toBe(0);
   });
 
-  // test.fails: BUG in src/analyze/peel.ts PointPeeler.onEsp — it calls checkFragments(fragments, outerMtuBytes)
-  // and discards the result, so an ESP fragment over the MTU only raises maxFragmentBytes (1500 here) and is
-  // never a violation: the verdict passes. Remove `.fails` once onEsp reports it.
-  test.fails('a datagram re-fragmented at 1480 puts a fragment over the 1400 MTU on the wire: fragmentation violation', async () => {
+  test('a datagram re-fragmented at 1480 puts a fragment over the 1400 MTU on the wire: fragmentation violation', async () => {
     const e = edits.get('refrag-wire.pcap')!;
     expect(e.largest).toBe(1500);
     const r = await analyze({ wire: 'refrag-wire.pcap' });
