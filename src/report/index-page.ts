@@ -15,15 +15,23 @@ export interface IndexEntry {
   href: string;
   verdict: 'pass' | 'fail' | string;
   deliveryRatio: number | null;
+  /**
+   * The verdict the run was meant to have (default 'pass'). Fault-injection suites expect 'fail': such a
+   * run is shown as failing *as expected*, and only runs that differ from their expectation count as failed.
+   */
+  expectedVerdict?: 'pass' | 'fail';
 }
 
+const unexpected = (e: IndexEntry) => e.verdict !== (e.expectedVerdict ?? 'pass');
+
 export function renderIndex(entries: IndexEntry[], title = 'chainprobe reports'): string {
-  const failed = entries.filter((e) => e.verdict === 'fail').length;
+  const failed = entries.filter(unexpected).length;
+  const expectedFails = entries.filter((e) => e.verdict === 'fail' && e.expectedVerdict === 'fail').length;
   const badge = (v: string) => (v === 'pass' ? 'pass' : v === 'fail' ? 'fail' : 'unknown');
   // Stable sort: failures first, otherwise the order the caller gave (usually run order).
   const ordered = entries
     .map((e, i) => ({ e, i }))
-    .sort((a, b) => Number(b.e.verdict === 'fail') - Number(a.e.verdict === 'fail') || a.i - b.i);
+    .sort((a, b) => Number(unexpected(b.e)) - Number(unexpected(a.e)) || a.i - b.i);
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -36,12 +44,14 @@ export function renderIndex(entries: IndexEntry[], title = 'chainprobe reports')
 <body><main>
 <h1>${title}</h1>
 <p data-testid="index-summary">${entries.length} report${entries.length === 1 ? '' : 's'}: ${
-    failed ? html`<span class="bad">${failed} failed</span>` : html`<span class="ok">all passed</span>`
-  }${failed && failed < entries.length ? `, ${entries.length - failed} passed` : ''}.</p>
+    failed ? html`<span class="bad">${failed} not as expected</span>` : html`<span class="ok">all as expected</span>`
+  }${failed && failed < entries.length ? `, ${entries.length - failed} as expected` : ''}${
+    expectedFails ? ` (${expectedFails} fault-injection run${expectedFails === 1 ? '' : 's'} failed, as they must)` : ''
+  }.</p>
 <table id="index-table"><thead><tr><th>verdict</th><th>report</th><th class="num">delivered</th></tr></thead>
 <tbody>${ordered.map(
     ({ e }) =>
-      html`<tr data-testid="index-row" data-verdict="${e.verdict}"><td><span class="badge ${badge(e.verdict)}">${e.verdict.toUpperCase()}</span></td><td><a href="${safeHref(e.href)}">${e.title}</a></td><td class="num">${formatPercent(e.deliveryRatio)}</td></tr>`,
+      html`<tr data-testid="index-row" data-verdict="${e.verdict}" data-unexpected="${String(unexpected(e))}"><td><span class="badge ${badge(e.verdict)}">${e.verdict.toUpperCase()}</span></td><td><a href="${safeHref(e.href)}">${e.title}</a>${e.expectedVerdict === 'fail' && e.verdict === 'fail' ? html` <small>(fault injected: expected to fail)</small>` : ''}</td><td class="num">${formatPercent(e.deliveryRatio)}</td></tr>`,
   )}</tbody></table>
 </main></body></html>
 `.html;

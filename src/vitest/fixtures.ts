@@ -81,6 +81,7 @@ export const chainTest = base.extend<ChainFixtures>({
   probe: async ({ chain, task, annotate }, use) => {
     const dir = join(REPORT_ROOT, 'suites', slug(basename(task.file.name, '.test.ts')), slug(task.name));
     let last: { results: RunResults; html?: string; pcapng: string | null } | null = null;
+    const runs: { title: string; href: string; verdict: 'pass' | 'fail'; deliveryRatio: number }[] = [];
     await use(async (req = {}) => {
       const outcome = await runChain({
         profile: chain.profile,
@@ -93,13 +94,15 @@ export const chainTest = base.extend<ChainFixtures>({
       });
       const paths = writeArtifacts(outcome.results, { reportDir: dir });
       last = { results: outcome.results, html: paths.html, pcapng: outcome.pcapng };
-      recordRun({ title: `${basename(task.file.name)} › ${task.name}`, href: join('suites', slug(basename(task.file.name, '.test.ts')), slug(task.name), 'index.html'), verdict: outcome.results.verdict, deliveryRatio: outcome.results.deliveryRatio });
+      runs.push({ title: `${basename(task.file.name)} › ${task.name}`, href: join('suites', slug(basename(task.file.name, '.test.ts')), slug(task.name), 'index.html'), verdict: outcome.results.verdict, deliveryRatio: outcome.results.deliveryRatio });
       return outcome.results;
     });
     // Faults set by a test live only for that test.
     if (chain.embedded) await chain.clearFaults();
     // Teardown runs while the test is still open for annotations; its errors are already recorded.
     const failed = (task.result?.errors?.length ?? 0) > 0 || task.result?.state === 'fail';
+    // A run whose test passed had the verdict the test wanted (fault suites want 'fail').
+    for (const r of runs) recordRun({ ...r, expectedVerdict: failed ? (r.verdict === 'pass' ? 'fail' : 'pass') : r.verdict });
     if (failed && last) {
       const l = last as { results: RunResults; html?: string; pcapng: string | null };
       if (l.pcapng) await annotate('per-hop capture (one interface per capture point)', { path: l.pcapng, contentType: 'application/vnd.tcpdump.pcap' });
@@ -113,7 +116,7 @@ async function noFaults(): Promise<void> {
 }
 
 /** Every suite run is listed for the reports index (reports/index.html). */
-function recordRun(entry: { title: string; href: string; verdict: 'pass' | 'fail'; deliveryRatio: number }): void {
+function recordRun(entry: { title: string; href: string; verdict: 'pass' | 'fail'; deliveryRatio: number; expectedVerdict: 'pass' | 'fail' }): void {
   mkdirSync(join(REPORT_ROOT, 'suites'), { recursive: true });
   let all: (typeof entry)[] = [];
   try {

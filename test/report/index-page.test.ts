@@ -15,7 +15,7 @@ describe('index page', () => {
     const out = renderIndex(entries);
     const rows = [
       ...out.matchAll(
-        /<tr data-testid="index-row" data-verdict="(\w+)">[\s\S]*?<a href="([^"]*)">([^<]*)<\/a><\/td><td class="num">([^<]*)</g,
+        /<tr data-testid="index-row" data-verdict="(\w+)" data-unexpected="\w+">[\s\S]*?<a href="([^"]*)">([^<]*)<\/a><\/td><td class="num">([^<]*)</g,
       ),
     ].map((m) => m.slice(1));
     expect(rows).toEqual([
@@ -24,14 +24,25 @@ describe('index page', () => {
       ['pass', 'run-3/index.html', 'reference · run 3', '95.0 %'],
     ]);
     expect(out).toContain('<span class="badge fail">FAIL</span>');
-    expect(out).toContain('3 reports: <span class="bad">1 failed</span>, 2 passed.');
+    expect(out).toContain('3 reports: <span class="bad">1 not as expected</span>, 2 as expected.');
     expect(out).not.toContain('javascript:');
+  });
+
+  it('fault-injection runs that fail as intended are not counted as failures', () => {
+    const out = renderIndex([
+      { title: 'faults › drop', href: 'f/index.html', verdict: 'fail', deliveryRatio: 0.6, expectedVerdict: 'fail' as const },
+      { title: 'delivery', href: 'd/index.html', verdict: 'pass', deliveryRatio: 1 },
+    ]);
+    expect(out).toContain('2 reports: <span class="ok">all as expected</span> (1 fault-injection run failed, as they must).');
+    expect(out).toContain('(fault injected: expected to fail)');
+    const unexpected = renderIndex([{ title: 'faults › drop', href: 'f/index.html', verdict: 'pass', deliveryRatio: 1, expectedVerdict: 'fail' as const }]);
+    expect(unexpected).toContain('<span class="bad">1 not as expected</span>');
   });
 
   it('writes DIR/index.html', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cp-index-'));
     const p = writeIndex(dir, entries.slice(0, 1));
     expect(p).toBe(join(dir, 'index.html'));
-    expect(readFileSync(p, 'utf8')).toContain('1 report: <span class="ok">all passed</span>.');
+    expect(readFileSync(p, 'utf8')).toContain('1 report: <span class="ok">all as expected</span>.');
   });
 });
