@@ -79,7 +79,7 @@ export async function run(args: string[]): Promise<number> {
       allowOutsideLab: values['allow-outside-lab'],
       signal: controller.signal,
       log: (l) => console.error(l),
-      onProgress: (p) => process.stderr.write(`\rsent ${p.sent}/${p.total} (${Math.round(p.sent / (p.elapsedNs / 1e9 || 1))} pps)   `),
+      onProgress: progressPrinter(),
     });
     const paths = writeArtifacts(outcome.results, { jsonPath: values.json, reportDir });
     printSummary(outcome.results, { ...paths, ...(outcome.pcapng ? { pcapng: outcome.pcapng } : {}) } as never);
@@ -87,4 +87,21 @@ export async function run(args: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** On a terminal, one line rewritten in place; in logs (CI), a line per tenth of the run. */
+function progressPrinter(): (p: { sent: number; total: number; elapsedNs: number }) => void {
+  let lastTenth = -1;
+  return (p) => {
+    const text = `sent ${p.sent}/${p.total} (${Math.round(p.sent / (p.elapsedNs / 1e9 || 1))} pps)`;
+    if (process.stderr.isTTY) {
+      process.stderr.write(`\r${text}   `);
+      return;
+    }
+    const tenth = Math.floor((10 * p.sent) / Math.max(1, p.total));
+    if (tenth > lastTenth) {
+      lastTenth = tenth;
+      process.stderr.write(`${text}\n`);
+    }
+  };
 }
