@@ -5,11 +5,17 @@
  * and trafgen (netsniff-ng, one CPU). Targets: fastest chainprobe injector ≥ tcpreplay; the Node
  * (raw-socket) injector ≥ 80 % of tcpreplay. Needs root.
  */
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { framesFromList, type Injector, L2Injector, RawInjector, TcpreplayInjector } from '../src/inject/index.ts';
+import {
+  framesFromList,
+  type Injector,
+  L2Injector,
+  RawInjector,
+  TcpreplayInjector,
+} from '../src/inject/index.ts';
 import { openNetns } from '../src/transport/netns.ts';
 import { ethernet, ipv4Udp } from '../test/inject/frames.ts';
 import { rxPackets, vethLab } from '../test/inject/netlab.ts';
@@ -40,21 +46,48 @@ export default async function bench(): Promise<BenchFigure[]> {
       return s.elapsedNs / 1e9;
     };
 
-    const tcpreplay = await measure(viaInjector(new TcpreplayInjector({ interface: lab.ifA, labPrefixes: LAB, transport: t }), 'ethernet', frame));
+    const tcpreplay = await measure(
+      viaInjector(
+        new TcpreplayInjector({ interface: lab.ifA, labPrefixes: LAB, transport: t }),
+        'ethernet',
+        frame,
+      ),
+    );
 
     const cfg = join(dir, 'frame.cfg');
     writeFileSync(cfg, `{ ${[...frame].map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ')} }\n`);
     const trafgen = await measure(async () => {
-      const r = await execa('ip', ['netns', 'exec', lab.a, 'timeout', '-s', 'INT', String(SECONDS), 'trafgen', '--dev', lab.ifA, '--conf', cfg, '--cpus', '1'], {
-        reject: false,
-        all: true,
-      });
+      const r = await execa(
+        'ip',
+        [
+          'netns',
+          'exec',
+          lab.a,
+          'timeout',
+          '-s',
+          'INT',
+          String(SECONDS),
+          'trafgen',
+          '--dev',
+          lab.ifA,
+          '--conf',
+          cfg,
+          '--cpus',
+          '1',
+        ],
+        {
+          reject: false,
+          all: true,
+        },
+      );
       const m = /(\d+) sec,\s*(\d+) usec on CPU/.exec(String(r.all));
       if (!m) throw new Error(`trafgen gave no statistics: ${String(r.all).slice(-500)}`);
       return Number(m[1]) + Number(m[2]) / 1e6;
     });
 
-    const l2 = await measure(viaInjector(new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t }), 'ethernet', frame));
+    const l2 = await measure(
+      viaInjector(new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t }), 'ethernet', frame),
+    );
     const l2Stream = await measure(async () => {
       const buf = frame.slice();
       const view = new DataView(buf.buffer);
@@ -76,13 +109,46 @@ export default async function bench(): Promise<BenchFigure[]> {
     const tr = { name: 'tcpreplay --topspeed', value: tcpreplay };
     const notes = 'rx counter of the receiving veth / sender time; 106-byte frames; 2-core VM, numbers drift';
     return [
-      withPeer({ group: 'inject', name: 'l2 injector (AF_PACKET sendmmsg helper, frame set cycled)', unit: 'pps', value: l2, peer: tr, target: '>= 1x tcpreplay', notes }, 1),
-      withPeer({ group: 'inject', name: 'l2 injector, per-frame template streamed from Node', unit: 'pps', value: l2Stream, peer: tr, notes }),
       withPeer(
-        { group: 'inject', name: 'raw injector (Node + raw-socket, one sendto per packet)', unit: 'pps', value: raw, peer: tr, target: '>= 0.8x tcpreplay', notes },
+        {
+          group: 'inject',
+          name: 'l2 injector (AF_PACKET sendmmsg helper, frame set cycled)',
+          unit: 'pps',
+          value: l2,
+          peer: tr,
+          target: '>= 1x tcpreplay',
+          notes,
+        },
+        1,
+      ),
+      withPeer({
+        group: 'inject',
+        name: 'l2 injector, per-frame template streamed from Node',
+        unit: 'pps',
+        value: l2Stream,
+        peer: tr,
+        notes,
+      }),
+      withPeer(
+        {
+          group: 'inject',
+          name: 'raw injector (Node + raw-socket, one sendto per packet)',
+          unit: 'pps',
+          value: raw,
+          peer: tr,
+          target: '>= 0.8x tcpreplay',
+          notes,
+        },
         0.8,
       ),
-      withPeer({ group: 'inject', name: 'tcpreplay --topspeed (peer)', unit: 'pps', value: tcpreplay, peer: { name: 'trafgen (1 CPU)', value: trafgen }, notes }),
+      withPeer({
+        group: 'inject',
+        name: 'tcpreplay --topspeed (peer)',
+        unit: 'pps',
+        value: tcpreplay,
+        peer: { name: 'trafgen (1 CPU)', value: trafgen },
+        notes,
+      }),
       { group: 'inject', name: 'trafgen, 1 CPU (near-physical peer)', unit: 'pps', value: trafgen, notes },
     ];
   } finally {

@@ -7,13 +7,14 @@
  * `benchPcap({ onPacket })` runs the same loops with a per-packet callback on our reader (e.g. a dissector)
  * so the cost of analysis can be measured in the same harness; the default export dissects every packet.
  */
-import { Dissection, dissect } from '../src/codec/stack.ts';
+
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { Bench } from 'tinybench';
+import { Dissection, dissect } from '../src/codec/stack.ts';
 import {
   PcapngWriter,
   type PcapPacket,
@@ -207,6 +208,7 @@ export default async function (): Promise<BenchFigure[]> {
     },
   });
   // The dissector must really have walked through VXLAN into the inner UDP of every frame.
-  if (inner === 0) throw new Error('the dissector did not reach the inner UDP header of the benchmark frames');
+  if (inner === 0)
+    throw new Error('the dissector did not reach the inner UDP header of the benchmark frames');
   return figures;
 }

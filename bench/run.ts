@@ -3,7 +3,7 @@
  * table of figures with their same-run peers and ratios, and writes reports/bench.json + reports/bench.md.
  * Areas: codec, esp, pcap, inject, refchain (the last two need root and create namespaces).
  */
-import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchFigure, BenchModule } from './figure.ts';
@@ -26,13 +26,24 @@ for (const area of areas) {
     const got = await mod.default();
     figures.push(...got);
     for (const f of got) {
-      const peer = f.peer ? `  vs ${f.peer.name} ${fmt(f.peer.value)} → ${f.ratio ? `${fmt(f.ratio)}×` : '-'}` : '';
-      const target = f.target ? `  [target ${f.target}: ${f.pass === undefined ? 'n/a' : f.pass ? 'met' : 'NOT met'}]` : '';
+      const peer = f.peer
+        ? `  vs ${f.peer.name} ${fmt(f.peer.value)} → ${f.ratio ? `${fmt(f.ratio)}×` : '-'}`
+        : '';
+      const target = f.target
+        ? `  [target ${f.target}: ${f.pass === undefined ? 'n/a' : f.pass ? 'met' : 'NOT met'}]`
+        : '';
       console.log(`  ${f.name}: ${fmt(f.value)} ${f.unit}${peer}${target}${f.notes ? `  (${f.notes})` : ''}`);
     }
   } catch (e) {
     console.error(`  ${area} failed: ${(e as Error).message}`);
-    figures.push({ group: area, name: 'benchmark failed', unit: '', value: 0, notes: (e as Error).message, pass: false });
+    figures.push({
+      group: area,
+      name: 'benchmark failed',
+      unit: '',
+      value: 0,
+      notes: (e as Error).message,
+      pass: false,
+    });
   }
   console.log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 }

@@ -12,8 +12,15 @@ const entries: IndexEntry[] = [];
 const headline = join(root, 'run', 'results.json');
 if (existsSync(headline)) {
   const r = JSON.parse(readFileSync(headline, 'utf8')) as RunResults;
-  entries.push({ title: `reference chain: ${r.sent} probes at ${r.run.requested?.pps ?? '?'} pps (${r.run.injector})`, href: 'run/index.html', verdict: r.verdict, deliveryRatio: r.deliveryRatio });
+  entries.push({
+    title: `reference chain: ${r.sent} probes at ${r.run.requested?.pps ?? '?'} pps (${r.run.injector})`,
+    href: 'run/index.html',
+    verdict: r.verdict,
+    deliveryRatio: r.deliveryRatio,
+  });
 }
 const suites = join(root, 'suites', 'runs.json');
 if (existsSync(suites)) entries.push(...(JSON.parse(readFileSync(suites, 'utf8')) as IndexEntry[]));
-console.log(`wrote ${writeIndex(root, entries, 'chainprobe — reference chain reports')} (${entries.length} runs)`);
+console.log(
+  `wrote ${writeIndex(root, entries, 'chainprobe — reference chain reports')} (${entries.length} runs)`,
+);

@@ -13,7 +13,9 @@ describe('delivery through VXLAN → NAT → ESP → fragmentation', () => {
     expect(run.captureDrops.every((d) => !d.flagged)).toBe(true);
   });
 
-  test('every capture point sees the probes in chain order, with no loss on the kernel stages', async ({ probe }) => {
+  test('every capture point sees the probes in chain order, with no loss on the kernel stages', async ({
+    probe,
+  }) => {
     const run = await probe({ count: 500, pps: 1000, sizes: [100, 1200] });
     expect(run.hops.map((h) => h.name)).toEqual(['ingress', 'decap', 'nat', 'wire', 'delivered']);
     expect(run).toLoseNothingBetween('ingress', 'nat');

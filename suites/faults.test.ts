@@ -29,7 +29,10 @@ describe('faults are noticed and localised', () => {
     expect(run.verdict).toBe('fail');
   });
 
-  test('a rate limit on the security hop starves jumbo traffic and fails delivery', async ({ chain, probe }) => {
+  test('a rate limit on the security hop starves jumbo traffic and fails delivery', async ({
+    chain,
+    probe,
+  }) => {
     await chain.fault('security', { kind: 'rate', rate: '2mbit' });
     const run = await probe({ count: 300, pps: 500, sizes: [8000] });
     expect(run.deliveryRatio).toBeLessThan(0.9);

@@ -8,13 +8,13 @@
 import { ChainOracle, type RuntimeSaKey } from '../chain/oracle.ts';
 import type { Profile } from '../chain/profile.ts';
 import { ChainprobeError } from '../errors.ts';
-import { readPackets } from '../pcap/reader.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
+import { readPackets } from '../pcap/reader.ts';
 import type { RunResults } from '../report/results.ts';
 import type { EspSa } from '../transform/esp-sa.ts';
 import { JourneyTracker } from './journey.ts';
 import { PointPeeler } from './peel.ts';
-import { type CaptureCounters, buildResults } from './verdict.ts';
+import { buildResults, type CaptureCounters } from './verdict.ts';
 
 export interface CaptureInput {
   /** a capture point name of the profile */
@@ -43,7 +43,11 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
   const points = profile.captures.filter((c) => opts.captures.some((i) => i.name === c.name));
   for (const c of opts.captures) {
     if (!profile.captures.some((p) => p.name === c.name)) {
-      throw new ChainprobeError('E_CONFIG', `no capture point "${c.name}" in profile ${profile.name} (it has ${profile.captures.map((p) => p.name).join(', ')})`, true);
+      throw new ChainprobeError(
+        'E_CONFIG',
+        `no capture point "${c.name}" in profile ${profile.name} (it has ${profile.captures.map((p) => p.name).join(', ')})`,
+        true,
+      );
     }
   }
   if (points.length === 0) throw new ChainprobeError('E_CONFIG', 'no captures to analyse', true);
@@ -61,11 +65,25 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
   const run = { runId: opts.runId ?? null };
   const peelers = points.map(
     (p, index) =>
-      new PointPeeler({ index, name: p.name, expected: tuples.get(p.stage)!, outerMtuBytes: outerMtu, innerMtuBytes: innerMtu, sas }, run, tracker),
+      new PointPeeler(
+        {
+          index,
+          name: p.name,
+          expected: tuples.get(p.stage)!,
+          outerMtuBytes: outerMtu,
+          innerMtuBytes: innerMtu,
+          sas,
+        },
+        run,
+        tracker,
+      ),
   );
   const streams = points.map((p) => {
     const source = opts.captures.find((c) => c.name === p.name)!.source;
-    return namedErrors(readPackets(source), `capture "${p.name}"${typeof source === 'string' ? ` (${source})` : ''}`);
+    return namedErrors(
+      readPackets(source),
+      `capture "${p.name}"${typeof source === 'string' ? ` (${source})` : ''}`,
+    );
   });
   let n = 0;
   for await (const { index, packet } of mergeByTime(streams)) {
@@ -78,7 +96,13 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
   const fragStage = profile.stages.find((s) => s.transform?.kind === 'fragment');
   return buildResults({
     journey,
-    points: points.map((p, i) => ({ name: p.name, hop: p.hop, stage: p.stage, packets: peelers[i].packets, foreign: peelers[i].foreign })),
+    points: points.map((p, i) => ({
+      name: p.name,
+      hop: p.hop,
+      stage: p.stage,
+      packets: peelers[i].packets,
+      foreign: peelers[i].foreign,
+    })),
     injected: opts.injected,
     captureCounters: opts.captureCounters ?? [],
     acceptance: profile.acceptance,
@@ -96,8 +120,12 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
     },
     run: {
       id: run.runId ?? 0,
-      startedAt: journey.firstNs !== null ? new Date(Number(journey.firstNs / 1_000_000n)).toISOString() : new Date().toISOString(),
-      durationNs: journey.firstNs !== null && journey.lastNs !== null ? Number(journey.lastNs - journey.firstNs) : 0,
+      startedAt:
+        journey.firstNs !== null
+          ? new Date(Number(journey.firstNs / 1_000_000n)).toISOString()
+          : new Date().toISOString(),
+      durationNs:
+        journey.firstNs !== null && journey.lastNs !== null ? Number(journey.lastNs - journey.firstNs) : 0,
       profile: profile.name,
       mode: 'offline',
       clock: 'capture timestamps (libpcap, ns); all capture points on one host clock',
@@ -112,13 +140,16 @@ async function* namedErrors(packets: AsyncGenerator<PcapPacket>, what: string): 
   try {
     yield* packets;
   } catch (e) {
-    if (e instanceof ChainprobeError) throw new ChainprobeError(e.code, `${what}: ${e.message}`, e.badInput, e.details);
+    if (e instanceof ChainprobeError)
+      throw new ChainprobeError(e.code, `${what}: ${e.message}`, e.badInput, e.details);
     throw e;
   }
 }
 
 /** k-way merge of time-ordered packet streams. A packet's data view is consumed before its stream advances. */
-export async function* mergeByTime(streams: AsyncGenerator<PcapPacket>[]): AsyncGenerator<{ index: number; packet: PcapPacket }> {
+export async function* mergeByTime(
+  streams: AsyncGenerator<PcapPacket>[],
+): AsyncGenerator<{ index: number; packet: PcapPacket }> {
   // Primed one after another so that per-stream callbacks (e.g. pcapng interface blocks) come in stream order.
   const heads: (PcapPacket | null)[] = [];
   for (const s of streams) heads.push((await s.next()).value ?? null);

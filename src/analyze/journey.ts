@@ -14,7 +14,13 @@
 import { LatencyRecorder } from './latency.ts';
 
 export type ViolationKind = 'sourceIp' | 'nat' | 'fragmentation' | 'esp' | 'payload';
-export const VIOLATION_KINDS: readonly ViolationKind[] = ['sourceIp', 'nat', 'fragmentation', 'esp', 'payload'];
+export const VIOLATION_KINDS: readonly ViolationKind[] = [
+  'sourceIp',
+  'nat',
+  'fragmentation',
+  'esp',
+  'payload',
+];
 
 export interface ProbeKey {
   flowId: number;
@@ -107,10 +113,18 @@ export class JourneyTracker {
     this.windowNs = opts.windowNs ?? 5_000_000_000n;
     this.bucketNs = opts.timelineBucketNs ?? 100_000_000n;
     this.examplesPerKind = opts.examplesPerKind ?? 5;
-    this.perPoint = opts.points.map(() => ({ seen: 0, lostHere: 0, captureGaps: 0, duplicates: 0, reordered: 0 }));
+    this.perPoint = opts.points.map(() => ({
+      seen: 0,
+      lostHere: 0,
+      captureGaps: 0,
+      duplicates: 0,
+      reordered: 0,
+    }));
     this.maxSeq = opts.points.map(() => new Map());
     this.perHop = opts.points.slice(1).map(() => new LatencyRecorder());
-    this.violations = Object.fromEntries(VIOLATION_KINDS.map((k) => [k, { probes: 0, packets: 0, examples: [] }])) as never;
+    this.violations = Object.fromEntries(
+      VIOLATION_KINDS.map((k) => [k, { probes: 0, packets: 0, examples: [] }]),
+    ) as never;
   }
 
   /** Sightings must arrive in (roughly) timestamp order across points; the window absorbs small skews. */
@@ -121,7 +135,13 @@ export class JourneyTracker {
     const k = key(s.flowId, s.seq);
     let st = this.live.get(k);
     if (!st) {
-      st = { flowId: s.flowId, seq: s.seq, seenAt: new Float64Array(this.n).fill(Number.NaN), firstNs: s.timestampNs, violations: 0 };
+      st = {
+        flowId: s.flowId,
+        seq: s.seq,
+        seenAt: new Float64Array(this.n).fill(Number.NaN),
+        firstNs: s.timestampNs,
+        violations: 0,
+      };
       this.live.set(k, st);
       this.order.push(k);
     }
@@ -208,7 +228,11 @@ export class JourneyTracker {
       probesChecked: this.checked,
       violationsByKind: this.violations,
       e2e: this.e2e,
-      perHop: this.perHop.map((latency, i) => ({ from: this.opts.points[i], to: this.opts.points[i + 1], latency })),
+      perHop: this.perHop.map((latency, i) => ({
+        from: this.opts.points[i],
+        to: this.opts.points[i + 1],
+        latency,
+      })),
       timeline: this.mergedTimeline(),
       firstNs: this.baseNs,
       lastNs: this.lastNs,

@@ -17,7 +17,12 @@ function samplesFor(percentile: number): number {
 }
 
 export class LatencyRecorder {
-  private readonly h = hdr.build({ bitBucketSize: 64, lowestDiscernibleValue: 1, highestTrackableValue: HIGHEST_NS, numberOfSignificantValueDigits: 3 });
+  private readonly h = hdr.build({
+    bitBucketSize: 64,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_NS,
+    numberOfSignificantValueDigits: 3,
+  });
   private min = Number.POSITIVE_INFINITY;
   private max = 0;
   private negative = 0;
@@ -44,10 +49,12 @@ export class LatencyRecorder {
   summary(): LatencySummary {
     const n = this.h.totalCount;
     // HDR reports a bucket's upper edge: clamp into the exact observed range.
-    const pct = (p: number) => (n >= samplesFor(p) ? Math.min(this.max, Math.max(this.min, this.h.getValueAtPercentile(p))) : null);
+    const pct = (p: number) =>
+      n >= samplesFor(p) ? Math.min(this.max, Math.max(this.min, this.h.getValueAtPercentile(p))) : null;
     const notes: string[] = [];
     if (n === 0) notes.push('no samples');
-    else if (n < samplesFor(99.9)) notes.push(`${n} samples: too few for ${n < samplesFor(99) ? 'p99 and p99.9' : 'p99.9'}`);
+    else if (n < samplesFor(99.9))
+      notes.push(`${n} samples: too few for ${n < samplesFor(99) ? 'p99 and p99.9' : 'p99.9'}`);
     if (this.negative) notes.push(`${this.negative} negative deltas ignored (clock)`);
     return {
       samples: n,
@@ -68,7 +75,8 @@ export class LatencyRecorder {
     const first = Math.ceil(Math.log10(this.min) * PER_DECADE - 1e-9);
     const last = Math.ceil(Math.log10(this.max) * PER_DECADE - 1e-9);
     const out: { leNs: number; count: number }[] = [];
-    for (let i = first; i <= last; i++) out.push({ leNs: Math.round(10 ** (i / PER_DECADE)), count: this.logBuckets[i] });
+    for (let i = first; i <= last; i++)
+      out.push({ leNs: Math.round(10 ** (i / PER_DECADE)), count: this.logBuckets[i] });
     return out;
   }
 }

@@ -10,11 +10,12 @@
  * other runs) are counted as foreign and ignored. State is bounded: reassembly queues have limits and
  * nothing else is kept per packet.
  */
+
+import type { InnerTuple } from '../chain/oracle.ts';
 import { ipv4ToString } from '../codec/address.ts';
 import { DecodeError } from '../codec/errors.ts';
 import { readProbe, verifyPayload } from '../codec/probe.ts';
-import { Dissection, LINKTYPE_IPV4, describe, dissect } from '../codec/stack.ts';
-import type { InnerTuple } from '../chain/oracle.ts';
+import { Dissection, describe, dissect, LINKTYPE_IPV4 } from '../codec/stack.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
 import { EspError, type EspSa } from '../transform/esp-sa.ts';
 import { type FragmentRecord, Reassembler, type ReassemblyEvent } from '../transform/fragment.ts';
@@ -47,7 +48,8 @@ export interface RunFilter {
 
 const EXAMPLES_PER_KIND = 5;
 const r16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
-const r32 = (b: Uint8Array, o: number) => ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+const r32 = (b: Uint8Array, o: number) =>
+  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
 export class PointPeeler {
   packets = 0;
@@ -61,8 +63,16 @@ export class PointPeeler {
   incomplete = 0;
   readonly spis = new Set<number>();
   private readonly d = new Dissection();
-  private readonly outerReassembler = new Reassembler({ timeoutNs: 5_000_000_000n, maxBytes: 64 * 1024 * 1024, maxDatagrams: 65_536 });
-  private readonly innerReassembler = new Reassembler({ timeoutNs: 5_000_000_000n, maxBytes: 64 * 1024 * 1024, maxDatagrams: 65_536 });
+  private readonly outerReassembler = new Reassembler({
+    timeoutNs: 5_000_000_000n,
+    maxBytes: 64 * 1024 * 1024,
+    maxDatagrams: 65_536,
+  });
+  private readonly innerReassembler = new Reassembler({
+    timeoutNs: 5_000_000_000n,
+    maxBytes: 64 * 1024 * 1024,
+    maxDatagrams: 65_536,
+  });
   private readonly lastEspSeq = new Map<number, number>();
   private readonly examples = new Map<ViolationKind, number>();
 
@@ -87,10 +97,17 @@ export class PointPeeler {
 
   /** End of capture: datagrams still missing fragments are fragmentation findings. */
   flush(): void {
-    for (const e of [...this.outerReassembler.flush(), ...this.innerReassembler.flush()]) if (e.kind === 'failed') this.onFailed(e);
+    for (const e of [...this.outerReassembler.flush(), ...this.innerReassembler.flush()])
+      if (e.kind === 'failed') this.onFailed(e);
   }
 
-  private handle(frame: Uint8Array, linktype: number, ts: bigint, fragments: FragmentRecord[] | null, esp: EspContext | null): void {
+  private handle(
+    frame: Uint8Array,
+    linktype: number,
+    ts: bigint,
+    fragments: FragmentRecord[] | null,
+    esp: EspContext | null,
+  ): void {
     const d = this.d;
     if (d.ipv4Offset < 0) {
       this.foreign++;
@@ -99,9 +116,18 @@ export class PointPeeler {
     const ipOff = d.ipv4Offset;
     const ip = frame.subarray(ipOff, ipOff + r16(frame, ipOff + 2));
     // A first fragment also dissects as ESP/UDP: reassemble before anything else.
-    if (d.fragment) return this.onFragment(ip, ts, esp !== null ? this.innerReassembler : this.outerReassembler, esp);
-    if (d.espOffset >= 0) return this.onEsp(frame, ip, ts, fragments);
-    if (d.probeStatus === 'ok') return this.onProbe(frame, linktype, ts, fragments, esp);
+    if (d.fragment) {
+      this.onFragment(ip, ts, esp !== null ? this.innerReassembler : this.outerReassembler, esp);
+      return;
+    }
+    if (d.espOffset >= 0) {
+      this.onEsp(frame, ip, ts, fragments);
+      return;
+    }
+    if (d.probeStatus === 'ok') {
+      this.onProbe(frame, linktype, ts, fragments, esp);
+      return;
+    }
     if (d.probeStatus !== 'not-a-probe' && d.udpOffset >= 0 && this.isOurFlow(frame, d.udpOffset)) {
       // A UDP datagram of our flow whose probe header does not verify: the payload was mangled.
       this.violation('payload', undefined, `probe header ${d.probeStatus}`, frame, linktype, ts);
@@ -142,17 +168,28 @@ export class PointPeeler {
 
   private onFailed(e: Extract<ReassemblyEvent, { kind: 'failed' }>): void {
     // Only datagrams of this chain's addresses are our business; a stray broken datagram is foreign.
-    const ours = e.key.src === this.ctx.expected.srcIp || [...this.ctx.sas.values()].some((sa) => sa.tunnelSrc === e.key.src);
+    const ours =
+      e.key.src === this.ctx.expected.srcIp ||
+      [...this.ctx.sas.values()].some((sa) => sa.tunnelSrc === e.key.src);
     if (!ours) return;
     // Missing pieces alone mean packets were lost (the funnel counts that loss); only what a correct
     // fragmenter never produces — overlap, duplicate, oversize — is a fragmentation violation.
-    const broken = e.findings.filter((f) => f.kind === 'overlap' || f.kind === 'duplicate' || f.kind === 'oversize');
+    const broken = e.findings.filter(
+      (f) => f.kind === 'overlap' || f.kind === 'duplicate' || f.kind === 'oversize',
+    );
     if (broken.length === 0) {
       this.incomplete++;
       return;
     }
     const detail = broken.map((f) => f.detail).join('; ');
-    this.violation('fragmentation', undefined, `datagram ${ipv4ToString(e.key.src)} > ${ipv4ToString(e.key.dst)} id ${e.key.id}: ${detail}`, null, 0, e.atNs);
+    this.violation(
+      'fragmentation',
+      undefined,
+      `datagram ${ipv4ToString(e.key.src)} > ${ipv4ToString(e.key.dst)} id ${e.key.id}: ${detail}`,
+      null,
+      0,
+      e.atNs,
+    );
   }
 
   private onEsp(frame: Uint8Array, ip: Uint8Array, ts: bigint, fragments: FragmentRecord[] | null): void {
@@ -162,14 +199,30 @@ export class PointPeeler {
     const sa = this.ctx.sas.get(spi);
     if (!sa) {
       if (this.ctx.sas.size === 0) this.foreign++;
-      else this.violation('esp', undefined, `ESP with SPI 0x${spi.toString(16)}, expected ${[...this.ctx.sas.keys()].map((s) => `0x${s.toString(16)}`).join(' or ')}`, frame, 0, ts, ip);
+      else
+        this.violation(
+          'esp',
+          undefined,
+          `ESP with SPI 0x${spi.toString(16)}, expected ${[...this.ctx.sas.keys()].map((s) => `0x${s.toString(16)}`).join(' or ')}`,
+          frame,
+          0,
+          ts,
+          ip,
+        );
       return;
     }
     this.spis.add(spi);
     const last = this.lastEspSeq.get(spi);
     if (last !== undefined && seq <= last) {
       this.sequenceRegressions++;
-      this.violation('esp', undefined, `ESP SPI 0x${spi.toString(16)} sequence ${seq} after ${last}`, null, 0, ts);
+      this.violation(
+        'esp',
+        undefined,
+        `ESP SPI 0x${spi.toString(16)} sequence ${seq} after ${last}`,
+        null,
+        0,
+        ts,
+      );
     } else this.lastEspSeq.set(spi, seq);
     let inner: Uint8Array;
     try {
@@ -177,7 +230,15 @@ export class PointPeeler {
     } catch (e) {
       if (!(e instanceof EspError)) throw e;
       this.undecryptable++;
-      this.violation('esp', undefined, `ESP SPI 0x${spi.toString(16)} seq ${seq}: ${e.reason}`, null, 0, ts, ip);
+      this.violation(
+        'esp',
+        undefined,
+        `ESP SPI 0x${spi.toString(16)} seq ${seq}: ${e.reason}`,
+        null,
+        0,
+        ts,
+        ip,
+      );
       return;
     }
     // The ESP packet's own fragments are checked against the link MTU; the finding is attributed to the
@@ -204,7 +265,13 @@ export class PointPeeler {
     return worst;
   }
 
-  private onProbe(frame: Uint8Array, linktype: number, ts: bigint, fragments: FragmentRecord[] | null, esp: EspContext | null): void {
+  private onProbe(
+    frame: Uint8Array,
+    linktype: number,
+    ts: bigint,
+    fragments: FragmentRecord[] | null,
+    esp: EspContext | null,
+  ): void {
     const d = this.d;
     const probe = readProbe(frame, d.probeOffset);
     if (this.run.runId === null) this.run.runId = probe.runId;
@@ -220,11 +287,25 @@ export class PointPeeler {
     const src = r32(frame, ipOff + 12);
     const dst = r32(frame, ipOff + 16);
     if (src !== exp.srcIp) {
-      this.violation('sourceIp', key, `source ${ipv4ToString(src)}, expected ${ipv4ToString(exp.srcIp)} (preserved)`, frame, linktype, ts);
+      this.violation(
+        'sourceIp',
+        key,
+        `source ${ipv4ToString(src)}, expected ${ipv4ToString(exp.srcIp)} (preserved)`,
+        frame,
+        linktype,
+        ts,
+      );
     }
     const dport = r16(frame, udpOff + 2);
     if (dst !== exp.dstIp || dport !== exp.dstPort) {
-      this.violation('nat', key, `destination ${ipv4ToString(dst)}:${dport}, expected ${ipv4ToString(exp.dstIp)}:${exp.dstPort}`, frame, linktype, ts);
+      this.violation(
+        'nat',
+        key,
+        `destination ${ipv4ToString(dst)}:${dport}, expected ${ipv4ToString(exp.dstIp)}:${exp.dstPort}`,
+        frame,
+        linktype,
+        ts,
+      );
     }
     const payload = verifyPayload(frame, d.probeOffset, d.probeLength);
     if (!payload.ok) this.violation('payload', key, payload.reason ?? 'payload differs', frame, linktype, ts);
@@ -232,12 +313,36 @@ export class PointPeeler {
     // before encryption, else the link MTU.
     const limit = esp === null ? (this.ctx.innerMtuBytes ?? this.ctx.outerMtuBytes) : this.ctx.innerMtuBytes;
     const over = this.checkFragments(fragments, limit);
-    if (over) this.violation('fragmentation', key, `fragment of ${over.totalBytes} B at offset ${over.offsetBytes} exceeds MTU ${limit}`, frame, linktype, ts);
+    if (over)
+      this.violation(
+        'fragmentation',
+        key,
+        `fragment of ${over.totalBytes} B at offset ${over.offsetBytes} exceeds MTU ${limit}`,
+        frame,
+        linktype,
+        ts,
+      );
     const outer = esp?.outerOver;
-    if (outer) this.violation('fragmentation', key, `ESP fragment of ${outer.totalBytes} B at offset ${outer.offsetBytes} exceeds MTU ${this.ctx.outerMtuBytes} (SPI 0x${esp.spi.toString(16)} seq ${esp.seq})`, frame, linktype, ts);
+    if (outer)
+      this.violation(
+        'fragmentation',
+        key,
+        `ESP fragment of ${outer.totalBytes} B at offset ${outer.offsetBytes} exceeds MTU ${this.ctx.outerMtuBytes} (SPI 0x${esp.spi.toString(16)} seq ${esp.seq})`,
+        frame,
+        linktype,
+        ts,
+      );
   }
 
-  private violation(kind: ViolationKind, probe: { flowId: number; seq: number } | undefined, reason: string, frame: Uint8Array | null, linktype: number, ts: bigint, ipOnly?: Uint8Array): void {
+  private violation(
+    kind: ViolationKind,
+    probe: { flowId: number; seq: number } | undefined,
+    reason: string,
+    frame: Uint8Array | null,
+    linktype: number,
+    ts: bigint,
+    ipOnly?: Uint8Array,
+  ): void {
     const n = this.examples.get(kind) ?? 0;
     this.examples.set(kind, n + 1);
     // Decoding layers costs a copy: only the first examples per kind keep one.

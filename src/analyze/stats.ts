@@ -5,12 +5,23 @@
  */
 
 /** z for common two-sided confidence levels (no inverse-normal needed for the levels we offer). */
-const Z: Record<string, number> = { '0.8': 1.2816, '0.9': 1.6449, '0.95': 1.96, '0.99': 2.5758, '0.999': 3.2905 };
+const Z: Record<string, number> = {
+  '0.8': 1.2816,
+  '0.9': 1.6449,
+  '0.95': 1.96,
+  '0.99': 2.5758,
+  '0.999': 3.2905,
+};
 
-export function wilsonInterval(successes: number, trials: number, confidence = 0.95): { low: number; high: number } {
+export function wilsonInterval(
+  successes: number,
+  trials: number,
+  confidence = 0.95,
+): { low: number; high: number } {
   if (trials <= 0) return { low: 0, high: 1 };
   const z = Z[String(confidence)];
-  if (z === undefined) throw new RangeError(`confidence must be one of ${Object.keys(Z).join(', ')}; got ${confidence}`);
+  if (z === undefined)
+    throw new RangeError(`confidence must be one of ${Object.keys(Z).join(', ')}; got ${confidence}`);
   const p = successes / trials;
   const z2 = z * z;
   const denom = 1 + z2 / trials;

@@ -30,7 +30,13 @@ export interface VerdictInput {
   injected?: number;
   captureCounters: CaptureCounters[];
   acceptance: { minDeliveryRatio: number; maxLatencyP99Ms?: number; confidence?: number };
-  fragmentation: { mtuBytes: number | null; maxFragmentBytes: number | null; reassembled: number; incomplete?: number; expectFragments: boolean };
+  fragmentation: {
+    mtuBytes: number | null;
+    maxFragmentBytes: number | null;
+    reassembled: number;
+    incomplete?: number;
+    expectFragments: boolean;
+  };
   esp: { spis: number[]; undecryptable: number; sequenceRegressions: number };
   run: RunResults['run'];
   version: string;
@@ -85,19 +91,28 @@ export function buildResults(input: VerdictInput): RunResults {
   }));
 
   const v = (k: ViolationKind) => j.violationsByKind[k];
-  const summary = (k: ViolationKind) => ({ checked: j.probesChecked, violations: v(k).probes, examples: examples(v(k).examples, names) });
+  const summary = (k: ViolationKind) => ({
+    checked: j.probesChecked,
+    violations: v(k).probes,
+    examples: examples(v(k).examples, names),
+  });
 
   const e2e = j.e2e.summary();
   const checks: RunResults['checks'] = [];
   const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
-  const lostAt = hops.reduce((best, h) => (h.lostHere > (best?.lostHere ?? 0) ? h : best), null as HopResult | null);
+  const lostAt = hops.reduce(
+    (best, h) => (h.lostHere > (best?.lostHere ?? 0) ? h : best),
+    null as HopResult | null,
+  );
   const firstLoss = hops.find((h) => h.lostHere > 0) ?? null;
   const lossNote = firstLoss
     ? hops
         .filter((h) => h.lostHere > 0)
         .map((h) => {
           const i = hops.indexOf(h);
-          const flagged = drops[i]?.flagged ? ' (this capture dropped packets in the kernel: may be capture loss)' : '';
+          const flagged = drops[i]?.flagged
+            ? ' (this capture dropped packets in the kernel: may be capture loss)'
+            : '';
           return `${h.lostHere} lost between ${i > 0 ? hops[i - 1].name : 'the injector'} and ${h.name}${flagged}`;
         })
         .join('; ')
@@ -142,7 +157,10 @@ export function buildResults(input: VerdictInput): RunResults {
     checks.push({
       name: 'latency p99',
       pass: p99 !== null && p99 <= input.acceptance.maxLatencyP99Ms * MS,
-      detail: p99 === null ? `no p99: ${e2e.note ?? 'too few samples'}` : `e2e p99 ${(p99 / 1000).toFixed(1)} µs (bound ${input.acceptance.maxLatencyP99Ms} ms)`,
+      detail:
+        p99 === null
+          ? `no p99: ${e2e.note ?? 'too few samples'}`
+          : `e2e p99 ${(p99 / 1000).toFixed(1)} µs (bound ${input.acceptance.maxLatencyP99Ms} ms)`,
     });
   }
   const flagged = drops.filter((d) => d.flagged);
@@ -195,9 +213,16 @@ export function buildResults(input: VerdictInput): RunResults {
  * were lost inside A's hop or on the link after it: that hop is named. Loss before the first point is
  * the injector's side.
  */
-function faulty(verdict: string, hops: HopResult[], worst: HopResult | null): Pick<RunResults, 'faultyHop' | 'faultySegment'> {
+function faulty(
+  verdict: string,
+  hops: HopResult[],
+  worst: HopResult | null,
+): Pick<RunResults, 'faultyHop' | 'faultySegment'> {
   if (verdict !== 'fail' || !worst || worst.lostHere === 0) return { faultyHop: null, faultySegment: null };
   const i = hops.indexOf(worst);
   const from = i > 0 ? hops[i - 1] : null;
-  return { faultyHop: from ? from.hop : 'injector', faultySegment: { from: from?.name ?? 'injector', to: worst.name, lost: worst.lostHere } };
+  return {
+    faultyHop: from ? from.hop : 'injector',
+    faultySegment: { from: from?.name ?? 'injector', to: worst.name, lost: worst.lostHere },
+  };
 }

@@ -8,7 +8,7 @@
  */
 import { parseIpv4 } from '../codec/address.ts';
 import { LINKTYPE_ETHERNET, LINKTYPE_IPV4 } from '../codec/stack.ts';
-import { type ProbeTemplate, type VxlanFrameSpec, createVxlanTemplate } from '../codec/template.ts';
+import { createVxlanTemplate, type ProbeTemplate, type VxlanFrameSpec } from '../codec/template.ts';
 import { ChainprobeError } from '../errors.ts';
 import { EspSa } from '../transform/esp-sa.ts';
 import { decryptFromWire, encryptForWire } from '../transform/esp-wire.ts';
@@ -87,18 +87,33 @@ export class ChainOracle {
       key = rt.key;
       salt = rt.salt;
     }
-    return new EspSa({ spi: spec.spi, key, salt, tunnelSrc: spec.tunnel.srcIp, tunnelDst: spec.tunnel.dstIp, encapsulation: spec.encapsulation, ttl: spec.ttl });
+    return new EspSa({
+      spi: spec.spi,
+      key,
+      salt,
+      tunnelSrc: spec.tunnel.srcIp,
+      tunnelDst: spec.tunnel.dstIp,
+      encapsulation: spec.encapsulation,
+      ttl: spec.ttl,
+    });
   }
 
   /** Every SA the profile's stages use, keys resolved (throws E_NO_SA_KEY when one is missing). */
   sas(): EspSa[] {
-    return this.profile.stages.flatMap((s) => (s.transform?.kind === 'esp-encrypt' ? [this.saFor(s.transform.sa)] : []));
+    return this.profile.stages.flatMap((s) =>
+      s.transform?.kind === 'esp-encrypt' ? [this.saFor(s.transform.sa)] : [],
+    );
   }
 
   /** The probe's inner 5-tuple at each stage (ESP and fragmentation do not change it; NAT does). */
   innerTuples(): Map<string, InnerTuple> {
     const i = this.profile.traffic.inner;
-    let t: InnerTuple = { srcIp: parseIpv4(i.srcIp), dstIp: parseIpv4(i.dstIp), srcPort: i.srcPort, dstPort: i.dstPort };
+    let t: InnerTuple = {
+      srcIp: parseIpv4(i.srcIp),
+      dstIp: parseIpv4(i.dstIp),
+      srcPort: i.srcPort,
+      dstPort: i.dstPort,
+    };
     const out = new Map<string, InnerTuple>();
     for (const s of this.profile.stages) {
       const tr = s.transform;
@@ -130,13 +145,23 @@ export class ChainOracle {
    */
   predict(frame: Uint8Array, sas: Map<string, EspSa> = new Map()): StagePackets[] {
     const out: StagePackets[] = [];
-    let cur: StagePackets = { stage: this.profile.stages[0].name, linktype: LINKTYPE_ETHERNET, packets: [frame] };
+    let cur: StagePackets = {
+      stage: this.profile.stages[0].name,
+      linktype: LINKTYPE_ETHERNET,
+      packets: [frame],
+    };
     out.push(cur);
     let pendingWire: { sa: EspSa; innerMtuBytes?: number } | null = null;
     for (const stage of this.profile.stages.slice(1)) {
-      cur = this.apply(stage, cur, sas, (p) => {
-        pendingWire = p;
-      }, pendingWire);
+      cur = this.apply(
+        stage,
+        cur,
+        sas,
+        (p) => {
+          pendingWire = p;
+        },
+        pendingWire,
+      );
       out.push(cur);
     }
     return out;
@@ -150,14 +175,19 @@ export class ChainOracle {
     pending: { sa: EspSa; innerMtuBytes?: number } | null,
   ): StagePackets {
     const tr = stage.transform!;
-    const ip = (pkts: StagePackets): Uint8Array[] => (pkts.linktype === LINKTYPE_IPV4 ? pkts.packets : pkts.packets.map((f) => vxlanOrEthernetIp(f)));
+    const ip = (pkts: StagePackets): Uint8Array[] =>
+      pkts.linktype === LINKTYPE_IPV4 ? pkts.packets : pkts.packets.map((f) => vxlanOrEthernetIp(f));
     switch (tr.kind) {
       case 'vxlan-decap': {
         const inner = prev.packets.map((f) => vxlanDecap(f, { vni: tr.vni }).innerFrame);
         return { stage: stage.name, linktype: LINKTYPE_ETHERNET, packets: inner.map((f) => f.slice()) };
       }
       case 'dnat44':
-        return { stage: stage.name, linktype: LINKTYPE_IPV4, packets: ip(prev).map((p) => dnat44(p, { match: tr.match, rewrite: tr.rewrite })) };
+        return {
+          stage: stage.name,
+          linktype: LINKTYPE_IPV4,
+          packets: ip(prev).map((p) => dnat44(p, { match: tr.match, rewrite: tr.rewrite })),
+        };
       case 'esp-encrypt': {
         let sa = sas.get(stage.name);
         if (!sa) {
@@ -165,14 +195,30 @@ export class ChainOracle {
           sas.set(stage.name, sa);
         }
         setPending({ sa, innerMtuBytes: tr.sa.innerMtuBytes });
-        const espPackets = ip(prev).flatMap((p) => encryptForWire(sa, p, { innerMtuBytes: tr.sa.innerMtuBytes, wireMtuBytes: 65535 }).espPackets);
+        const espPackets = ip(prev).flatMap(
+          (p) =>
+            encryptForWire(sa, p, { innerMtuBytes: tr.sa.innerMtuBytes, wireMtuBytes: 65535 }).espPackets,
+        );
         return { stage: stage.name, linktype: LINKTYPE_IPV4, packets: espPackets };
       }
       case 'fragment':
-        return { stage: stage.name, linktype: LINKTYPE_IPV4, packets: ip(prev).flatMap((p) => fragment(p, { mtuBytes: tr.mtuBytes })) };
+        return {
+          stage: stage.name,
+          linktype: LINKTYPE_IPV4,
+          packets: ip(prev).flatMap((p) => fragment(p, { mtuBytes: tr.mtuBytes })),
+        };
       case 'esp-decrypt': {
-        if (!pending) throw new ChainprobeError('E_CONFIG', `stage "${stage.name}" decrypts ESP, but no earlier stage encrypts`, true);
-        return { stage: stage.name, linktype: LINKTYPE_IPV4, packets: decryptFromWire(pending.sa, ip(prev)).inner };
+        if (!pending)
+          throw new ChainprobeError(
+            'E_CONFIG',
+            `stage "${stage.name}" decrypts ESP, but no earlier stage encrypts`,
+            true,
+          );
+        return {
+          stage: stage.name,
+          linktype: LINKTYPE_IPV4,
+          packets: decryptFromWire(pending.sa, ip(prev)).inner,
+        };
       }
     }
   }
@@ -181,6 +227,7 @@ export class ChainOracle {
 /** The IPv4 packet of an Ethernet frame (inner frames after decap carry no VXLAN). */
 function vxlanOrEthernetIp(frame: Uint8Array): Uint8Array {
   const off = ethernetIpv4Offset(frame);
-  if (off < 0) throw new ChainprobeError('E_CONFIG', 'a stage expected an IPv4 packet inside an Ethernet frame', true);
+  if (off < 0)
+    throw new ChainprobeError('E_CONFIG', 'a stage expected an IPv4 packet inside an Ethernet frame', true);
   return frame.subarray(off, off + ((frame[off + 2] << 8) | frame[off + 3]));
 }

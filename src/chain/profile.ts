@@ -42,7 +42,10 @@ export const TransportSpec = z.discriminatedUnion('kind', [
       privateKeyPath: z.string().optional(),
       /** Host key check: a known_hosts file, or a pinned "SHA256:..." fingerprint. One is required. */
       knownHostsPath: z.string().optional(),
-      hostKeyFingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]+=*$/).optional(),
+      hostKeyFingerprint: z
+        .string()
+        .regex(/^SHA256:[A-Za-z0-9+/]+=*$/)
+        .optional(),
       /** Run remote commands through sudo (non-interactive). */
       sudo: z.boolean().default(false),
       readyTimeoutMs: z.number().int().positive().default(10_000),
@@ -177,13 +180,25 @@ export const ProfileSpec = z
     const stages = new Set(p.stages.map((s) => s.name));
     const hops = new Set(p.hops.map((h) => h.name));
     if (p.stages[0].transform) {
-      ctx.addIssue({ code: 'custom', path: ['stages', 0, 'transform'], message: 'the first stage is what is injected: it has no transform' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stages', 0, 'transform'],
+        message: 'the first stage is what is injected: it has no transform',
+      });
     }
     p.captures.forEach((c, i) => {
       if (!stages.has(c.stage))
-        ctx.addIssue({ code: 'custom', path: ['captures', i, 'stage'], message: `unknown stage "${c.stage}"; stages are ${[...stages].join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['captures', i, 'stage'],
+          message: `unknown stage "${c.stage}"; stages are ${[...stages].join(', ')}`,
+        });
       if (!hops.has(c.hop))
-        ctx.addIssue({ code: 'custom', path: ['captures', i, 'hop'], message: `unknown hop "${c.hop}"; hops are ${[...hops].join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['captures', i, 'hop'],
+          message: `unknown hop "${c.hop}"; hops are ${[...hops].join(', ')}`,
+        });
     });
     const dupes = (xs: string[]) => xs.filter((x, i) => xs.indexOf(x) !== i);
     for (const [field, names] of [
@@ -191,7 +206,8 @@ export const ProfileSpec = z
       ['hops', p.hops.map((h) => h.name)],
       ['captures', p.captures.map((c) => c.name)],
     ] as const) {
-      for (const d of dupes([...names])) ctx.addIssue({ code: 'custom', path: [field], message: `duplicate name "${d}"` });
+      for (const d of dupes([...names]))
+        ctx.addIssue({ code: 'custom', path: [field], message: `duplicate name "${d}"` });
     }
   });
 export type Profile = z.infer<typeof ProfileSpec>;
@@ -203,7 +219,9 @@ export class ProfileError extends Error {
     readonly source: string,
     readonly problems: { path: string; message: string }[],
   ) {
-    super(`invalid profile ${source}:\n${problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n')}`);
+    super(
+      `invalid profile ${source}:\n${problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n')}`,
+    );
   }
 }
 
@@ -212,7 +230,13 @@ export function parseProfile(value: unknown, source = '<inline>'): Profile {
   if (r.success) return r.data;
   throw new ProfileError(
     source,
-    r.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, ''), message: i.message })),
+    r.error.issues.map((i) => ({
+      path: i.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, ''),
+      message: i.message,
+    })),
   );
 }
 
@@ -234,6 +258,12 @@ export function loadProfile(path: string): Profile {
 
 export function stageIndex(profile: Profile, stage: string): number {
   const i = profile.stages.findIndex((s) => s.name === stage);
-  if (i < 0) throw new ProfileError(profile.name, [{ path: 'stages', message: `no stage "${stage}" (stages: ${profile.stages.map((s) => s.name).join(', ')})` }]);
+  if (i < 0)
+    throw new ProfileError(profile.name, [
+      {
+        path: 'stages',
+        message: `no stage "${stage}" (stages: ${profile.stages.map((s) => s.name).join(', ')})`,
+      },
+    ]);
   return i;
 }

@@ -5,15 +5,27 @@
  *
  * Exit codes: 0 success / verdict pass, 1 verdict fail or operation failed, 2 bad input (usage, profile, files).
  */
-import { UsageError, formatError } from './errors.ts';
+import { formatError, UsageError } from './errors.ts';
 
 type Verb = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
 
 const VERBS: Record<string, Verb> = {
-  craft: { summary: 'write probe-bearing packets as they look at a stage of the chain', load: () => import('./commands/craft.ts') },
-  chain: { summary: 'the embedded reference chain: up | down | status | fault', load: () => import('./commands/chain.ts') },
-  run: { summary: 'inject probes into a live chain, capture at every hop, analyse, report', load: () => import('./commands/run.ts') },
-  analyze: { summary: 'analyse captures taken elsewhere against a profile', load: () => import('./commands/analyze.ts') },
+  craft: {
+    summary: 'write probe-bearing packets as they look at a stage of the chain',
+    load: () => import('./commands/craft.ts'),
+  },
+  chain: {
+    summary: 'the embedded reference chain: up | down | status | fault',
+    load: () => import('./commands/chain.ts'),
+  },
+  run: {
+    summary: 'inject probes into a live chain, capture at every hop, analyse, report',
+    load: () => import('./commands/run.ts'),
+  },
+  analyze: {
+    summary: 'analyse captures taken elsewhere against a profile',
+    load: () => import('./commands/analyze.ts'),
+  },
 };
 
 function usage(): string {

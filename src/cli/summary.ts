@@ -1,6 +1,7 @@
 /** The terminal summary of a run: verdict, funnel, failing checks, where the artifacts are. */
-import type { ArtifactPaths } from '../report/write.ts';
+
 import type { RunResults } from '../report/results.ts';
+import type { ArtifactPaths } from '../report/write.ts';
 import { funnel } from '../vitest/matchers.ts';
 
 export function printSummary(r: RunResults, paths: ArtifactPaths): void {
@@ -11,7 +12,10 @@ export function printSummary(r: RunResults, paths: ArtifactPaths): void {
     ...r.checks.map((c) => `  ${c.pass ? '✔' : '✘'} ${c.name}: ${c.detail}`),
   ];
   const e = r.latency.e2e;
-  if (e.samples) lines.push(`  latency e2e: p50 ${us(e.p50Ns)}, p99 ${us(e.p99Ns)}, max ${us(e.maxNs)} (${e.samples} samples)`);
+  if (e.samples)
+    lines.push(
+      `  latency e2e: p50 ${us(e.p50Ns)}, p99 ${us(e.p99Ns)}, max ${us(e.maxNs)} (${e.samples} samples)`,
+    );
   for (const [k, v] of Object.entries(paths)) if (v) lines.push(`  ${k}: ${v}`);
   console.log(lines.join('\n'));
 }

@@ -1,16 +1,29 @@
 /** Injectors with rate control and a safety interlock (see README "Injectors"). */
-export type { FrameKind, FrameSource, InjectOptions, InjectProgress, InjectStats, Injector } from './types.ts';
-export { framesFromList } from './types.ts';
-export { planInjection, Pacer, type InjectPlan } from './plan.ts';
-export { DestinationGuard, assertSafeDestinations, assertNotHostNamespace, type SafetyOptions } from './safety.ts';
-export { requireRoot, requireTool, interfaceInfo, assertFitsMtu, type InterfaceInfo } from './preflight.ts';
+
 export { L2Injector, type L2InjectorOptions } from './l2.ts';
+export { afpacketHelper } from './native.ts';
+export { type InjectPlan, Pacer, planInjection } from './plan.ts';
+export { assertFitsMtu, type InterfaceInfo, interfaceInfo, requireRoot, requireTool } from './preflight.ts';
 export { RawInjector, type RawInjectorOptions } from './raw.ts';
 export {
-  TcpreplayInjector,
-  type TcpreplayInjectorOptions,
+  assertNotHostNamespace,
+  assertSafeDestinations,
+  DestinationGuard,
+  type SafetyOptions,
+} from './safety.ts';
+export {
+  assertTcpreplayCanSend,
   parseTcpreplayStats,
   parseTcpreplayVersion,
-  assertTcpreplayCanSend,
+  TcpreplayInjector,
+  type TcpreplayInjectorOptions,
 } from './tcpreplay.ts';
-export { afpacketHelper } from './native.ts';
+export type {
+  FrameKind,
+  FrameSource,
+  InjectOptions,
+  Injector,
+  InjectProgress,
+  InjectStats,
+} from './types.ts';
+export { framesFromList } from './types.ts';

@@ -4,6 +4,8 @@
  * schedule — chainprobe's fastest injector. Runs through any transport whose host can execute the helper
  * (this host, or a namespace of it: `ip netns exec NS …`).
  */
+
+import { ChainprobeError } from '../errors.ts';
 import { LocalTransport } from '../transport/local.ts';
 import type { Transport } from '../transport/transport.ts';
 import { afpacketHelper } from './native.ts';
@@ -11,8 +13,7 @@ import { planInjection } from './plan.ts';
 import { assertFitsMtu, interfaceInfo, requireRoot, requireUp } from './preflight.ts';
 import { assertNotHostNamespace, assertSafeDestinations, type SafetyOptions } from './safety.ts';
 import { runFramedSender, senderArgs, useLoopMode } from './sender.ts';
-import { ChainprobeError } from '../errors.ts';
-import type { FrameSource, InjectOptions, InjectStats, Injector } from './types.ts';
+import type { FrameSource, InjectOptions, Injector, InjectStats } from './types.ts';
 
 export interface L2InjectorOptions extends SafetyOptions {
   /** Egress interface, at the transport's place. */
@@ -36,7 +37,11 @@ export class L2Injector implements Injector {
 
   async inject(frames: FrameSource, opts: InjectOptions = {}): Promise<InjectStats> {
     if (frames.kind !== 'ethernet')
-      throw new ChainprobeError('E_CONFIG', 'the l2 injector sends Ethernet frames; use the raw injector for IPv4 packets', true);
+      throw new ChainprobeError(
+        'E_CONFIG',
+        'the l2 injector sends Ethernet frames; use the raw injector for IPv4 packets',
+        true,
+      );
     const plan = planInjection(frames, opts);
     const guard = assertSafeDestinations(frames, this.o.labPrefixes, this.o);
     await requireRoot(this.transport, 'the AF_PACKET injector');
@@ -46,7 +51,14 @@ export class L2Injector implements Injector {
     assertFitsMtu(info, frames.maxLengthBytes, 'ethernet');
     const helper = await afpacketHelper();
     const loop = useLoopMode(frames, plan);
-    const argv = [helper, '-i', this.o.interface, '-B', String(this.o.batch ?? 64), ...senderArgs(plan, loop)];
+    const argv = [
+      helper,
+      '-i',
+      this.o.interface,
+      '-B',
+      String(this.o.batch ?? 64),
+      ...senderArgs(plan, loop),
+    ];
     if (this.o.qdiscBypass !== false) argv.push('-q');
     return runFramedSender(this.transport, argv, frames, plan, loop, guard, opts, 'l2');
   }

@@ -15,7 +15,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const AFPACKET_SOURCE = join(here, 'native', 'afpacket-tx.c');
 
 export function cacheDir(): string {
-  return join(process.env.CHAINPROBE_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'chainprobe'));
+  return join(
+    process.env.CHAINPROBE_CACHE_DIR ??
+      join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'chainprobe'),
+  );
 }
 
 const built = new Map<string, Promise<string>>();
@@ -45,8 +48,17 @@ async function build(): Promise<string> {
   const tmp = `${bin}.${process.pid}.tmp`;
   const r = await execa(cc, ['-O2', '-Wall', '-o', tmp, AFPACKET_SOURCE], { reject: false, timeout: 60_000 });
   if ((r as { code?: string }).code === 'ENOENT')
-    throw new ChainprobeError('E_MISSING_TOOL', `a C compiler (${cc}) is needed to build the AF_PACKET injector once: apt-get install gcc`, false, { tool: cc });
-  if (r.exitCode !== 0) throw new ChainprobeError('E_INJECT_FAILED', `building ${AFPACKET_SOURCE} failed: ${String(r.stderr).slice(-2000)}`);
+    throw new ChainprobeError(
+      'E_MISSING_TOOL',
+      `a C compiler (${cc}) is needed to build the AF_PACKET injector once: apt-get install gcc`,
+      false,
+      { tool: cc },
+    );
+  if (r.exitCode !== 0)
+    throw new ChainprobeError(
+      'E_INJECT_FAILED',
+      `building ${AFPACKET_SOURCE} failed: ${String(r.stderr).slice(-2000)}`,
+    );
   renameSync(tmp, bin);
   return bin;
 }

@@ -7,7 +7,12 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import type { DestinationGuard } from './safety.ts';
 import type { FrameSource } from './types.ts';
 
-export function writePcapFile(path: string, frames: FrameSource, count: number, guard?: DestinationGuard): { bytes: number } {
+export function writePcapFile(
+  path: string,
+  frames: FrameSource,
+  count: number,
+  guard?: DestinationGuard,
+): { bytes: number } {
   const fd = openSync(path, 'w', 0o600);
   try {
     const chunk = Buffer.allocUnsafe(1 << 20);

@@ -23,7 +23,8 @@ export interface InjectPlan {
 
 function positive(name: string, v: number | undefined): number | null {
   if (v === undefined) return null;
-  if (!Number.isFinite(v) || v <= 0) throw new ChainprobeError('E_CONFIG', `${name} must be a positive number (got ${v})`, true);
+  if (!Number.isFinite(v) || v <= 0)
+    throw new ChainprobeError('E_CONFIG', `${name} must be a positive number (got ${v})`, true);
   return v;
 }
 

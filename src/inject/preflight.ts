@@ -11,14 +11,22 @@ type Runner = Pick<Transport, 'run' | 'description'>;
 export async function requireRoot(t: Runner, why: string): Promise<void> {
   const r = await t.run(['id', '-u'], { timeoutMs: 10_000 });
   if (r.stdout.trim() !== '0')
-    throw new ChainprobeError('E_NO_PRIVILEGE', `${why} needs root (${t.description} runs as uid ${r.stdout.trim() || '?'}); run as root or with CAP_NET_RAW+CAP_NET_ADMIN`);
+    throw new ChainprobeError(
+      'E_NO_PRIVILEGE',
+      `${why} needs root (${t.description} runs as uid ${r.stdout.trim() || '?'}); run as root or with CAP_NET_RAW+CAP_NET_ADMIN`,
+    );
 }
 
 export async function requireTool(t: Runner, tool: string, install: string): Promise<string> {
   const r = await t.run(['sh', '-c', 'command -v "$1"', 'sh', tool], { timeoutMs: 10_000 });
   const path = r.stdout.trim();
   if (r.exitCode !== 0 || !path)
-    throw new ChainprobeError('E_MISSING_TOOL', `${tool} is not installed (${t.description}); install it with: ${install}`, false, { tool });
+    throw new ChainprobeError(
+      'E_MISSING_TOOL',
+      `${tool} is not installed (${t.description}); install it with: ${install}`,
+      false,
+      { tool },
+    );
   return path;
 }
 
@@ -30,15 +38,26 @@ export interface InterfaceInfo {
 }
 
 export async function interfaceInfo(t: Runner, ifname: string): Promise<InterfaceInfo> {
-  if (!/^[^\s/]{1,15}$/.test(ifname)) throw new ChainprobeError('E_NO_INTERFACE', `"${ifname}" is not a valid interface name`, true);
+  if (!/^[^\s/]{1,15}$/.test(ifname))
+    throw new ChainprobeError('E_NO_INTERFACE', `"${ifname}" is not a valid interface name`, true);
   const r = await t.run(['ip', '-j', 'link', 'show', 'dev', ifname], { timeoutMs: 10_000 });
   if (r.exitCode !== 0) {
-    throw new ChainprobeError('E_NO_INTERFACE', `interface ${ifname} does not exist (${t.description}): ${r.stderr.trim()}`, true, {
-      ifname,
-      place: t.description,
-    });
+    throw new ChainprobeError(
+      'E_NO_INTERFACE',
+      `interface ${ifname} does not exist (${t.description}): ${r.stderr.trim()}`,
+      true,
+      {
+        ifname,
+        place: t.description,
+      },
+    );
   }
-  const [link] = JSON.parse(r.stdout) as Array<{ ifname: string; mtu: number; operstate: string; flags: string[] }>;
+  const [link] = JSON.parse(r.stdout) as Array<{
+    ifname: string;
+    mtu: number;
+    operstate: string;
+    flags: string[];
+  }>;
   return { ifname: link.ifname, mtu: link.mtu, operstate: link.operstate, flags: link.flags ?? [] };
 }
 
@@ -63,5 +82,10 @@ export function assertFitsMtu(info: InterfaceInfo, maxLengthBytes: number, kind:
 
 export function requireUp(info: InterfaceInfo): void {
   if (!info.flags.includes('UP'))
-    throw new ChainprobeError('E_NO_INTERFACE', `interface ${info.ifname} is down (ip link set dev ${info.ifname} up)`, true, { ifname: info.ifname });
+    throw new ChainprobeError(
+      'E_NO_INTERFACE',
+      `interface ${info.ifname} is down (ip link set dev ${info.ifname} up)`,
+      true,
+      { ifname: info.ifname },
+    );
 }

@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { ChainprobeError } from '../errors.ts';
-import { type InjectPlan, Pacer, nowNs } from './plan.ts';
+import { type InjectPlan, nowNs, Pacer } from './plan.ts';
 
 interface RawWrap {
   send(buf: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): void;
@@ -28,7 +28,10 @@ export function openRawSocket(): RawSocket {
   try {
     raw = createRequire(import.meta.url)('raw-socket') as RawModule;
   } catch (e) {
-    throw new ChainprobeError('E_MISSING_TOOL', `the raw-socket addon is not built (npm rebuild raw-socket): ${(e as Error).message}`);
+    throw new ChainprobeError(
+      'E_MISSING_TOOL',
+      `the raw-socket addon is not built (npm rebuild raw-socket): ${(e as Error).message}`,
+    );
   }
   try {
     const s = raw.createSocket({ protocol: 255 }); // IPPROTO_RAW: send-only, implies IP_HDRINCL
@@ -36,7 +39,8 @@ export function openRawSocket(): RawSocket {
     return s;
   } catch (e) {
     const m = (e as Error).message;
-    if (/not permitted|permission/i.test(m)) throw new ChainprobeError('E_NO_PRIVILEGE', `raw sockets need root or CAP_NET_RAW: ${m}`);
+    if (/not permitted|permission/i.test(m))
+      throw new ChainprobeError('E_NO_PRIVILEGE', `raw sockets need root or CAP_NET_RAW: ${m}`);
     throw new ChainprobeError('E_INJECT_FAILED', `cannot open a raw socket: ${m}`);
   }
 }

@@ -14,7 +14,7 @@ import { assertFitsMtu, interfaceInfo, requireRoot, requireUp } from './prefligh
 import { openRawSocket, rawSendLoop } from './raw-loop.ts';
 import { assertNotHostNamespace, assertSafeDestinations, type SafetyOptions } from './safety.ts';
 import { emptyStats, runFramedSender, senderArgs, useLoopMode } from './sender.ts';
-import type { FrameSource, InjectOptions, InjectStats, Injector } from './types.ts';
+import type { FrameSource, InjectOptions, Injector, InjectStats } from './types.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const WORKER_PATH = join(here, 'worker.ts');
@@ -38,7 +38,11 @@ export class RawInjector implements Injector {
 
   async inject(frames: FrameSource, opts: InjectOptions = {}): Promise<InjectStats> {
     if (frames.kind !== 'ipv4')
-      throw new ChainprobeError('E_CONFIG', 'the raw injector sends IPv4 packets (no Ethernet header); use the l2 injector for frames', true);
+      throw new ChainprobeError(
+        'E_CONFIG',
+        'the raw injector sends IPv4 packets (no Ethernet header); use the l2 injector for frames',
+        true,
+      );
     const plan = planInjection(frames, opts);
     const guard = assertSafeDestinations(frames, this.o.labPrefixes, this.o);
     const place = this.o.transport ?? new LocalTransport();
@@ -58,7 +62,11 @@ export class RawInjector implements Injector {
     try {
       const r = await rawSendLoop(
         sock,
-        { get: (k) => frames.next(k), more: async () => false, check: guard.open ? undefined : (f, k) => guard.check(f, 'ipv4', k) },
+        {
+          get: (k) => frames.next(k),
+          more: async () => false,
+          check: guard.open ? undefined : (f, k) => guard.check(f, 'ipv4', k),
+        },
         plan,
         {
           stopped: () => opts.signal?.aborted === true,
@@ -97,10 +105,19 @@ export class RawInjector implements Injector {
     }
     const r = await place.run(['ip', '-j', 'route', 'get', dst], { timeoutMs: 10_000 });
     if (r.exitCode !== 0)
-      throw new ChainprobeError('E_NO_INTERFACE', `no route to ${dst} (${place.description}): ${r.stderr.trim()}`, true, { destination: dst });
+      throw new ChainprobeError(
+        'E_NO_INTERFACE',
+        `no route to ${dst} (${place.description}): ${r.stderr.trim()}`,
+        true,
+        { destination: dst },
+      );
     const [route] = JSON.parse(r.stdout) as Array<{ dev: string }>;
     if (this.o.interface && route.dev !== this.o.interface)
-      throw new ChainprobeError('E_NO_INTERFACE', `the route to ${dst} leaves through ${route.dev}, not ${this.o.interface} (${place.description})`, true);
+      throw new ChainprobeError(
+        'E_NO_INTERFACE',
+        `the route to ${dst} leaves through ${route.dev}, not ${this.o.interface} (${place.description})`,
+        true,
+      );
     assertFitsMtu(await interfaceInfo(place, route.dev), frames.maxLengthBytes, 'ipv4');
   }
 }

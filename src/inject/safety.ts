@@ -23,7 +23,8 @@ export interface SafetyOptions {
 
 function parseIpv4(text: string): number {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (!m || m.slice(1).some((o) => Number(o) > 255)) throw new ChainprobeError('E_CONFIG', `"${text}" is not an IPv4 address`, true);
+  if (!m || m.slice(1).some((o) => Number(o) > 255))
+    throw new ChainprobeError('E_CONFIG', `"${text}" is not an IPv4 address`, true);
   return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
 }
 
@@ -44,7 +45,11 @@ export class DestinationGuard {
     this.open = opts.allowOutsideLab === true;
     this.vxlanPorts = opts.vxlanPorts ?? [4789];
     if (!this.open && labPrefixes.length === 0)
-      throw new ChainprobeError('E_UNSAFE_DESTINATION', 'no lab prefixes given: refusing to send anywhere (pass allowOutsideLab to override)', true);
+      throw new ChainprobeError(
+        'E_UNSAFE_DESTINATION',
+        'no lab prefixes given: refusing to send anywhere (pass allowOutsideLab to override)',
+        true,
+      );
     this.nets = new Uint32Array(labPrefixes.length);
     this.masks = new Uint32Array(labPrefixes.length);
     labPrefixes.forEach((p, i) => {
@@ -59,7 +64,7 @@ export class DestinationGuard {
   }
 
   inLab(addr: number): boolean {
-    for (let i = 0; i < this.nets.length; i++) if (((addr & this.masks[i]) >>> 0) === this.nets[i]) return true;
+    for (let i = 0; i < this.nets.length; i++) if ((addr & this.masks[i]) >>> 0 === this.nets[i]) return true;
     return false;
   }
 
@@ -133,7 +138,7 @@ export function assertSafeDestinations(
   const max = opts.maxFrames ?? 1_000_000;
   if (Array.isArray(frames)) {
     const kind = opts.kind ?? 'ethernet';
-    (frames as readonly Uint8Array[]).slice(0, max).forEach((f, i) => guard.check(f, kind, i));
+    for (const [i, f] of (frames as readonly Uint8Array[]).slice(0, max).entries()) guard.check(f, kind, i);
   } else {
     const src = frames as FrameSource;
     const n = Math.min(src.period ?? 1, max);
@@ -149,7 +154,10 @@ export function assertSafeDestinations(
  * default route. Inside a container PID 1 is the container's init, so a container with a default route
  * counts as "host" too — pass allowHostNamespace when that is intended.
  */
-export async function assertNotHostNamespace(transport: Pick<Transport, 'run' | 'description'>, opts: SafetyOptions = {}): Promise<void> {
+export async function assertNotHostNamespace(
+  transport: Pick<Transport, 'run' | 'description'>,
+  opts: SafetyOptions = {},
+): Promise<void> {
   if (opts.allowOutsideLab || opts.allowHostNamespace) return;
   const named = await transport.run(['ip', 'netns', 'identify'], { timeoutMs: 10_000 });
   if (named.exitCode === 0 && named.stdout.trim() !== '') return; // a named (lab) namespace

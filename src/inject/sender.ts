@@ -104,7 +104,15 @@ export async function runFramedSender(
   const linesClosed = once(lines, 'close');
 
   try {
-    await feed(stdin, frames, plan, loop, guard, () => aborted || exited || stdinBroken, exitedP.catch(() => {}));
+    await feed(
+      stdin,
+      frames,
+      plan,
+      loop,
+      guard,
+      () => aborted || exited || stdinBroken,
+      exitedP.catch(() => {}),
+    );
   } catch (e) {
     stop(proc);
     await exitedP.catch(() => {});
@@ -116,7 +124,12 @@ export async function runFramedSender(
   await Promise.race([linesClosed, new Promise((r) => setTimeout(r, 2000).unref())]);
   opts.signal?.removeEventListener('abort', onAbort);
 
-  if (error) throw new ChainprobeError(error.code, `${injector} injector (${transport.description}): ${error.message}`, error.code === 'E_NO_INTERFACE');
+  if (error)
+    throw new ChainprobeError(
+      error.code,
+      `${injector} injector (${transport.description}): ${error.message}`,
+      error.code === 'E_NO_INTERFACE',
+    );
   if (!done) {
     if (aborted) return emptyStats(plan, injector, true);
     throw new ChainprobeError(
@@ -155,7 +168,9 @@ async function feed(
   stopped: () => boolean,
   gone: Promise<unknown>,
 ): Promise<void> {
-  const total = loop ? Math.min(frames.period!, plan.count ?? frames.period!) : plan.count ?? Number.POSITIVE_INFINITY;
+  const total = loop
+    ? Math.min(frames.period!, plan.count ?? frames.period!)
+    : (plan.count ?? Number.POSITIVE_INFINITY);
   let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   let used = 0;
   const flush = async () => {
@@ -196,6 +211,19 @@ function drained(stdin: NodeJS.WritableStream, gone: Promise<unknown>): Promise<
   });
 }
 
-export function emptyStats(plan: InjectPlan, injector: InjectStats['injector'], aborted: boolean): InjectStats {
-  return { injector, sent: 0, failed: 0, bytes: 0, elapsedNs: 0, requestedPps: plan.requestedPps, achievedPpsSender: 0, aborted };
+export function emptyStats(
+  plan: InjectPlan,
+  injector: InjectStats['injector'],
+  aborted: boolean,
+): InjectStats {
+  return {
+    injector,
+    sent: 0,
+    failed: 0,
+    bytes: 0,
+    elapsedNs: 0,
+    requestedPps: plan.requestedPps,
+    achievedPpsSender: 0,
+    aborted,
+  };
 }

@@ -21,7 +21,7 @@ import { type InjectPlan, planInjection } from './plan.ts';
 import { assertFitsMtu, interfaceInfo, requireRoot, requireTool, requireUp } from './preflight.ts';
 import { assertNotHostNamespace, assertSafeDestinations, type SafetyOptions } from './safety.ts';
 import { emptyStats } from './sender.ts';
-import type { FrameSource, InjectOptions, InjectStats, Injector } from './types.ts';
+import type { FrameSource, InjectOptions, Injector, InjectStats } from './types.ts';
 
 export interface TcpreplayInjectorOptions extends SafetyOptions {
   interface: string;
@@ -55,7 +55,9 @@ const versionAtLeast = (v: string, want: number[]) => {
 /** Refuse what this tcpreplay build would silently mangle. */
 export function assertTcpreplayCanSend(build: TcpreplayBuild, maxLengthBytes: number): void {
   if (!versionAtLeast(build.version, [4, 0]))
-    throw new ChainprobeError('E_MISSING_TOOL', `tcpreplay ${build.version} is too old (need ≥ 4.0)`, false, { ...build });
+    throw new ChainprobeError('E_MISSING_TOOL', `tcpreplay ${build.version} is too old (need ≥ 4.0)`, false, {
+      ...build,
+    });
   if (build.txRing && maxLengthBytes > 4096 && !versionAtLeast(build.version, [4, 6, 0]))
     throw new ChainprobeError(
       'E_MTU',
@@ -82,7 +84,9 @@ export interface TcpreplayOutput {
 
 /** Parse tcpreplay's final statistics (the last "Actual:" block). */
 export function parseTcpreplayStats(text: string): TcpreplayOutput | undefined {
-  const actual = [...text.matchAll(/Actual:\s*(\d+) packets \((\d+) bytes\) sent in ([\d.]+) seconds/g)].at(-1);
+  const actual = [...text.matchAll(/Actual:\s*(\d+) packets \((\d+) bytes\) sent in ([\d.]+) seconds/g)].at(
+    -1,
+  );
   if (!actual) return undefined;
   const tail = text.slice(actual.index);
   const num = (re: RegExp) => {
@@ -118,7 +122,8 @@ export class TcpreplayInjector implements Injector {
   }
 
   async inject(frames: FrameSource, opts: InjectOptions = {}): Promise<InjectStats> {
-    if (frames.kind !== 'ethernet') throw new ChainprobeError('E_CONFIG', 'tcpreplay replays Ethernet frames', true);
+    if (frames.kind !== 'ethernet')
+      throw new ChainprobeError('E_CONFIG', 'tcpreplay replays Ethernet frames', true);
     const plan = planInjection(frames, opts);
     const guard = assertSafeDestinations(frames, this.o.labPrefixes, this.o);
     await requireRoot(this.transport, 'tcpreplay');
@@ -131,9 +136,14 @@ export class TcpreplayInjector implements Injector {
     if (opts.signal?.aborted) return emptyStats(plan, 'tcpreplay', true);
 
     // Periodic sources: one period in the file, looped; others: every frame in the file.
-    const inFile = frames.period !== undefined ? Math.min(frames.period, plan.count ?? frames.period) : plan.count;
-    if (inFile === null) throw new ChainprobeError('E_CONFIG', 'tcpreplay needs a periodic frame source or a count', true);
-    const path = join(this.o.workDir ?? tmpdir(), `chainprobe-inject-${process.pid}-${randomBytes(4).toString('hex')}.pcap`);
+    const inFile =
+      frames.period !== undefined ? Math.min(frames.period, plan.count ?? frames.period) : plan.count;
+    if (inFile === null)
+      throw new ChainprobeError('E_CONFIG', 'tcpreplay needs a periodic frame source or a count', true);
+    const path = join(
+      this.o.workDir ?? tmpdir(),
+      `chainprobe-inject-${process.pid}-${randomBytes(4).toString('hex')}.pcap`,
+    );
     writePcapFile(path, frames, inFile, guard);
     try {
       return await this.replay(path, inFile, plan, opts, build);
@@ -146,7 +156,13 @@ export class TcpreplayInjector implements Injector {
     }
   }
 
-  private async replay(path: string, inFile: number, plan: InjectPlan, opts: InjectOptions, build: TcpreplayBuild): Promise<InjectStats> {
+  private async replay(
+    path: string,
+    inFile: number,
+    plan: InjectPlan,
+    opts: InjectOptions,
+    build: TcpreplayBuild,
+  ): Promise<InjectStats> {
     const argv = ['tcpreplay', '-i', this.o.interface, '--stats=1'];
     if (plan.ratePps !== null) argv.push(`--pps=${plan.ratePps}`);
     else if (plan.rateMbps !== null) argv.push(`--mbps=${plan.rateMbps}`);
@@ -214,7 +230,11 @@ export class TcpreplayInjector implements Injector {
         retriedEnobufs: s.retriedEnobufs,
         retriedEagain: s.retriedEagain,
         ratedPps: s.ratedPps,
-        warnings: err.replace(/^File Cache is enabled\s*$/m, '').trim().slice(-1000) || undefined,
+        warnings:
+          err
+            .replace(/^File Cache is enabled\s*$/m, '')
+            .trim()
+            .slice(-1000) || undefined,
       },
     };
   }

@@ -5,7 +5,7 @@
  * on stdout. SIGTERM/SIGINT stop it; it still prints its statistics.
  */
 import { parseArgs } from 'node:util';
-import { ChainprobeError } from '../errors.ts';
+import type { ChainprobeError } from '../errors.ts';
 import { openRawSocket, type PullSource, rawSendLoop } from './raw-loop.ts';
 
 const { values } = parseArgs({

@@ -44,9 +44,13 @@ export function renderIndex(entries: IndexEntry[], title = 'chainprobe reports')
 <body><main>
 <h1>${title}</h1>
 <p data-testid="index-summary">${entries.length} report${entries.length === 1 ? '' : 's'}: ${
-    failed ? html`<span class="bad">${failed} not as expected</span>` : html`<span class="ok">all as expected</span>`
+    failed
+      ? html`<span class="bad">${failed} not as expected</span>`
+      : html`<span class="ok">all as expected</span>`
   }${failed && failed < entries.length ? `, ${entries.length - failed} as expected` : ''}${
-    expectedFails ? ` (${expectedFails} fault-injection run${expectedFails === 1 ? '' : 's'} failed, as they must)` : ''
+    expectedFails
+      ? ` (${expectedFails} fault-injection run${expectedFails === 1 ? '' : 's'} failed, as they must)`
+      : ''
   }.</p>
 <table id="index-table"><thead><tr><th>verdict</th><th>report</th><th class="num">delivered</th></tr></thead>
 <tbody>${ordered.map(

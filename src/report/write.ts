@@ -11,7 +11,10 @@ export interface ArtifactPaths {
   junit?: string;
 }
 
-export function writeArtifacts(results: RunResults, opts: { jsonPath?: string; reportDir?: string }): ArtifactPaths {
+export function writeArtifacts(
+  results: RunResults,
+  opts: { jsonPath?: string; reportDir?: string },
+): ArtifactPaths {
   const out: ArtifactPaths = {};
   if (opts.reportDir) {
     mkdirSync(opts.reportDir, { recursive: true });
@@ -22,7 +25,14 @@ export function writeArtifacts(results: RunResults, opts: { jsonPath?: string; r
   if (opts.jsonPath) out.json = opts.jsonPath;
   if (out.json) {
     mkdirSync(dirname(out.json), { recursive: true });
-    const doc: RunResults = { ...results, artifacts: { ...results.artifacts, ...(out.html ? { html: out.html } : {}), ...(out.junit ? { junit: out.junit } : {}) } };
+    const doc: RunResults = {
+      ...results,
+      artifacts: {
+        ...results.artifacts,
+        ...(out.html ? { html: out.html } : {}),
+        ...(out.junit ? { junit: out.junit } : {}),
+      },
+    };
     writeFileSync(out.json, `${JSON.stringify(doc, null, 2)}\n`);
   }
   return out;

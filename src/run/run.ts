@@ -14,6 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCaptures } from '../analyze/analyze.ts';
 import { type Capture, filterForStage, startCaptures } from '../capture/index.ts';
+import type { CaptureStats } from '../capture/tcpdump.ts';
 import { ChainOracle, type RuntimeSaKey } from '../chain/oracle.ts';
 import type { Profile } from '../chain/profile.ts';
 import type { ProbeTemplate } from '../codec/template.ts';
@@ -21,9 +22,8 @@ import { ChainprobeError } from '../errors.ts';
 import { L2Injector } from '../inject/l2.ts';
 import { RawInjector } from '../inject/raw.ts';
 import { TcpreplayInjector } from '../inject/tcpreplay.ts';
-import type { FrameSource, InjectStats, Injector } from '../inject/types.ts';
+import type { FrameSource, Injector, InjectStats } from '../inject/types.ts';
 import type { RunResults } from '../report/results.ts';
-import type { CaptureStats } from '../capture/tcpdump.ts';
 import { openTransport } from '../transport/index.ts';
 import type { Transport } from '../transport/transport.ts';
 import { writeRunPcapng } from './pcapng-bundle.ts';
@@ -61,9 +61,10 @@ export interface RunOutcome {
 export async function runChain(o: RunOptions): Promise<RunOutcome> {
   const { profile } = o;
   const log = o.log ?? (() => {});
-  const runId = o.runId ?? ((Math.random() * 0xffffffff) >>> 0);
+  const runId = o.runId ?? (Math.random() * 0xffffffff) >>> 0;
   const count = o.count ?? (o.durationS ? Math.round(o.pps * o.durationS) : 1000);
-  if (o.payloadBytes.length === 0) throw new ChainprobeError('E_CONFIG', 'at least one payload size is needed', true);
+  if (o.payloadBytes.length === 0)
+    throw new ChainprobeError('E_CONFIG', 'at least one payload size is needed', true);
   const oracle = new ChainOracle(profile, o.runtimeKeys ?? []);
   oracle.sas(); // a missing runtime key fails before anything starts
   mkdirSync(o.captureDir, { recursive: true });
@@ -95,9 +96,17 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     log(`capturing at ${profile.captures.map((c) => `${c.name} (${c.hop}/${c.interface})`).join(', ')}`);
 
     // 2. inject
-    const frames = probeFrames(oracle, o.payloadBytes, runId, o.flowId ?? 1, o.injector === 'raw' ? 'ipv4' : 'ethernet');
+    const frames = probeFrames(
+      oracle,
+      o.payloadBytes,
+      runId,
+      o.flowId ?? 1,
+      o.injector === 'raw' ? 'ipv4' : 'ethernet',
+    );
     const injector = makeInjector(o.injector ?? 'l2', profile, injectorTransport, o);
-    log(`injecting ${count} probes (${o.payloadBytes.join('/')} B) at ${o.pps} pps with the ${injector.name} injector, run id ${runId}`);
+    log(
+      `injecting ${count} probes (${o.payloadBytes.join('/')} B) at ${o.pps} pps with the ${injector.name} injector, run id ${runId}`,
+    );
     const inject = await injector.inject(frames, {
       ratePps: o.pps,
       count,
@@ -107,7 +116,9 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     log(`sent ${inject.sent} (${inject.failed} failed) in ${(inject.elapsedNs / 1e9).toFixed(2)} s`);
 
     // 3. stop the captures: settle so tcpdump's ring hands over its last block (REFCHAIN G9)
-    const stopped = await Promise.allSettled(captures.map((c) => c.stop({ settleMs: 1500, quietMs: 300, maxWaitMs: 10_000 })));
+    const stopped = await Promise.allSettled(
+      captures.map((c) => c.stop({ settleMs: 1500, quietMs: 300, maxWaitMs: 10_000 })),
+    );
     captures.length = 0;
     const captureStats = stopped.map((s, i) => ({
       name: profile.captures[i].name,
@@ -115,7 +126,11 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       ...(s.status === 'rejected' ? { error: (s.reason as Error).message } : {}),
     }));
     const failedCapture = captureStats.find((c) => c.error);
-    if (failedCapture) throw new ChainprobeError('E_CAPTURE_FAILED', `capture point "${failedCapture.name}": ${failedCapture.error}`);
+    if (failedCapture)
+      throw new ChainprobeError(
+        'E_CAPTURE_FAILED',
+        `capture point "${failedCapture.name}": ${failedCapture.error}`,
+      );
 
     // 4. analyse the teed captures
     const results = await analyzeCaptures({
@@ -136,7 +151,12 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       id: runId,
       mode: 'live',
       injector: injector.name,
-      requested: { count, pps: o.pps, payloadBytes: o.payloadBytes[0], ...(o.durationS ? { durationS: o.durationS } : {}) },
+      requested: {
+        count,
+        pps: o.pps,
+        payloadBytes: o.payloadBytes[0],
+        ...(o.durationS ? { durationS: o.durationS } : {}),
+      },
       achieved: achievedRate(results, inject),
     };
     const pcapng = await writeRunPcapng(join(o.captureDir, 'run.pcapng'), profile, pcapPaths);
@@ -152,7 +172,8 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
 function achievedRate(r: RunResults, inject: InjectStats): NonNullable<RunResults['run']['achieved']> {
   const first = r.hops[0];
   const spanNs = r.timeline.length ? r.run.durationNs : 0;
-  if (!first || first.seen < 2 || spanNs <= 0) return { pps: inject.achievedPpsSender, mbps: null, source: 'sender clock (no capture span)' };
+  if (!first || first.seen < 2 || spanNs <= 0)
+    return { pps: inject.achievedPpsSender, mbps: null, source: 'sender clock (no capture span)' };
   const pps = (first.seen - 1) / (spanNs / 1e9);
   return {
     pps,
@@ -177,8 +198,16 @@ function makeInjector(kind: InjectorKind, profile: Profile, transport: Transport
  * Probe i: template (i % sizes) patched with seq i. Ethernet frames for l2/tcpreplay; for the raw
  * injector the outer IPv4 packet (the kernel adds the Ethernet header).
  */
-export function probeFrames(oracle: ChainOracle, sizes: number[], runId: number, flowId: number, kind: 'ethernet' | 'ipv4'): FrameSource {
-  const templates: ProbeTemplate[] = sizes.map((payloadBytes) => oracle.template({ payloadBytes, runId, flowId }));
+export function probeFrames(
+  oracle: ChainOracle,
+  sizes: number[],
+  runId: number,
+  flowId: number,
+  kind: 'ethernet' | 'ipv4',
+): FrameSource {
+  const templates: ProbeTemplate[] = sizes.map((payloadBytes) =>
+    oracle.template({ payloadBytes, runId, flowId }),
+  );
   const max = Math.max(...templates.map((t) => t.frame.length));
   return {
     kind,

@@ -8,7 +8,9 @@ import { loadRuntimeSas } from '../chain/refchain/index.ts';
 import { ChainprobeError } from '../errors.ts';
 
 export function needsRuntimeKeys(profile: Profile): boolean {
-  return profile.stages.some((s) => s.transform?.kind === 'esp-encrypt' && typeof s.transform.sa.key !== 'string');
+  return profile.stages.some(
+    (s) => s.transform?.kind === 'esp-encrypt' && typeof s.transform.sa.key !== 'string',
+  );
 }
 
 /** Explicit keys win; otherwise the reference chain's live SAs, when the profile needs runtime keys. */

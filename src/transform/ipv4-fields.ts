@@ -88,7 +88,7 @@ export function fixIpv4Checksum(ip: Uint8Array, headerBytes = (ip[0] & 0x0f) * 4
 }
 
 // Text ↔ number conversion lives in the codec layer (one implementation for the whole project).
-export { parseIpv4, ipv4ToString as formatIpv4 } from '../codec/address.ts';
+export { ipv4ToString as formatIpv4, parseIpv4 } from '../codec/address.ts';
 
 /** Accepts a dotted quad or a uint32. */
 export function ipv4Number(a: string | number): number {

@@ -16,8 +16,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test as base, expect } from 'vitest';
-import { type Fault, chainDown, chainUp, clearFaults, defaultProfile, setFault } from '../chain/refchain/index.ts';
-import { type Profile, loadProfile } from '../chain/profile.ts';
+import { loadProfile, type Profile } from '../chain/profile.ts';
+import {
+  chainDown,
+  chainUp,
+  clearFaults,
+  defaultProfile,
+  type Fault,
+  setFault,
+} from '../chain/refchain/index.ts';
 import type { RunResults } from '../report/results.ts';
 import { writeArtifacts } from '../report/write.ts';
 import { type InjectorKind, runChain } from '../run/run.ts';
@@ -47,7 +54,12 @@ export interface ChainFixtures {
 export const REPORT_ROOT = process.env.CHAINPROBE_REPORTS ?? 'reports';
 const INDEX_FILE = () => join(REPORT_ROOT, 'suites', 'runs.json');
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
 
 export const chainTest = base.extend<ChainFixtures>({
   chain: [
@@ -94,7 +106,12 @@ export const chainTest = base.extend<ChainFixtures>({
       });
       const paths = writeArtifacts(outcome.results, { reportDir: dir });
       last = { results: outcome.results, html: paths.html, pcapng: outcome.pcapng };
-      runs.push({ title: `${basename(task.file.name)} › ${task.name}`, href: join('suites', slug(basename(task.file.name, '.test.ts')), slug(task.name), 'index.html'), verdict: outcome.results.verdict, deliveryRatio: outcome.results.deliveryRatio });
+      runs.push({
+        title: `${basename(task.file.name)} › ${task.name}`,
+        href: join('suites', slug(basename(task.file.name, '.test.ts')), slug(task.name), 'index.html'),
+        verdict: outcome.results.verdict,
+        deliveryRatio: outcome.results.deliveryRatio,
+      });
       return outcome.results;
     });
     // Faults set by a test live only for that test.
@@ -102,10 +119,15 @@ export const chainTest = base.extend<ChainFixtures>({
     // Teardown runs while the test is still open for annotations; its errors are already recorded.
     const failed = (task.result?.errors?.length ?? 0) > 0 || task.result?.state === 'fail';
     // A run whose test passed had the verdict the test wanted (fault suites want 'fail').
-    for (const r of runs) recordRun({ ...r, expectedVerdict: failed ? (r.verdict === 'pass' ? 'fail' : 'pass') : r.verdict });
+    for (const r of runs)
+      recordRun({ ...r, expectedVerdict: failed ? (r.verdict === 'pass' ? 'fail' : 'pass') : r.verdict });
     if (failed && last) {
       const l = last as { results: RunResults; html?: string; pcapng: string | null };
-      if (l.pcapng) await annotate('per-hop capture (one interface per capture point)', { path: l.pcapng, contentType: 'application/vnd.tcpdump.pcap' });
+      if (l.pcapng)
+        await annotate('per-hop capture (one interface per capture point)', {
+          path: l.pcapng,
+          contentType: 'application/vnd.tcpdump.pcap',
+        });
       if (l.html) await annotate(`report (${l.results.verdict})`, { path: l.html, contentType: 'text/html' });
     }
   },
@@ -116,7 +138,13 @@ async function noFaults(): Promise<void> {
 }
 
 /** Every suite run is listed for the reports index (reports/index.html). */
-function recordRun(entry: { title: string; href: string; verdict: 'pass' | 'fail'; deliveryRatio: number; expectedVerdict: 'pass' | 'fail' }): void {
+function recordRun(entry: {
+  title: string;
+  href: string;
+  verdict: 'pass' | 'fail';
+  deliveryRatio: number;
+  expectedVerdict: 'pass' | 'fail';
+}): void {
   mkdirSync(join(REPORT_ROOT, 'suites'), { recursive: true });
   let all: (typeof entry)[] = [];
   try {

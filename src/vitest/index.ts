@@ -1,3 +1,11 @@
 /** `chainprobe/vitest`: matchers (registered on import) and the chain fixtures for suites. */
+
+export {
+  type ChainFixtures,
+  type ChainHandle,
+  chainTest,
+  expect,
+  type ProbeRequest,
+  REPORT_ROOT,
+} from './fixtures.ts';
 export { chainMatchers, funnel, parseDurationNs } from './matchers.ts';
-export { chainTest, expect, REPORT_ROOT, type ChainFixtures, type ChainHandle, type ProbeRequest } from './fixtures.ts';

@@ -23,8 +23,12 @@ export function funnel(r: RunResults): string {
   const w = Math.max(...r.hops.map((h) => h.name.length), 8);
   const hw = Math.max(...r.hops.map((h) => h.hop.length)) + 2;
   const lines = r.hops.map((h, i) => {
-    const lost = h.lostHere ? `  ✘ ${h.lostHere} lost ${i ? `after ${r.hops[i - 1].name}` : 'before it'}` : '';
-    const drop = r.captureDrops.find((d) => d.capture === h.name)?.flagged ? '  (capture dropped packets)' : '';
+    const lost = h.lostHere
+      ? `  ✘ ${h.lostHere} lost ${i ? `after ${r.hops[i - 1].name}` : 'before it'}`
+      : '';
+    const drop = r.captureDrops.find((d) => d.capture === h.name)?.flagged
+      ? '  (capture dropped packets)'
+      : '';
     return `  ${h.name.padEnd(w)} ${`[${h.hop}]`.padEnd(hw)} ${String(h.seen).padStart(8)} seen${lost}${drop}`;
   });
   return [`  sent ${r.sent}, delivered ${r.delivered} (${pct(r.deliveryRatio)})`, ...lines].join('\n');
@@ -45,13 +49,16 @@ export function parseDurationNs(v: string | number): number {
   return Number(m[1]) * { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 }[m[2] as 'ns']!;
 }
 
-const fmtNs = (ns: number | null) => (ns === null ? 'n/a' : ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(1)} µs`);
+const fmtNs = (ns: number | null) =>
+  ns === null ? 'n/a' : ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(1)} µs`;
 
 export const chainMatchers = {
   toDeliverAtLeast(received: Resultish, ratio: number) {
     const r = resultsOf(received);
     const pass = r.sent > 0 && r.deliveryRatio >= ratio;
-    const where = r.faultySegment ? `\nprobes vanished mostly between ${r.faultySegment.from} and ${r.faultySegment.to} (hop "${r.faultyHop}")` : '';
+    const where = r.faultySegment
+      ? `\nprobes vanished mostly between ${r.faultySegment.from} and ${r.faultySegment.to} (hop "${r.faultyHop}")`
+      : '';
     return {
       pass,
       message: () =>
@@ -66,7 +73,10 @@ export const chainMatchers = {
     const pass = r.sourceIp.checked > 0 && r.sourceIp.violations === 0;
     return {
       pass,
-      message: () => (r.sourceIp.checked === 0 ? 'no probes were checked for their source IP' : violationText('source-IP preservation', r.sourceIp)),
+      message: () =>
+        r.sourceIp.checked === 0
+          ? 'no probes were checked for their source IP'
+          : violationText('source-IP preservation', r.sourceIp),
       actual: r.sourceIp.violations,
       expected: 0,
     };
@@ -75,7 +85,11 @@ export const chainMatchers = {
   toFragmentWithin(received: Resultish, mtuBytes: number) {
     const r = resultsOf(received);
     const f = r.fragmentation;
-    const pass = f.violations === 0 && f.maxFragmentBytes !== null && f.maxFragmentBytes <= mtuBytes && f.reassembled > 0;
+    const pass =
+      f.violations === 0 &&
+      f.maxFragmentBytes !== null &&
+      f.maxFragmentBytes <= mtuBytes &&
+      f.reassembled > 0;
     return {
       pass,
       message: () =>
@@ -92,18 +106,27 @@ export const chainMatchers = {
     const i = r.hops.findIndex((h) => h.name === from);
     const j = r.hops.findIndex((h) => h.name === to);
     if (i < 0 || j < 0 || j <= i) {
-      return { pass: false, message: () => `capture points "${from}" → "${to}" are not in chain order (${r.hops.map((h) => h.name).join(' → ')})` };
+      return {
+        pass: false,
+        message: () =>
+          `capture points "${from}" → "${to}" are not in chain order (${r.hops.map((h) => h.name).join(' → ')})`,
+      };
     }
     const lost = r.hops.slice(i + 1, j + 1).reduce((s, h) => s + h.lostHere, 0);
     return {
       pass: lost === 0,
-      message: () => `expected no loss between ${from} and ${to}, ${lost} probes vanished there\n${funnel(r)}`,
+      message: () =>
+        `expected no loss between ${from} and ${to}, ${lost} probes vanished there\n${funnel(r)}`,
       actual: lost,
       expected: 0,
     };
   },
 
-  toHaveLatency(received: Resultish, bounds: Partial<Record<'p50' | 'p90' | 'p99' | 'p999' | 'max', string | number>>, between?: { from: string; to: string }) {
+  toHaveLatency(
+    received: Resultish,
+    bounds: Partial<Record<'p50' | 'p90' | 'p99' | 'p999' | 'max', string | number>>,
+    between?: { from: string; to: string },
+  ) {
     const r = resultsOf(received);
     let l: LatencySummary | undefined = r.latency.e2e;
     if (between) l = r.latency.perHop.find((h) => h.from === between.from && h.to === between.to)?.latency;
@@ -132,7 +155,8 @@ export const chainMatchers = {
     const pass = r.verdict === 'fail' && r.faultyHop === hop;
     return {
       pass,
-      message: () => `expected a failing verdict blaming hop "${hop}", got verdict ${r.verdict} blaming ${r.faultyHop ?? 'no hop'}\n${funnel(r)}`,
+      message: () =>
+        `expected a failing verdict blaming hop "${hop}", got verdict ${r.verdict} blaming ${r.faultyHop ?? 'no hop'}\n${funnel(r)}`,
       actual: r.faultyHop,
       expected: hop,
     };
@@ -143,7 +167,10 @@ export const chainMatchers = {
     const failed = r.checks.filter((c) => !c.pass);
     return {
       pass: r.verdict === 'pass',
-      message: () => (failed.length ? `failed checks:\n${failed.map((c) => `  ✘ ${c.name}: ${c.detail}`).join('\n')}\n${funnel(r)}` : 'expected the verdict to fail, but every check passed'),
+      message: () =>
+        failed.length
+          ? `failed checks:\n${failed.map((c) => `  ✘ ${c.name}: ${c.detail}`).join('\n')}\n${funnel(r)}`
+          : 'expected the verdict to fail, but every check passed',
     };
   },
 };
@@ -155,7 +182,10 @@ interface ChainMatchers<R = unknown> {
   toPreserveSourceIp(): R;
   toFragmentWithin(mtuBytes: number): R;
   toLoseNothingBetween(from: string, to: string): R;
-  toHaveLatency(bounds: Partial<Record<'p50' | 'p90' | 'p99' | 'p999' | 'max', string | number>>, between?: { from: string; to: string }): R;
+  toHaveLatency(
+    bounds: Partial<Record<'p50' | 'p90' | 'p99' | 'p999' | 'max', string | number>>,
+    between?: { from: string; to: string },
+  ): R;
   toBlameHop(hop: string): R;
   toPassVerdict(): R;
 }

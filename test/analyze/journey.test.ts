@@ -1,17 +1,28 @@
 import { describe, expect, test } from 'vitest';
 import { JourneyTracker } from '../../src/analyze/journey.ts';
-import { buildResults } from '../../src/analyze/verdict.ts';
 import { minimumSamples, wilsonInterval } from '../../src/analyze/stats.ts';
+import { buildResults } from '../../src/analyze/verdict.ts';
 
 const POINTS = ['ingress', 'decap', 'nat', 'wire', 'delivered'];
 const HOPS = ['vxlan', 'security', 'security', 'destination', 'destination'];
 const US = 1000n;
 
 /** Feeds a synthetic run: probe i is seen at points < reach(i), 10 µs apart, probes 100 µs apart. */
-function run(count: number, reach: (seq: number) => number, extra?: (t: JourneyTracker) => void, injected = count) {
+function run(
+  count: number,
+  reach: (seq: number) => number,
+  extra?: (t: JourneyTracker) => void,
+  injected = count,
+) {
   const t = new JourneyTracker({ points: POINTS, windowNs: 1_000_000n * US });
   for (let seq = 0; seq < count; seq++) {
-    for (let p = 0; p < reach(seq); p++) t.see({ flowId: 1, seq, point: p, timestampNs: 1_000_000_000n + BigInt(seq) * 100n * US + BigInt(p) * 10n * US });
+    for (let p = 0; p < reach(seq); p++)
+      t.see({
+        flowId: 1,
+        seq,
+        point: p,
+        timestampNs: 1_000_000_000n + BigInt(seq) * 100n * US + BigInt(p) * 10n * US,
+      });
   }
   extra?.(t);
   const journey = t.finish();
@@ -23,7 +34,14 @@ function run(count: number, reach: (seq: number) => number, extra?: (t: JourneyT
     acceptance: { minDeliveryRatio: 0.9 },
     fragmentation: { mtuBytes: 1400, maxFragmentBytes: null, reassembled: 0, expectFragments: false },
     esp: { spis: [], undecryptable: 0, sequenceRegressions: 0 },
-    run: { id: 1, startedAt: new Date(0).toISOString(), durationNs: 0, profile: 'test', mode: 'offline', clock: 'test' },
+    run: {
+      id: 1,
+      startedAt: new Date(0).toISOString(),
+      durationNs: 0,
+      profile: 'test',
+      mode: 'offline',
+      clock: 'test',
+    },
     version: 'test',
   });
 }
@@ -76,9 +94,20 @@ describe('journeys', () => {
   });
 
   test('a violation counts once per probe however many points show it', () => {
-    const r = run(10, () => 5, (t) => {
-      for (let p = 0; p < 3; p++) t.violation({ kind: 'sourceIp', point: p, probe: { flowId: 1, seq: 9 }, reason: 'src 10.9.9.9', layers: () => ['IPv4 10.9.9.9 > x'] });
-    });
+    const r = run(
+      10,
+      () => 5,
+      (t) => {
+        for (let p = 0; p < 3; p++)
+          t.violation({
+            kind: 'sourceIp',
+            point: p,
+            probe: { flowId: 1, seq: 9 },
+            reason: 'src 10.9.9.9',
+            layers: () => ['IPv4 10.9.9.9 > x'],
+          });
+      },
+    );
     expect(r.sourceIp.violations).toBe(1);
     expect(r.sourceIp.examples).toHaveLength(3);
     expect(r.verdict).toBe('fail');

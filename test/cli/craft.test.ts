@@ -12,7 +12,19 @@ const dir = mkdtempSync(join(tmpdir(), 'cp-craft-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const cli = (...args: string[]) => execa('node', ['bin/chainprobe.js', ...args], { reject: false });
 const tshark = async (file: string, ...fields: string[]) =>
-  (await execa('tshark', ['-r', file, '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])])).stdout
+  (
+    await execa('tshark', [
+      '-r',
+      file,
+      '-o',
+      'ip.check_checksum:TRUE',
+      '-o',
+      'udp.check_checksum:TRUE',
+      '-T',
+      'fields',
+      ...fields.flatMap((f) => ['-e', f]),
+    ])
+  ).stdout
     .split('\n')
     .filter(Boolean)
     .map((l) => l.split('\t'));
@@ -20,9 +32,29 @@ const tshark = async (file: string, ...fields: string[]) =>
 describe('chainprobe craft', () => {
   test('ingress: VXLAN VNI 100 frames that tshark dissects with valid checksums', async () => {
     const out = join(dir, 'ingress.pcap');
-    const r = await cli('craft', '--profile', 'fixtures/vpp-testing.json', '--stage', 'ingress', '--count', '10', '--size', '8000', '--out', out);
+    const r = await cli(
+      'craft',
+      '--profile',
+      'fixtures/vpp-testing.json',
+      '--stage',
+      'ingress',
+      '--count',
+      '10',
+      '--size',
+      '8000',
+      '--out',
+      out,
+    );
     expect(r.exitCode, r.stderr).toBe(0);
-    const rows = await tshark(out, 'vxlan.vni', 'ip.src', 'ip.dst', 'udp.dstport', 'udp.length', 'ip.checksum.status');
+    const rows = await tshark(
+      out,
+      'vxlan.vni',
+      'ip.src',
+      'ip.dst',
+      'udp.dstport',
+      'udp.length',
+      'ip.checksum.status',
+    );
     expect(rows).toHaveLength(10);
     for (const [vni, src, dst, dport, len, ck] of rows) {
       expect(vni).toBe('100');
@@ -36,7 +68,19 @@ describe('chainprobe craft', () => {
 
   test('wire: ESP SPI 1000 fragments ≤ 1400 that scapy reassembles and decrypts with the profile key', async () => {
     const out = join(dir, 'wire.pcap');
-    const r = await cli('craft', '--profile', 'fixtures/vpp-testing.json', '--stage', 'wire', '--count', '5', '--size', '8000', '--out', out);
+    const r = await cli(
+      'craft',
+      '--profile',
+      'fixtures/vpp-testing.json',
+      '--stage',
+      'wire',
+      '--count',
+      '5',
+      '--size',
+      '8000',
+      '--out',
+      out,
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     const rows = await tshark(out, 'ip.len', 'ip.flags.df');
     expect(rows).toHaveLength(30); // VPP: one ESP packet per probe, fragmented once at 1400 → 6 frames
@@ -69,7 +113,19 @@ for p in pkts:
 
   test('pcapng output opens in tshark with the stage as interface name', async () => {
     const out = join(dir, 'nat.pcapng');
-    const r = await cli('craft', '--profile', 'fixtures/vpp-testing.json', '--stage', 'nat', '--count', '3', '--out', out, '--format', 'pcapng');
+    const r = await cli(
+      'craft',
+      '--profile',
+      'fixtures/vpp-testing.json',
+      '--stage',
+      'nat',
+      '--count',
+      '3',
+      '--out',
+      out,
+      '--format',
+      'pcapng',
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     const rows = await tshark(out, 'frame.interface_name', 'ip.dst', 'udp.dstport');
     expect(rows).toEqual(Array(3).fill(['nat', '172.20.102.10', '2055']));
@@ -77,14 +133,43 @@ for p in pkts:
 
   test('bad input exits 2 and names the problem', async () => {
     const bad = join(dir, 'bad.json');
-    writeFileSync(bad, JSON.stringify({ schemaVersion: 1, name: 'x', labPrefixes: ['10.0.0.0/8'], traffic: {}, stages: [], hops: [], captures: [] }));
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        schemaVersion: 1,
+        name: 'x',
+        labPrefixes: ['10.0.0.0/8'],
+        traffic: {},
+        stages: [],
+        hops: [],
+        captures: [],
+      }),
+    );
     const r1 = await cli('craft', '--profile', bad, '--stage', 'ingress', '--out', join(dir, 'x.pcap'));
     expect(r1.exitCode).toBe(2);
     expect(r1.stderr).toMatch(/traffic\.outer/);
-    const r2 = await cli('craft', '--profile', 'fixtures/vpp-testing.json', '--stage', 'nope', '--out', join(dir, 'x.pcap'));
+    const r2 = await cli(
+      'craft',
+      '--profile',
+      'fixtures/vpp-testing.json',
+      '--stage',
+      'nope',
+      '--out',
+      join(dir, 'x.pcap'),
+    );
     expect(r2.exitCode).toBe(2);
     expect(r2.stderr).toMatch(/no stage "nope".*ingress, decap, nat, esp, wire, delivered/);
-    const r3 = await cli('craft', '--profile', 'fixtures/vpp-testing.json', '--stage', 'ingress', '--size', '70000', '--out', join(dir, 'x.pcap'));
+    const r3 = await cli(
+      'craft',
+      '--profile',
+      'fixtures/vpp-testing.json',
+      '--stage',
+      'ingress',
+      '--size',
+      '70000',
+      '--out',
+      join(dir, 'x.pcap'),
+    );
     expect(r3.exitCode).toBe(2);
     expect(r3.stderr).toMatch(/--size must be between 32 and 65507/);
     expect(r3.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace for bad input

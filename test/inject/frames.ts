@@ -34,8 +34,14 @@ export function ipv4Udp(src: string, dst: string, payloadBytes: number, seq = 0,
 
 export function ethernet(dstMac: string, srcMac: string, ipPacket: Uint8Array): Uint8Array {
   const f = new Uint8Array(14 + ipPacket.length);
-  f.set(dstMac.split(':').map((h) => Number.parseInt(h, 16)), 0);
-  f.set(srcMac.split(':').map((h) => Number.parseInt(h, 16)), 6);
+  f.set(
+    dstMac.split(':').map((h) => Number.parseInt(h, 16)),
+    0,
+  );
+  f.set(
+    srcMac.split(':').map((h) => Number.parseInt(h, 16)),
+    6,
+  );
   f[12] = 0x08;
   f[13] = 0x00;
   f.set(ipPacket, 14);

@@ -4,7 +4,7 @@
  * exactly 5 000 with the right lengths and no kernel drops. Plus the safety interlock, typed preflight
  * errors, and abort leaving no process behind. Needs root, tcpdump, tcpreplay, cc.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -56,7 +56,9 @@ describe.skipIf(!isRoot)('injectors on a veth pair', () => {
     await execa('ip', ['-n', lab.b, 'link', 'set', lab.ifB, 'address', macB]);
     await execa('ip', ['-n', lab.a, 'link', 'set', lab.ifA, 'address', macA]);
     // 9 small + 1 jumbo per period; the raw packets carry a spoofed (lab) source.
-    ipPackets = Array.from({ length: 10 }, (_, i) => ipv4Udp('172.31.99.7', lab.ipB, i === 9 ? JUMBO : SMALL, i));
+    ipPackets = Array.from({ length: 10 }, (_, i) =>
+      ipv4Udp('172.31.99.7', lab.ipB, i === 9 ? JUMBO : SMALL, i),
+    );
     ethFrames = ipPackets.map((p) => ethernet(macB, macA, p));
   }, 60_000);
 
@@ -86,7 +88,11 @@ describe.skipIf(!isRoot)('injectors on a veth pair', () => {
 
   it('l2 (AF_PACKET helper): exactly N frames, jumbo whole', async () => {
     const t = await openNetns(lab.a);
-    await sendAndCount(new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t }), ethFrames, 'ethernet');
+    await sendAndCount(
+      new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t }),
+      ethFrames,
+      'ethernet',
+    );
   }, 60_000);
 
   it('l2 streaming a template source (no period): every frame patched and checked', async () => {
@@ -102,7 +108,10 @@ describe.skipIf(!isRoot)('injectors on a veth pair', () => {
         return frame;
       },
     };
-    const stats = await new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t }).inject(src, { count: N, ratePps: RATE });
+    const stats = await new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t }).inject(src, {
+      count: N,
+      ratePps: RATE,
+    });
     const rx = await cap.stop();
     expect(stats.sent).toBe(N);
     expect(stats.details?.mode).toBe('stream');
@@ -112,12 +121,20 @@ describe.skipIf(!isRoot)('injectors on a veth pair', () => {
 
   it('raw (raw-socket worker in the namespace): exactly N packets, jumbo whole', async () => {
     const t = await openNetns(lab.a);
-    await sendAndCount(new RawInjector({ labPrefixes: LAB, transport: t, interface: lab.ifA }), ipPackets, 'ipv4');
+    await sendAndCount(
+      new RawInjector({ labPrefixes: LAB, transport: t, interface: lab.ifA }),
+      ipPackets,
+      'ipv4',
+    );
   }, 60_000);
 
   it('tcpreplay: exactly N frames, jumbo whole (4.4.3 sends with PF_PACKET send(), no TX_RING)', async () => {
     const t = await openNetns(lab.a);
-    const stats = await sendAndCount(new TcpreplayInjector({ interface: lab.ifA, labPrefixes: LAB, transport: t }), ethFrames, 'ethernet');
+    const stats = await sendAndCount(
+      new TcpreplayInjector({ interface: lab.ifA, labPrefixes: LAB, transport: t }),
+      ethFrames,
+      'ethernet',
+    );
     expect(stats.details?.truncated).toBe(0);
   }, 60_000);
 
@@ -127,15 +144,27 @@ describe.skipIf(!isRoot)('injectors on a veth pair', () => {
     const inner = ethernet(macB, macA, ipv4Udp('172.31.99.7', '8.8.8.8', SMALL));
     const innerOutside = [ethernet(macB, macA, vxlan('172.31.99.7', lab.ipB, 100, inner))];
     for (const frames of [outside, innerOutside]) {
-      expect(await code(new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t }).inject(framesFromList('ethernet', frames)))).toBe(
-        'E_UNSAFE_DESTINATION',
-      );
-      expect(await code(new TcpreplayInjector({ interface: lab.ifA, labPrefixes: LAB, transport: t }).inject(framesFromList('ethernet', frames)))).toBe(
-        'E_UNSAFE_DESTINATION',
-      );
+      expect(
+        await code(
+          new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t }).inject(
+            framesFromList('ethernet', frames),
+          ),
+        ),
+      ).toBe('E_UNSAFE_DESTINATION');
+      expect(
+        await code(
+          new TcpreplayInjector({ interface: lab.ifA, labPrefixes: LAB, transport: t }).inject(
+            framesFromList('ethernet', frames),
+          ),
+        ),
+      ).toBe('E_UNSAFE_DESTINATION');
     }
     expect(
-      await code(new RawInjector({ labPrefixes: LAB, transport: t }).inject(framesFromList('ipv4', [ipv4Udp('172.31.99.7', '9.9.9.9', SMALL)]))),
+      await code(
+        new RawInjector({ labPrefixes: LAB, transport: t }).inject(
+          framesFromList('ipv4', [ipv4Udp('172.31.99.7', '9.9.9.9', SMALL)]),
+        ),
+      ),
     ).toBe('E_UNSAFE_DESTINATION');
     // explicit override passes the guard
     expect(() => assertSafeDestinations(outside, LAB, { allowOutsideLab: true })).not.toThrow();
@@ -152,7 +181,11 @@ describe.skipIf(!isRoot)('injectors on a veth pair', () => {
         return bad;
       },
     };
-    expect(await code(new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t }).inject(src, { count: 10 }))).toBe('E_UNSAFE_DESTINATION');
+    expect(
+      await code(
+        new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t }).inject(src, { count: 10 }),
+      ),
+    ).toBe('E_UNSAFE_DESTINATION');
     expect(n).toBe(3);
   }, 60_000);
 
@@ -166,29 +199,56 @@ describe.skipIf(!isRoot)('injectors on a veth pair', () => {
   it('typed preflight errors: no interface, MTU, missing tcpreplay, missing cc', async () => {
     const t = await openNetns(lab.a);
     const f = framesFromList('ethernet', ethFrames);
-    expect(await code(new L2Injector({ interface: 'nope0', labPrefixes: LAB, transport: t }).inject(f))).toBe('E_NO_INTERFACE');
-    expect(await code(new TcpreplayInjector({ interface: 'nope0', labPrefixes: LAB, transport: t }).inject(f))).toBe('E_NO_INTERFACE');
-    expect(await code(new RawInjector({ interface: 'nope0', labPrefixes: LAB, transport: t }).inject(framesFromList('ipv4', ipPackets)))).toBe(
+    expect(await code(new L2Injector({ interface: 'nope0', labPrefixes: LAB, transport: t }).inject(f))).toBe(
       'E_NO_INTERFACE',
     );
+    expect(
+      await code(new TcpreplayInjector({ interface: 'nope0', labPrefixes: LAB, transport: t }).inject(f)),
+    ).toBe('E_NO_INTERFACE');
+    expect(
+      await code(
+        new RawInjector({ interface: 'nope0', labPrefixes: LAB, transport: t }).inject(
+          framesFromList('ipv4', ipPackets),
+        ),
+      ),
+    ).toBe('E_NO_INTERFACE');
     const huge = framesFromList('ethernet', [ethernet(macB, macA, ipv4Udp('172.31.99.7', lab.ipB, 9100))]);
     const mtuErr = new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t }).inject(huge);
     expect(await code(mtuErr)).toBe('E_MTU');
 
     // A place whose PATH has sh, id and ip but no tcpreplay.
     const bin = mkdtempSync(join(tmpdir(), 'cpt-bin-'));
-    for (const tool of ['sh', 'id', 'ip', 'readlink']) symlinkSync((await execa('sh', ['-c', `command -v ${tool}`])).stdout, join(bin, tool));
-    const noTcpreplay = new LocalTransport('netns without tcpreplay', ['ip', 'netns', 'exec', lab.a, 'env', `PATH=${bin}`]);
-    expect(await code(new TcpreplayInjector({ interface: lab.ifA, labPrefixes: LAB, transport: noTcpreplay }).inject(f))).toBe('E_MISSING_TOOL');
-    expect(await code(requireTool(t, 'trafgen-does-not-exist', 'apt-get install netsniff-ng'))).toBe('E_MISSING_TOOL');
+    for (const tool of ['sh', 'id', 'ip', 'readlink'])
+      symlinkSync((await execa('sh', ['-c', `command -v ${tool}`])).stdout, join(bin, tool));
+    const noTcpreplay = new LocalTransport('netns without tcpreplay', [
+      'ip',
+      'netns',
+      'exec',
+      lab.a,
+      'env',
+      `PATH=${bin}`,
+    ]);
+    expect(
+      await code(
+        new TcpreplayInjector({ interface: lab.ifA, labPrefixes: LAB, transport: noTcpreplay }).inject(f),
+      ),
+    ).toBe('E_MISSING_TOOL');
+    expect(await code(requireTool(t, 'trafgen-does-not-exist', 'apt-get install netsniff-ng'))).toBe(
+      'E_MISSING_TOOL',
+    );
     rmSync(bin, { recursive: true, force: true });
 
     // TX_RING builds older than 4.6.0 refuse jumbo frames up front (#1079); 4.4.3 here does not use TX_RING.
-    const txRing = parseTcpreplayVersion('tcpreplay version: 4.5.1 (build git:v4.5.1)\nInjection method: PF_PACKET send() + TX_RING\n');
+    const txRing = parseTcpreplayVersion(
+      'tcpreplay version: 4.5.1 (build git:v4.5.1)\nInjection method: PF_PACKET send() + TX_RING\n',
+    );
     expect(txRing.txRing).toBe(true);
     expect(() => assertTcpreplayCanSend(txRing, 8042)).toThrow(/4096/);
     expect(() => assertTcpreplayCanSend(txRing, 1514)).not.toThrow();
-    expect(parseTcpreplayVersion('tcpreplay version: 4.4.3 (build git:v4.4.3)\nInjection method: PF_PACKET send()').txRing).toBe(false);
+    expect(
+      parseTcpreplayVersion('tcpreplay version: 4.4.3 (build git:v4.4.3)\nInjection method: PF_PACKET send()')
+        .txRing,
+    ).toBe(false);
   }, 60_000);
 
   it('missing C compiler for the AF_PACKET helper → E_MISSING_TOOL', async () => {
@@ -228,22 +288,29 @@ describe.skipIf(!isRoot)('injectors on a veth pair', () => {
     });
   });
 
-  it.each(['l2', 'raw', 'tcpreplay'] as const)('abort (%s) stops the sender and leaves no process behind', async (kind) => {
-    const t = await openNetns(lab.a);
-    const inj: Injector =
-      kind === 'l2'
-        ? new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t })
-        : kind === 'raw'
-          ? new RawInjector({ labPrefixes: LAB, transport: t })
-          : new TcpreplayInjector({ interface: lab.ifA, labPrefixes: LAB, transport: t });
-    const ac = new AbortController();
-    const frames = framesFromList(kind === 'raw' ? 'ipv4' : 'ethernet', kind === 'raw' ? ipPackets : ethFrames);
-    const running = inj.inject(frames, { ratePps: 1000, durationS: 60, signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 1500));
-    ac.abort();
-    const stats = await running;
-    expect(stats.aborted).toBe(true);
-    expect(stats.sent).toBeLessThan(60_000);
-    expect(await netnsPids(lab.a)).toEqual([]);
-  }, 30_000);
+  it.each(['l2', 'raw', 'tcpreplay'] as const)(
+    'abort (%s) stops the sender and leaves no process behind',
+    async (kind) => {
+      const t = await openNetns(lab.a);
+      const inj: Injector =
+        kind === 'l2'
+          ? new L2Injector({ interface: lab.ifA, labPrefixes: LAB, transport: t })
+          : kind === 'raw'
+            ? new RawInjector({ labPrefixes: LAB, transport: t })
+            : new TcpreplayInjector({ interface: lab.ifA, labPrefixes: LAB, transport: t });
+      const ac = new AbortController();
+      const frames = framesFromList(
+        kind === 'raw' ? 'ipv4' : 'ethernet',
+        kind === 'raw' ? ipPackets : ethFrames,
+      );
+      const running = inj.inject(frames, { ratePps: 1000, durationS: 60, signal: ac.signal });
+      await new Promise((r) => setTimeout(r, 1500));
+      ac.abort();
+      const stats = await running;
+      expect(stats.aborted).toBe(true);
+      expect(stats.sent).toBeLessThan(60_000);
+      expect(await netnsPids(lab.a)).toEqual([]);
+    },
+    30_000,
+  );
 });

@@ -31,7 +31,9 @@ export async function vethLab(prefix: string, subnet: number, mtu = 9000): Promi
     [a, ifA, ipA],
     [b, ifB, ipB],
   ] as const) {
-    await execa('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1'], { reject: false });
+    await execa('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1'], {
+      reject: false,
+    });
     await ip('-n', ns, 'link', 'set', ifn, 'mtu', String(mtu));
     await ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', ifn);
     await ip('-n', ns, 'link', 'set', ifn, 'up');
@@ -64,17 +66,43 @@ export async function netnsPids(ns: string): Promise<number[]> {
 }
 
 export interface Capture {
-  stop(): Promise<{ lengths: Map<number, number>; captured: number; droppedByKernel: number; truncated: number }>;
+  stop(): Promise<{
+    lengths: Map<number, number>;
+    captured: number;
+    droppedByKernel: number;
+    truncated: number;
+  }>;
 }
 
 /** tcpdump on `ifname` in `ns`, writing a pcap; resolves once tcpdump is listening. */
 export async function startTcpdump(ns: string, ifname: string, filter: string[]): Promise<Capture> {
   const dir = mkdtempSync(join(tmpdir(), 'cpt-inj-'));
   const file = join(dir, 'rx.pcap');
-  const p: ResultPromise = execa('ip', ['netns', 'exec', ns, 'tcpdump', '-i', ifname, '-nn', '-s', '0', '-B', '65536', '--immediate-mode', '-U', '-w', file, ...filter], {
-    reject: false,
-    buffer: { stdout: false, stderr: true },
-  });
+  const p: ResultPromise = execa(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      'tcpdump',
+      '-i',
+      ifname,
+      '-nn',
+      '-s',
+      '0',
+      '-B',
+      '65536',
+      '--immediate-mode',
+      '-U',
+      '-w',
+      file,
+      ...filter,
+    ],
+    {
+      reject: false,
+      buffer: { stdout: false, stderr: true },
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let err = '';
     p.stderr!.on('data', (c: Buffer) => {

@@ -1,6 +1,6 @@
 /** Rate plan and absolute-schedule pacer (pure; no timing assertions: times are passed in). */
 import { describe, expect, it } from 'vitest';
-import { Pacer, framesFromList, planInjection } from '../../src/inject/index.ts';
+import { framesFromList, Pacer, planInjection } from '../../src/inject/index.ts';
 
 const src = framesFromList('ethernet', [new Uint8Array(100), new Uint8Array(300)]);
 
@@ -10,7 +10,9 @@ describe('planInjection', () => {
     expect(planInjection(src, {}).count).toBe(2);
     expect(planInjection(src, { durationS: 3 }).count).toBeNull();
     expect(planInjection(src, { rateMbps: 1.6 }).requestedPps).toBeCloseTo(1000); // mean 200 B
-    expect(() => planInjection({ kind: 'ethernet', maxLengthBytes: 1, next: () => new Uint8Array(1) }, {})).toThrow(/count or durationS/);
+    expect(() =>
+      planInjection({ kind: 'ethernet', maxLengthBytes: 1, next: () => new Uint8Array(1) }, {}),
+    ).toThrow(/count or durationS/);
     expect(() => planInjection(src, { ratePps: 1, rateMbps: 1 })).toThrow(/not both/);
   });
 });

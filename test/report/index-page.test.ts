@@ -30,12 +30,28 @@ describe('index page', () => {
 
   it('fault-injection runs that fail as intended are not counted as failures', () => {
     const out = renderIndex([
-      { title: 'faults › drop', href: 'f/index.html', verdict: 'fail', deliveryRatio: 0.6, expectedVerdict: 'fail' as const },
+      {
+        title: 'faults › drop',
+        href: 'f/index.html',
+        verdict: 'fail',
+        deliveryRatio: 0.6,
+        expectedVerdict: 'fail' as const,
+      },
       { title: 'delivery', href: 'd/index.html', verdict: 'pass', deliveryRatio: 1 },
     ]);
-    expect(out).toContain('2 reports: <span class="ok">all as expected</span> (1 fault-injection run failed, as they must).');
+    expect(out).toContain(
+      '2 reports: <span class="ok">all as expected</span> (1 fault-injection run failed, as they must).',
+    );
     expect(out).toContain('(fault injected: expected to fail)');
-    const unexpected = renderIndex([{ title: 'faults › drop', href: 'f/index.html', verdict: 'pass', deliveryRatio: 1, expectedVerdict: 'fail' as const }]);
+    const unexpected = renderIndex([
+      {
+        title: 'faults › drop',
+        href: 'f/index.html',
+        verdict: 'pass',
+        deliveryRatio: 1,
+        expectedVerdict: 'fail' as const,
+      },
+    ]);
     expect(unexpected).toContain('<span class="bad">1 not as expected</span>');
   });
 

@@ -10,7 +10,8 @@ const HOPS = ['vxlan', 'security', 'security', 'destination', 'destination'];
 function results(count: number, reach: (seq: number) => number) {
   const t = new JourneyTracker({ points: POINTS });
   for (let seq = 0; seq < count; seq++)
-    for (let p = 0; p < reach(seq); p++) t.see({ flowId: 1, seq, point: p, timestampNs: BigInt(seq) * 100_000n + BigInt(p) * 20_000n });
+    for (let p = 0; p < reach(seq); p++)
+      t.see({ flowId: 1, seq, point: p, timestampNs: BigInt(seq) * 100_000n + BigInt(p) * 20_000n });
   return buildResults({
     journey: t.finish(),
     points: POINTS.map((name, i) => ({ name, hop: HOPS[i], stage: name, packets: 0, foreign: 0 })),
@@ -19,7 +20,14 @@ function results(count: number, reach: (seq: number) => number) {
     acceptance: { minDeliveryRatio: 0.9 },
     fragmentation: { mtuBytes: 1400, maxFragmentBytes: 1396, reassembled: count, expectFragments: true },
     esp: { spis: [1000], undecryptable: 0, sequenceRegressions: 0 },
-    run: { id: 1, startedAt: new Date(0).toISOString(), durationNs: 0, profile: 'test', mode: 'offline', clock: 'test' },
+    run: {
+      id: 1,
+      startedAt: new Date(0).toISOString(),
+      durationNs: 0,
+      profile: 'test',
+      mode: 'offline',
+      clock: 'test',
+    },
     version: 'test',
   });
 }
@@ -39,7 +47,9 @@ describe('chain matchers', () => {
   });
 
   test('fail with the funnel and the hop named', () => {
-    expect(() => expect(lossy).toDeliverAtLeast(0.9)).toThrowError(/between nat and wire \(hop "security"\)[\s\S]*wire .*34 lost after nat/);
+    expect(() => expect(lossy).toDeliverAtLeast(0.9)).toThrowError(
+      /between nat and wire \(hop "security"\)[\s\S]*wire .*34 lost after nat/,
+    );
     expect(() => expect(lossy).toLoseNothingBetween('decap', 'delivered')).toThrowError(/34 probes vanished/);
     expect(lossy).toLoseNothingBetween('ingress', 'nat');
     expect(lossy).toBlameHop('security');

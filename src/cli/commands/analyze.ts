@@ -43,7 +43,8 @@ export async function run(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (!values.profile || values.capture.length === 0) throw new UsageError(`--profile and at least one --capture are required\n\n${HELP}`);
+  if (!values.profile || values.capture.length === 0)
+    throw new UsageError(`--profile and at least one --capture are required\n\n${HELP}`);
   const profile = loadProfile(values.profile);
   const captures = values.capture.map((c) => {
     const m = /^([a-z][a-z0-9_-]*)=(.+)$/.exec(c);
@@ -54,8 +55,12 @@ export async function run(args: string[]): Promise<number> {
   const results = await analyzeCaptures({
     profile,
     captures,
-    runId: values['run-id'] !== undefined ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : undefined,
-    injected: values.injected !== undefined ? intOption('--injected', values.injected, 0, Number.MAX_SAFE_INTEGER) : undefined,
+    runId:
+      values['run-id'] !== undefined ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : undefined,
+    injected:
+      values.injected !== undefined
+        ? intOption('--injected', values.injected, 0, Number.MAX_SAFE_INTEGER)
+        : undefined,
     runtimeKeys: parseSaKeys(values['sa-key']),
     onProgress: (n) => process.stderr.write(`\ranalysed ${n.toLocaleString('en-US')} packets`),
   });

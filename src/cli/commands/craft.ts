@@ -6,12 +6,12 @@
  * spaced 1/pps apart in time (default 1000 pps) so a replay keeps that rate.
  */
 import { parseArgs } from 'node:util';
-import { type RuntimeSaKey, ChainOracle } from '../../chain/oracle.ts';
+import { ChainOracle, type RuntimeSaKey } from '../../chain/oracle.ts';
 import { loadProfile, stageIndex } from '../../chain/profile.ts';
 import { PcapWriter } from '../../pcap/pcap-writer.ts';
 import { PcapngWriter } from '../../pcap/pcapng-writer.ts';
-import type { EspSa } from '../../transform/esp-sa.ts';
 import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
+import type { EspSa } from '../../transform/esp-sa.ts';
 import { UsageError } from '../errors.ts';
 import { intOption, parseSaKeys } from '../options.ts';
 
@@ -51,14 +51,19 @@ export async function run(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (!values.profile || !values.stage || !values.out) throw new UsageError(`--profile, --stage and --out are required\n\n${HELP}`);
-  if (values.format !== 'pcap' && values.format !== 'pcapng') throw new UsageError(`--format must be pcap or pcapng, not "${values.format}"`);
+  if (!values.profile || !values.stage || !values.out)
+    throw new UsageError(`--profile, --stage and --out are required\n\n${HELP}`);
+  if (values.format !== 'pcap' && values.format !== 'pcapng')
+    throw new UsageError(`--format must be pcap or pcapng, not "${values.format}"`);
   const profile = loadProfile(values.profile);
   const stageAt = stageIndex(profile, values.stage);
   const count = intOption('--count', values.count, 1, 100_000_000);
   const size = intOption('--size', values.size, 32, 65_507);
   const pps = intOption('--pps', values.pps, 1, 100_000_000);
-  const runId = values['run-id'] !== undefined ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : (Math.random() * 0xffffffff) >>> 0;
+  const runId =
+    values['run-id'] !== undefined
+      ? intOption('--run-id', values['run-id'], 0, 0xffffffff)
+      : (Math.random() * 0xffffffff) >>> 0;
   const flowId = intOption('--flow-id', values['flow-id'], 0, 0xffffffff);
   const keys: RuntimeSaKey[] = resolveRuntimeKeys(profile, parseSaKeys(values['sa-key']));
 
@@ -78,11 +83,13 @@ export async function run(args: string[]): Promise<number> {
     // Only run the transforms up to the requested stage (stage 0 needs none).
     const stage = stageAt === 0 ? { linktype: 1, packets: [frame] } : oracle.predict(frame, sas)[stageAt];
     if (!writer) writer = openWriter(values.out, values.format, stage.linktype, stageName);
-    stage.packets.forEach((p, i) => writer!.write(p, ts + BigInt(i) * 1000n));
+    for (const [i, p] of stage.packets.entries()) writer.write(p, ts + BigInt(i) * 1000n);
     packets += stage.packets.length;
   }
   await writer?.close();
-  console.log(`wrote ${packets} packets (${count} probes of ${size} B, run ${runId}) at stage "${stageName}" to ${values.out}`);
+  console.log(
+    `wrote ${packets} packets (${count} probes of ${size} B, run ${runId}) at stage "${stageName}" to ${values.out}`,
+  );
   return 0;
 }
 

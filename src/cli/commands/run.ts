@@ -54,7 +54,8 @@ export async function run(args: string[]): Promise<number> {
   }
   if (!values.profile) throw new UsageError(`--profile is required\n\n${HELP}`);
   if (values.count && values.duration) throw new UsageError('give --count or --duration, not both');
-  if (!['l2', 'raw', 'tcpreplay'].includes(values.inject)) throw new UsageError(`--inject must be l2, raw or tcpreplay, not "${values.inject}"`);
+  if (!['l2', 'raw', 'tcpreplay'].includes(values.inject))
+    throw new UsageError(`--inject must be l2, raw or tcpreplay, not "${values.inject}"`);
   const profile = loadProfile(values.profile);
   const pps = intOption('--pps', values.pps, 1, 10_000_000);
   const sizes = values.size.split(',').map((s) => intOption('--size', s, 32, 65_507));
@@ -82,7 +83,10 @@ export async function run(args: string[]): Promise<number> {
       onProgress: progressPrinter(),
     });
     const paths = writeArtifacts(outcome.results, { jsonPath: values.json, reportDir });
-    printSummary(outcome.results, { ...paths, ...(outcome.pcapng ? { pcapng: outcome.pcapng } : {}) } as never);
+    printSummary(outcome.results, {
+      ...paths,
+      ...(outcome.pcapng ? { pcapng: outcome.pcapng } : {}),
+    } as never);
     return outcome.results.verdict === 'pass' ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);
