@@ -1,7 +1,7 @@
-import { ChainprobeError } from '../errors.ts';
 import { maxCapturedBytes } from './packet.ts';
 import { type ByteSink, FileSink, MemorySink, StreamSink } from './sink.ts';
-import { StagingBuffer } from './staging-buffer.ts';
+import { StagedWriter } from './staged-writer.ts';
+import { checkUint, writeError } from './write-error.ts';
 
 export interface PcapWriterOptions {
   /** 'ns' writes magic a1b23c4d (default); 'us' writes the classic a1b2c3d4. */
@@ -23,25 +23,19 @@ const maxSeconds = 2n ** 32n;
  *   w.write(frame, 1700000000123456789n);
  *   await w.close();
  */
-export class PcapWriter {
+export class PcapWriter extends StagedWriter {
   readonly precision: 'ns' | 'us';
   readonly linktype: number;
   readonly snaplen: number;
-  packetCount = 0;
-  private readonly staging: StagingBuffer;
-  private closed = false;
 
-  constructor(
-    opts: PcapWriterOptions = {},
-    readonly sink: ByteSink = new MemorySink(),
-  ) {
+  constructor(opts: PcapWriterOptions = {}, sink: ByteSink = new MemorySink()) {
+    super(sink);
     this.precision = opts.precision ?? 'ns';
     this.linktype = opts.linktype ?? 1;
     this.snaplen = opts.snaplen ?? maxCapturedBytes;
     checkUint('linktype', this.linktype, 0xffff);
     checkUint('snaplen', this.snaplen, maxCapturedBytes);
     if (this.snaplen === 0) throw writeError('snaplen must be > 0');
-    this.staging = new StagingBuffer(sink);
     const at = this.staging.reserve(24);
     const v = this.staging.view;
     v.setUint32(at, this.precision === 'ns' ? 0xa1b23c4d : 0xa1b2c3d4, true);
@@ -63,7 +57,7 @@ export class PcapWriter {
 
   /** Appends one packet record. `timestampNs` is absolute ns since epoch (µs precision truncates). */
   write(data: Uint8Array, timestampNs: bigint, originalLength = data.length): void {
-    if (this.closed) throw writeError('write after close()');
+    this.assertOpen('write');
     if (timestampNs < 0n || timestampNs / nsPerSecond >= maxSeconds) {
       throw writeError(`timestamp ${timestampNs} ns does not fit a pcap record (0 .. 2^32 s)`);
     }
@@ -84,32 +78,4 @@ export class PcapWriter {
     this.staging.bytes.set(capturedLength === data.length ? data : data.subarray(0, capturedLength), at + 16);
     this.packetCount++;
   }
-
-  /** Hands staged bytes to the sink now (e.g. so a reader on the other end of a pipe sees them). */
-  flush(): void {
-    this.staging.flush();
-  }
-
-  /** The whole file so far; only for writers on the default in-memory sink. */
-  toBuffer(): Uint8Array {
-    if (!(this.sink instanceof MemorySink)) throw writeError('toBuffer() needs the in-memory sink');
-    this.staging.flush();
-    return this.sink.toBuffer();
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.staging.flush();
-    this.closed = true;
-    await this.sink.close();
-  }
-}
-
-export function writeError(message: string): ChainprobeError {
-  return new ChainprobeError('E_PCAP_WRITE', message, true);
-}
-
-export function checkUint(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > max)
-    throw writeError(`${name} ${value} is not an integer in 0..${max}`);
 }

@@ -1,8 +1,8 @@
 import { maxCapturedBytes } from './packet.ts';
-import { checkUint, writeError } from './pcap-writer.ts';
 import { blockType, byteOrderMagic } from './pcapng-decoder.ts';
 import { type ByteSink, FileSink, MemorySink, StreamSink } from './sink.ts';
-import { StagingBuffer } from './staging-buffer.ts';
+import { StagedWriter } from './staged-writer.ts';
+import { checkUint, writeError } from './write-error.ts';
 
 export interface PcapngWriterOptions {
   /** shb_userappl, default "chainprobe" */
@@ -50,17 +50,11 @@ interface WriterInterface {
  *   w.writePacket(ingress, frame, tsNs, { comment: 'probe 7' });
  *   await w.close();
  */
-export class PcapngWriter {
-  packetCount = 0;
-  private readonly staging: StagingBuffer;
+export class PcapngWriter extends StagedWriter {
   private readonly interfaces: WriterInterface[] = [];
-  private closed = false;
 
-  constructor(
-    opts: PcapngWriterOptions = {},
-    readonly sink: ByteSink = new MemorySink(),
-  ) {
-    this.staging = new StagingBuffer(sink);
+  constructor(opts: PcapngWriterOptions = {}, sink: ByteSink = new MemorySink()) {
+    super(sink);
     const options: [number, Uint8Array][] = [];
     if (opts.hardware !== undefined) options.push([2, utf8.encode(opts.hardware)]);
     if (opts.os !== undefined) options.push([3, utf8.encode(opts.os)]);
@@ -83,7 +77,7 @@ export class PcapngWriter {
 
   /** Writes an IDB and returns its interface id (0, 1, ... in call order). */
   addInterface(i: PcapngInterfaceOptions): number {
-    if (this.closed) throw writeError('addInterface after close()');
+    this.assertOpen('addInterface');
     const snaplen = i.snaplen ?? maxCapturedBytes;
     const tsresolNs = i.tsresolNs ?? 1;
     checkUint('linktype', i.linktype, 0xffff);
@@ -112,7 +106,7 @@ export class PcapngWriter {
     timestampNs: bigint,
     opts: PcapngPacketOptions = {},
   ): void {
-    if (this.closed) throw writeError('writePacket after close()');
+    this.assertOpen('writePacket');
     const iface = this.interfaces[interfaceId];
     if (iface === undefined)
       throw writeError(`interface ${interfaceId} was not added (have ${this.interfaces.length})`);
@@ -139,24 +133,6 @@ export class PcapngWriter {
     b.set(capturedLength === data.length ? data : data.subarray(0, capturedLength), at + 28);
     b.fill(0, at + 28 + capturedLength, at + 28 + pad4(capturedLength));
     this.packetCount++;
-  }
-
-  flush(): void {
-    this.staging.flush();
-  }
-
-  /** The whole file so far; only for writers on the default in-memory sink. */
-  toBuffer(): Uint8Array {
-    if (!(this.sink instanceof MemorySink)) throw writeError('toBuffer() needs the in-memory sink');
-    this.staging.flush();
-    return this.sink.toBuffer();
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.staging.flush();
-    this.closed = true;
-    await this.sink.close();
   }
 
   /**

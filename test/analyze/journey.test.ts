@@ -1,50 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { JourneyTracker } from '../../src/analyze/journey.ts';
 import { minimumSamples, wilsonInterval } from '../../src/analyze/stats.ts';
-import { buildResults } from '../../src/analyze/verdict.ts';
+import { POINTS, syntheticResults } from '../helpers/synthetic-run.ts';
 
-const POINTS = ['ingress', 'decap', 'nat', 'wire', 'delivered'];
-const HOPS = ['vxlan', 'security', 'security', 'destination', 'destination'];
-const US = 1000n;
-
-/** Feeds a synthetic run: probe i is seen at points < reach(i), 10 µs apart, probes 100 µs apart. */
-function run(
+const run = (
   count: number,
   reach: (seq: number) => number,
   extra?: (t: JourneyTracker) => void,
   injected = count,
-) {
-  const t = new JourneyTracker({ points: POINTS, windowNs: 1_000_000n * US });
-  for (let seq = 0; seq < count; seq++) {
-    for (let p = 0; p < reach(seq); p++)
-      t.see({
-        flowId: 1,
-        seq,
-        point: p,
-        timestampNs: 1_000_000_000n + BigInt(seq) * 100n * US + BigInt(p) * 10n * US,
-      });
-  }
-  extra?.(t);
-  const journey = t.finish();
-  return buildResults({
-    journey,
-    points: POINTS.map((name, i) => ({ name, hop: HOPS[i], stage: name, packets: 0, foreign: 0 })),
-    injected,
-    captureCounters: [],
-    acceptance: { minDeliveryRatio: 0.9 },
-    fragmentation: { mtuBytes: 1400, maxFragmentBytes: null, reassembled: 0, expectFragments: false },
-    esp: { spis: [], undecryptable: 0, sequenceRegressions: 0 },
-    run: {
-      id: 1,
-      startedAt: new Date(0).toISOString(),
-      durationNs: 0,
-      profile: 'test',
-      mode: 'offline',
-      clock: 'test',
-    },
-    version: 'test',
-  });
-}
+) => syntheticResults({ count, reach, extra, injected });
 
 describe('journeys', () => {
   test('a clean run delivers everything and passes', () => {

@@ -20,8 +20,8 @@ import {
   summarize,
 } from '../../src/codec/stack.ts';
 import { createIpv4UdpTemplate, createVxlanTemplate } from '../../src/codec/template.ts';
+import { mulberry32 } from '../helpers/prng.ts';
 import { ipv4UdpSpec, vxlanSpec } from './fixtures.ts';
-import { mulberry32 } from './prng.ts';
 
 function seeds(): [string, Uint8Array, number][] {
   const vx64 = createVxlanTemplate(vxlanSpec(64, true)).patch(1, 1n).slice();

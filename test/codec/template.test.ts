@@ -14,8 +14,8 @@ import {
 } from '../../src/codec/template.ts';
 import { writeTempPcap } from '../helpers/classic-pcap.ts';
 import { hexOf, tsharkFields } from '../helpers/oracle-tools.ts';
+import { mulberry32 } from '../helpers/prng.ts';
 import { ipv4UdpSpec, vxlanSpec } from './fixtures.ts';
-import { mulberry32 } from './prng.ts';
 
 /** 1000 seqs: the first 500, wrap-around edges, and seeded random ones. */
 function seqs(): number[] {

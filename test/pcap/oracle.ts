@@ -77,14 +77,5 @@ export function summarize(p: PcapPacket): FrameSummary {
   };
 }
 
-/** Seeded PRNG (mulberry32) so fuzz failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG so fuzz failures reproduce (one implementation for all tests). */
+export { mulberry32 as prng } from '../helpers/prng.ts';

@@ -1,36 +1,17 @@
 import { describe, expect, test } from 'vitest';
 import '../../src/vitest/matchers.ts';
-import { JourneyTracker } from '../../src/analyze/journey.ts';
-import { buildResults } from '../../src/analyze/verdict.ts';
 import { parseDurationNs } from '../../src/vitest/matchers.ts';
+import { syntheticResults } from '../helpers/synthetic-run.ts';
 
-const POINTS = ['ingress', 'decap', 'nat', 'wire', 'delivered'];
-const HOPS = ['vxlan', 'security', 'security', 'destination', 'destination'];
-
-function results(count: number, reach: (seq: number) => number) {
-  const t = new JourneyTracker({ points: POINTS });
-  for (let seq = 0; seq < count; seq++)
-    for (let p = 0; p < reach(seq); p++)
-      t.see({ flowId: 1, seq, point: p, timestampNs: BigInt(seq) * 100_000n + BigInt(p) * 20_000n });
-  return buildResults({
-    journey: t.finish(),
-    points: POINTS.map((name, i) => ({ name, hop: HOPS[i], stage: name, packets: 0, foreign: 0 })),
-    injected: count,
-    captureCounters: [],
-    acceptance: { minDeliveryRatio: 0.9 },
-    fragmentation: { mtuBytes: 1400, maxFragmentBytes: 1396, reassembled: count, expectFragments: true },
-    esp: { spis: [1000], undecryptable: 0, sequenceRegressions: 0 },
-    run: {
-      id: 1,
-      startedAt: new Date(0).toISOString(),
-      durationNs: 0,
-      profile: 'test',
-      mode: 'offline',
-      clock: 'test',
-    },
-    version: 'test',
+const results = (count: number, reach: (seq: number) => number) =>
+  syntheticResults({
+    count,
+    reach,
+    spacingNs: 100_000n,
+    hopNs: 20_000n,
+    fragmentation: { maxFragmentBytes: 1396, reassembled: count, expectFragments: true },
+    spis: [1000],
   });
-}
 
 describe('chain matchers', () => {
   const good = results(100, () => 5);
