@@ -84,11 +84,12 @@ export interface JourneySummary {
   lastNs: bigint | null;
 }
 
-const key = (flowId: number, seq: number) => flowId * 0x1_0000_0000 + seq;
 
 export class JourneyTracker {
   private readonly n: number;
-  private readonly live = new Map<number, ProbeState>();
+  /** probes in flight: flow → seq → state (small-integer keys keep the maps fast) */
+  private readonly live = new Map<number, Map<number, ProbeState>>();
+  private liveCount = 0;
   private readonly windowNs: bigint;
   private readonly bucketNs: bigint;
   private readonly examplesPerKind: number;
@@ -103,8 +104,8 @@ export class JourneyTracker {
   private sent = 0;
   private delivered = 0;
   private checked = 0;
-  /** FIFO of probe keys in first-sighting order, for window eviction without scanning the map */
-  private readonly order: number[] = [];
+  /** FIFO of probes in first-sighting order, for window eviction without scanning the maps */
+  private readonly order: ProbeState[] = [];
   private orderHead = 0;
 
   constructor(private readonly opts: JourneyOptions) {
@@ -127,13 +128,22 @@ export class JourneyTracker {
     ) as never;
   }
 
+  /** Probes whose window is still open (bounded by rate × window, not by run length). */
+  get inFlight(): number {
+    return this.liveCount;
+  }
+
   /** Sightings must arrive in (roughly) timestamp order across points; the window absorbs small skews. */
   see(s: Sighting): void {
     if (s.point < 0 || s.point >= this.n) throw new RangeError(`capture point index ${s.point} out of range`);
     if (this.baseNs === null) this.baseNs = s.timestampNs;
     this.advance(s.timestampNs);
-    const k = key(s.flowId, s.seq);
-    let st = this.live.get(k);
+    let flow = this.live.get(s.flowId);
+    if (!flow) {
+      flow = new Map();
+      this.live.set(s.flowId, flow);
+    }
+    let st = flow.get(s.seq);
     if (!st) {
       st = {
         flowId: s.flowId,
@@ -142,8 +152,9 @@ export class JourneyTracker {
         firstNs: s.timestampNs,
         violations: 0,
       };
-      this.live.set(k, st);
-      this.order.push(k);
+      flow.set(s.seq, st);
+      this.liveCount++;
+      this.order.push(st);
     }
     const pt = this.perPoint[s.point];
     if (!Number.isNaN(st.seenAt[s.point])) {
@@ -164,7 +175,7 @@ export class JourneyTracker {
       bucket.probes++; // not attributable to a probe: counts as one occurrence
       return;
     }
-    const st = this.live.get(key(v.probe.flowId, v.probe.seq));
+    const st = this.live.get(v.probe.flowId)?.get(v.probe.seq);
     const bit = 1 << VIOLATION_KINDS.indexOf(v.kind);
     if (st) {
       if (!(st.violations & bit)) {
@@ -178,11 +189,10 @@ export class JourneyTracker {
   private advance(nowNs: bigint): void {
     if (this.lastNs === null || nowNs > this.lastNs) this.lastNs = nowNs;
     while (this.orderHead < this.order.length) {
-      const k = this.order[this.orderHead];
-      const st = this.live.get(k);
-      if (st && nowNs - st.firstNs < this.windowNs) break;
+      const st = this.order[this.orderHead];
+      if (nowNs - st.firstNs < this.windowNs) break;
       this.orderHead++;
-      if (st) this.fold(k, st);
+      this.fold(st);
     }
     if (this.orderHead > 65_536 && this.orderHead * 2 > this.order.length) {
       this.order.splice(0, this.orderHead);
@@ -190,8 +200,9 @@ export class JourneyTracker {
     }
   }
 
-  private fold(k: number, st: ProbeState): void {
-    this.live.delete(k);
+  private fold(st: ProbeState): void {
+    this.live.get(st.flowId)?.delete(st.seq);
+    this.liveCount--;
     this.sent++;
     this.checked++;
     const at = st.seenAt;
@@ -219,7 +230,9 @@ export class JourneyTracker {
 
   /** Close every window and return the totals. The tracker must not be used afterwards. */
   finish(): JourneySummary {
-    for (const [k, st] of [...this.live]) this.fold(k, st);
+    for (let i = this.orderHead; i < this.order.length; i++) this.fold(this.order[i]);
+    this.order.length = 0;
+    this.orderHead = 0;
     return {
       points: this.opts.points,
       sent: this.sent,

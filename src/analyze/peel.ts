@@ -14,7 +14,7 @@
 import type { InnerTuple } from '../chain/oracle.ts';
 import { ipv4ToString } from '../codec/address.ts';
 import { DecodeError } from '../codec/errors.ts';
-import { readProbe, verifyPayload } from '../codec/probe.ts';
+import { PROBE_OFFSET, verifyPayload } from '../codec/probe.ts';
 import { Dissection, describe, dissect, LINKTYPE_IPV4 } from '../codec/stack.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
 import { EspError, type EspSa } from '../transform/esp-sa.ts';
@@ -273,14 +273,16 @@ export class PointPeeler {
     esp: EspContext | null,
   ): void {
     const d = this.d;
-    const probe = readProbe(frame, d.probeOffset);
-    if (this.run.runId === null) this.run.runId = probe.runId;
-    if (probe.runId !== this.run.runId) {
+    // Read only the fields needed (readProbe would also build the tx-time bigint).
+    const p = d.probeOffset;
+    const runId = r32(frame, p + PROBE_OFFSET.runId);
+    if (this.run.runId === null) this.run.runId = runId;
+    if (runId !== this.run.runId) {
       this.foreign++;
       return;
     }
-    const key = { flowId: probe.flowId, seq: probe.seq };
-    this.tracker.see({ ...key, point: this.ctx.index, timestampNs: ts });
+    const key = { flowId: r32(frame, p + PROBE_OFFSET.flowId), seq: r32(frame, p + PROBE_OFFSET.seq) };
+    this.tracker.see({ flowId: key.flowId, seq: key.seq, point: this.ctx.index, timestampNs: ts });
     const ipOff = d.ipv4Offset;
     const udpOff = d.udpOffset;
     const exp = this.ctx.expected;
