@@ -84,7 +84,6 @@ export interface JourneySummary {
   lastNs: bigint | null;
 }
 
-
 export class JourneyTracker {
   private readonly n: number;
   /** probes in flight: flow → seq → state (small-integer keys keep the maps fast) */

@@ -49,6 +49,8 @@ export interface StopOptions {
   maxWaitMs?: number;
 }
 
+const MIN_SETTLE_MS = 1100;
+
 export class Capture {
   /** Packets decoded so far. */
   packetCount = 0;
@@ -168,7 +170,9 @@ export class Capture {
 
   /** Settle, SIGINT tcpdump, wait for it, return its counters. Throws E_CAPTURE_FAILED if it died meanwhile. */
   async stop(o: StopOptions = {}): Promise<CaptureStats> {
-    const settleMs = o.settleMs ?? 1200;
+    // Below ~1.1 s tcpdump may still hold the ring's last block (it is handed over every ~1 s) and SIGINT
+    // would discard it: shorter settles silently lost the last packets in tests, so they are raised.
+    const settleMs = Math.max(o.settleMs ?? 1200, MIN_SETTLE_MS);
     const quietMs = o.quietMs ?? 300;
     const maxWaitMs = Math.max(o.maxWaitMs ?? 10_000, settleMs);
     if (this.failure) {

@@ -165,13 +165,18 @@ export async function assertNotHostNamespace(
   const init = await transport.run(['readlink', '/proc/1/ns/net'], { timeoutMs: 10_000 });
   if (init.exitCode === 0 && self.exitCode === 0 && init.stdout.trim() !== self.stdout.trim()) return;
   const routes = await transport.run(['ip', '-j', 'route', 'show', 'default'], { timeoutMs: 10_000 });
-  let defaults: unknown[] = [];
+  let defaults: unknown[];
   try {
+    if (routes.exitCode !== 0) throw new Error(routes.stderr.trim());
     defaults = JSON.parse(routes.stdout || '[]') as unknown[];
-  } catch {
-    defaults = [];
+  } catch (e) {
+    // Not "this is the host": we could not tell. Say what is missing instead of a misleading refusal.
+    throw new ChainprobeError(
+      'E_MISSING_TOOL',
+      `cannot read the routing table at ${transport.description}: iproute2's "ip -j" is needed there (${(e as Error).message || `exit ${routes.exitCode}`})`,
+    );
   }
-  if (routes.exitCode === 0 && defaults.length === 0) return;
+  if (defaults.length === 0) return;
   throw new ChainprobeError(
     'E_UNSAFE_DESTINATION',
     `refusing to inject in the host's default-route network namespace (${transport.description}): ` +
