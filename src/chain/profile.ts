@@ -90,7 +90,9 @@ export const TransformSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('esp-encrypt'), sa: EspSaSpec }).strict(),
   z.object({ kind: z.literal('fragment'), mtuBytes: z.number().int().min(68).max(65535) }).strict(),
   /** Decrypt (and reassemble) at the far end: the delivered packet is the post-NAT inner packet. */
-  z.object({ kind: z.literal('esp-decrypt') }).strict(),
+  z
+    .object({ kind: z.literal('esp-decrypt') })
+    .strict(),
 ]);
 export type TransformSpec = z.infer<typeof TransformSpec>;
 

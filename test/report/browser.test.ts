@@ -1,4 +1,3 @@
-// biome-ignore-all lint/performance/useDomNodeTextContent: Playwright Locator.innerText (what a person sees), not a DOM node
 /**
  * The report in a real browser (Debian chromium via playwright-core): what a person opening the CI
  * artifact sees. Needs /usr/bin/chromium; set CHAINPROBE_SKIP_BROWSER=1 to skip on machines without it

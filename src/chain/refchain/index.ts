@@ -268,7 +268,7 @@ async function probeEndToEnd(
   timeoutMs: number,
 ): Promise<{ sizeBytes: number; delivered: boolean }[]> {
   const out: { sizeBytes: number; delivered: boolean }[] = [];
-  await readSink(sinkPid, 3000);
+  await readSink(sinkPid, 10_000); // generous: Python starts slowly on a loaded machine
   for (const size of [100, 8000]) {
     // the first datagram may race the route libipsec installs: resend until one arrives
     await waitFor(

@@ -38,9 +38,20 @@ export function startSink(t: Topology): number {
 }
 
 /** Asks the sink for fresh counters and waits until it has written them. */
-export async function readSink(pid: number, timeoutMs = 2000): Promise<SinkCounters> {
+export async function readSink(pid: number, timeoutMs = 10_000): Promise<SinkCounters> {
   if (!isAlive(pid)) throw new ChainprobeError('E_CHAIN', `the UDP sink (pid ${pid}) is not running`);
-  const before = readJson<SinkCounters>(sinkCountersPath())?.dumps ?? 0;
+  // The sink writes its first dump only after installing its SIGUSR1 handler. Signalling it earlier (a
+  // slow Python start on a loaded machine) would kill it: SIGUSR1's default action is to terminate.
+  const started = await waitFor(
+    'UDP sink start',
+    () => {
+      const c = readJson<SinkCounters>(sinkCountersPath());
+      return c && c.pid === pid ? c : undefined;
+    },
+    timeoutMs,
+    10,
+  );
+  const before = started.dumps;
   process.kill(pid, 'SIGUSR1');
   return waitFor(
     'UDP sink counters',
