@@ -3,7 +3,7 @@
  * table of figures with their same-run peers and ratios, and writes reports/bench.json + reports/bench.md.
  * Areas: codec, esp, pcap, inject, refchain (the last two need root and create namespaces).
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchFigure, BenchModule } from './figure.ts';
@@ -51,6 +51,7 @@ for (const area of areas) {
 const out = join(here, '..', 'reports');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'bench.json'), JSON.stringify({ at: new Date().toISOString(), figures }, null, 2));
+reportTrend(join(out, 'bench-history.jsonl'), figures);
 const md = [
   '| area | figure | value | peer (same run) | ratio | target |',
   '|---|---|---|---|---|---|',
@@ -61,3 +62,42 @@ const md = [
 ].join('\n');
 writeFileSync(join(out, 'bench.md'), `${md}\n`);
 console.log(`\nwrote reports/bench.json and reports/bench.md`);
+
+/**
+ * Nightly trend: every run appends its figures to reports/bench-history.jsonl (keep it as a CI artifact),
+ * and each figure is compared with the last run that measured it. Ratios are compared where there is a
+ * peer (absolute numbers drift with the machine); a move of more than 20 % is called out.
+ */
+function reportTrend(path: string, now: BenchFigure[]): void {
+  const history = existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { at: string; figures: BenchFigure[] })
+    : [];
+  const lines: string[] = [];
+  for (const f of now) {
+    const prev = [...history]
+      .reverse()
+      .flatMap((h) => h.figures.filter((g) => g.group === f.group && g.name === f.name))[0];
+    if (!prev) continue;
+    const [a, b, what] =
+      f.ratio !== undefined && prev.ratio !== undefined
+        ? [f.ratio, prev.ratio, 'ratio']
+        : [f.value, prev.value, f.unit];
+    if (!b) continue;
+    const change = (a - b) / b;
+    if (Math.abs(change) > 0.2)
+      lines.push(
+        `  ${change > 0 ? '▲' : '▼'} ${f.group} / ${f.name}: ${what} ${fmt(b)} → ${fmt(a)} (${(change * 100).toFixed(0)} %)`,
+      );
+  }
+  appendFileSync(path, `${JSON.stringify({ at: new Date().toISOString(), figures: now })}\n`);
+  console.log(
+    history.length
+      ? lines.length
+        ? `\nchanges of more than 20 % since the previous run:\n${lines.join('\n')}`
+        : '\nno figure moved more than 20 % since the previous run'
+      : '',
+  );
+}
