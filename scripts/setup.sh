@@ -35,4 +35,12 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "[setup] installing npm dependencies"
   npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
 fi
+# Native addons (N-API, built offline against Node's own headers with npm's bundled node-gyp):
+#   native/esp    AES-GCM ESP with one OpenSSL context per SA (3x node:crypto)
+#   native/rawtx  raw IPv4 sendmmsg batches for the in-process injector
+# Both are optional at run time: without them chainprobe falls back to node:crypto / raw-socket.
+# Rebuilt every time (about a second each), so an edited source or a new Node is never stale.
+for addon in native/esp native/rawtx; do
+  npx -c "node-gyp rebuild -C $addon" >/dev/null 2>&1 || echo "[setup] warning: $addon did not build; the slower fallback will be used"
+done
 echo "[setup] done"

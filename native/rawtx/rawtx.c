@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -45,12 +46,10 @@ static napi_value throw_last(napi_env env, const char *what) {
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
   char msg[256];
-  char code[32];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
-  snprintf(code, sizeof code, "%d", err);
   napi_value m, c, e;
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c);
+  napi_create_string_utf8(env, "E_RAWTX", NAPI_AUTO_LENGTH, &c);
   napi_create_error(env, c, m, &e);
   napi_value errnoVal;
   napi_create_int32(env, err, &errnoVal);

@@ -12,7 +12,7 @@ import { type InjectPlan, nowNs, Pacer } from './plan.ts';
 interface RawWrap {
   send(buf: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): void;
 }
-interface RawSocket {
+export interface RawSocket {
   wrap: RawWrap;
   close(): void;
   setOption(level: number, option: number, value: number): void;

@@ -3,6 +3,8 @@
  * IP_HDRINCL; the kernel routes on the packet's destination. In this Node process (`transport` omitted:
  * this process's namespace) or, since a Node process cannot send from another namespace, in a worker
  * process started through the transport (`ip netns exec NS node --import tsx worker.ts`) fed over stdin.
+ * Either way packets go out in sendmmsg batches through the native/rawtx addon (raw-batch.ts), or one
+ * sendto each through raw-socket when the addon is not built or CHAINPROBE_NO_NATIVE=1 (details.sender).
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +13,7 @@ import { LocalTransport } from '../transport/local.ts';
 import type { Transport } from '../transport/transport.ts';
 import { planInjection } from './plan.ts';
 import { assertFitsMtu, interfaceInfo, requireRoot, requireUp } from './preflight.ts';
-import { openRawSocket, rawSendLoop } from './raw-loop.ts';
+import { closeRawSender, DEFAULT_BATCH, openRawSender, runRawSender } from './raw-batch.ts';
 import { assertNotHostNamespace, assertSafeDestinations, type SafetyOptions } from './safety.ts';
 import { emptyStats, runFramedSender, senderArgs, useLoopMode } from './sender.ts';
 import type { FrameSource, InjectOptions, Injector, InjectStats } from './types.ts';
@@ -25,7 +27,12 @@ export interface RawInjectorOptions extends SafetyOptions {
   transport?: Transport;
   /** Expected egress interface: checked to exist and to be the route to the first destination. */
   interface?: string;
+  /** Packets per sendmmsg with the native/rawtx addon (default 64, at most 256). */
+  batch?: number;
 }
+
+/** Periodic sets up to this many bytes are copied once and cycled by the in-process batched sender. */
+const IN_PROCESS_SET_MAX_BYTES = 64 * 1024 * 1024;
 
 /** The `--import` argument that makes a child `node` run TypeScript (tsx's ESM loader, by absolute URL). */
 export function tsxImport(): string {
@@ -53,19 +60,29 @@ export class RawInjector implements Injector {
     if (this.o.transport) {
       const loop = useLoopMode(frames, plan);
       const argv = ['node', '--import', tsxImport(), WORKER_PATH, ...senderArgs(plan, loop)];
+      if (this.o.batch !== undefined) argv.push('-B', String(this.o.batch));
+      if (process.env.CHAINPROBE_NO_NATIVE === '1') argv.push('-N');
       return runFramedSender(this.o.transport, argv, frames, plan, loop, guard, opts, 'raw');
     }
 
     if (opts.signal?.aborted) return emptyStats(plan, 'raw', true);
-    const sock = openRawSocket();
+    const sock = openRawSender();
     let lastProgress = 0;
+    // A periodic source is handed over once (copies: next() may reuse its buffer) and cycled.
+    const set =
+      sock.kind === 'sendmmsg' &&
+      frames.period !== undefined &&
+      frames.period * plan.meanLengthBytes <= IN_PROCESS_SET_MAX_BYTES
+        ? Array.from({ length: frames.period }, (_, i) => frames.next(i).slice())
+        : undefined;
     try {
-      const r = await rawSendLoop(
+      const r = await runRawSender(
         sock,
         {
           get: (k) => frames.next(k),
           more: async () => false,
           check: guard.open ? undefined : (f, k) => guard.check(f, 'ipv4', k),
+          set,
         },
         plan,
         {
@@ -78,6 +95,7 @@ export class RawInjector implements Injector {
             }
           },
         },
+        this.o.batch ?? DEFAULT_BATCH,
       );
       return {
         injector: 'raw',
@@ -88,10 +106,10 @@ export class RawInjector implements Injector {
         requestedPps: plan.requestedPps,
         achievedPpsSender: r.elapsedNs > 0 ? (r.sent * 1e9) / r.elapsedNs : 0,
         aborted: r.stopped,
-        details: { retries: r.retries, lastError: r.lastError, mode: 'in-process' },
+        details: { retries: r.retries, lastError: r.lastError, mode: 'in-process', sender: r.sender },
       };
     } finally {
-      sock.close();
+      closeRawSender(sock);
     }
   }
 

@@ -44,6 +44,8 @@ interface DoneLine {
   retries?: number;
   lastError?: string;
   stopped?: boolean;
+  /** The raw worker's send path ('sendmmsg' batched addon, 'sendto' raw-socket); absent for afpacket-tx. */
+  sender?: string;
 }
 
 export async function runFramedSender(
@@ -147,7 +149,12 @@ export async function runFramedSender(
     requestedPps: plan.requestedPps,
     achievedPpsSender: d.elapsedNs > 0 ? (d.sent * 1e9) / d.elapsedNs : 0,
     aborted: aborted || d.stopped === true,
-    details: { retries: d.retries ?? 0, lastError: d.lastError || undefined, mode: loop ? 'loop' : 'stream' },
+    details: {
+      retries: d.retries ?? 0,
+      lastError: d.lastError || undefined,
+      mode: loop ? 'loop' : 'stream',
+      ...(d.sender ? { sender: d.sender } : {}),
+    },
   };
 }
 

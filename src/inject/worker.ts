@@ -1,12 +1,16 @@
 /**
  * The raw injector's sender process, for namespaces and other places a Node process cannot send from:
  *   ip netns exec NS node --import <tsx loader URL> src/inject/worker.ts [-r PPS|-m MBPS] [-c N] [-d S] [-b B] [-p MS] [-l]
+ *     [-B BATCH] [-N]
  * Same protocol as native/afpacket-tx.c (see sender.ts): length-prefixed IPv4 packets on stdin, JSON lines
- * on stdout. SIGTERM/SIGINT stop it; it still prints its statistics.
+ * on stdout. SIGTERM/SIGINT stop it; it still prints its statistics. Sends with the batched addon
+ * (native/rawtx: one sendmmsg per BATCH packets, default 64) when it loads, else with raw-socket (one sendto
+ * per packet); -N (or CHAINPROBE_NO_NATIVE=1) forces raw-socket. The "done" line says which: sender.
  */
 import { parseArgs } from 'node:util';
 import type { ChainprobeError } from '../errors.ts';
-import { openRawSocket, type PullSource, rawSendLoop } from './raw-loop.ts';
+import { closeRawSender, DEFAULT_BATCH, openRawSender, type RawSender, runRawSender } from './raw-batch.ts';
+import type { PullSource } from './raw-loop.ts';
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +21,8 @@ const { values } = parseArgs({
     b: { type: 'string' },
     p: { type: 'string' },
     l: { type: 'boolean' },
+    B: { type: 'string' },
+    N: { type: 'boolean' },
   },
 });
 const out = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -25,9 +31,9 @@ process.on('SIGTERM', () => (stopped = true));
 process.on('SIGINT', () => (stopped = true));
 process.stdout.on('error', () => {});
 
-let sock: ReturnType<typeof openRawSocket>;
+let sock: RawSender;
 try {
-  sock = openRawSocket();
+  sock = openRawSender({ forceFallback: values.N === true });
 } catch (e) {
   const err = e as ChainprobeError;
   out({ type: 'error', code: err.code ?? 'E_INJECT_FAILED', message: err.message });
@@ -79,12 +85,16 @@ const plan = {
   burst: num(values.b) ?? 1,
 };
 
-let src: PullSource;
+let src: PullSource & { set?: readonly Uint8Array[] };
 if (values.l) {
   while (!ended && !stopped) await more();
   const set = frames.slice();
   if (plan.count === null && plan.durationS === null) plan.count = set.length;
-  src = { get: (k) => (set.length ? set[k % set.length] : undefined), more: async () => false };
+  src = {
+    get: (k) => (set.length ? set[k % set.length] : undefined),
+    more: async () => false,
+    set: set.length ? set : undefined,
+  };
 } else {
   src = {
     get(k) {
@@ -99,11 +109,17 @@ if (values.l) {
     more,
   };
 }
-const r = await rawSendLoop(sock, src, plan, {
-  stopped: () => stopped,
-  progress: (sent, failed, elapsedNs) => out({ type: 'progress', sent, failed, elapsedNs }),
-});
-sock.close();
+const r = await runRawSender(
+  sock,
+  src,
+  plan,
+  {
+    stopped: () => stopped,
+    progress: (sent, failed, elapsedNs) => out({ type: 'progress', sent, failed, elapsedNs }),
+  },
+  num(values.B) ?? DEFAULT_BATCH,
+);
+closeRawSender(sock);
 out({ type: 'done', ...r });
 process.stdin.destroy();
 process.exit(0);

@@ -17,6 +17,11 @@
  *
  * Secrets: the key lives in a KeyObject in a private field; `toString`, `toJSON` and `util.inspect` render only
  * the SPI and tunnel, and no error message ever includes key or salt bytes.
+ *
+ * Crypto backend: when the optional native addon (native/esp, see native-gcm.ts) is built, an SA keeps one
+ * OpenSSL GCM context with the key set once and each packet is one call into C (~3× node:crypto, which must
+ * build a cipher per packet); otherwise, or with `backend: 'node:crypto'` / CHAINPROBE_NO_NATIVE=1, node:crypto.
+ * Both produce identical bytes and identical errors. The native handle is an opaque External (no key inside JS).
  */
 import {
   createCipheriv,
@@ -42,6 +47,7 @@ import {
   writeU16,
   writeU32,
 } from './ipv4-fields.ts';
+import { type NativeGcmHandle, nativeGcm, nativeGcmStatus } from './native-gcm.ts';
 
 /** Algorithm parameters as data (STYLE A2's registry): adding AES-GCM-256 is one more record. */
 export interface AeadAlgorithm {
@@ -104,6 +110,50 @@ export interface EspKeys {
   /** 4-byte RFC 4106 salt. */
   salt: Uint8Array;
   algorithm?: AeadAlgorithm;
+  /** 'auto' (default): the native addon when loaded (for a Uint8Array key), else node:crypto */
+  backend?: EspBackendChoice;
+}
+
+/** Which AES-GCM implementation to use: 'auto' prefers the native addon (native-gcm.ts) when it is loaded. */
+export type EspBackendChoice = 'auto' | 'node:crypto';
+
+/** The implementation sealEsp/openEsp use by default in this process, and why not native when not. */
+export const espCryptoBackend: Readonly<{ backend: 'native' | 'node:crypto'; reason?: string }> =
+  Object.freeze({
+    backend: nativeGcmStatus.backend,
+    reason: nativeGcmStatus.reason,
+  });
+
+/** Where EspSa keeps its native context, next to its KeyObject in the private #keys (never enumerated). */
+const NATIVE_CTX: unique symbol = Symbol('esp.nativeGcm');
+type SaKeys = EspKeys & { [NATIVE_CTX]?: NativeGcmHandle };
+
+const GCM_KEY_BYTES: Record<AeadAlgorithm['cipher'], number> = {
+  'aes-128-gcm': 16,
+  'aes-192-gcm': 24,
+  'aes-256-gcm': 32,
+};
+
+function nativeSupports(alg: AeadAlgorithm): boolean {
+  return (
+    alg.saltBytes === 4 &&
+    alg.ivBytes === 8 &&
+    alg.icvBytes === 16 &&
+    GCM_KEY_BYTES[alg.cipher] === alg.keyBytes
+  );
+}
+
+/**
+ * The native context for these keys, or undefined for node:crypto. EspSa's keys carry one made at construction;
+ * a caller's own Uint8Array key gets a one-shot context (its bytes may change between calls, so nothing is
+ * cached); a caller's KeyObject stays with node:crypto (the native path would have to export the key).
+ */
+function nativeContext(keys: EspKeys, alg: AeadAlgorithm): NativeGcmHandle | undefined {
+  if (nativeGcm === null || keys.backend === 'node:crypto' || !nativeSupports(alg)) return undefined;
+  const own = (keys as SaKeys)[NATIVE_CTX];
+  if (own !== undefined) return own;
+  if (keys.key instanceof Uint8Array) return nativeGcm.create(keys.key, keys.salt);
+  return undefined;
 }
 
 export interface EspSealFields {
@@ -167,14 +217,6 @@ export function sealEsp(
   writeU32(buf, offset, fields.spi >>> 0);
   writeU32(buf, offset + 4, fields.seq >>> 0);
   buf.set(fields.iv, offset + 8);
-  let aad: Uint8Array;
-  if (fields.seqHigh === undefined) aad = buf.subarray(offset, offset + 8);
-  else {
-    writeU32(aadScratch, 0, fields.spi >>> 0);
-    writeU32(aadScratch, 4, fields.seqHigh >>> 0);
-    writeU32(aadScratch, 8, fields.seq >>> 0);
-    aad = aadScratch;
-  }
   // Build the plaintext (payload ‖ pad ‖ padLength ‖ nextHeader) where the ciphertext goes, then encrypt it in one
   // update call (each call into OpenSSL costs more than the 1.4 kB memcpy).
   const padded = paddedLength(payload.length, alg);
@@ -186,6 +228,26 @@ export function sealEsp(
   buf[p++] = padBytes;
   buf[p] = nextHeader;
 
+  const ctx = nativeContext(keys, alg);
+  if (ctx !== undefined) {
+    // one call: nonce, AAD (with ESN high bits when given), in-place encryption, ICV after the ciphertext
+    (nativeGcm as NonNullable<typeof nativeGcm>).seal(
+      ctx,
+      buf,
+      offset,
+      padded,
+      fields.seqHigh === undefined ? undefined : fields.seqHigh >>> 0,
+    );
+    return buf.subarray(offset, offset + total);
+  }
+  let aad: Uint8Array;
+  if (fields.seqHigh === undefined) aad = buf.subarray(offset, offset + 8);
+  else {
+    writeU32(aadScratch, 0, fields.spi >>> 0);
+    writeU32(aadScratch, 4, fields.seqHigh >>> 0);
+    writeU32(aadScratch, 8, fields.seq >>> 0);
+    aad = aadScratch;
+  }
   const cipher = createCipheriv(alg.cipher, keys.key, nonceFor(keys.salt, fields.iv), {
     authTagLength: alg.icvBytes,
   });
@@ -206,6 +268,15 @@ export interface OpenedEsp {
   payload: Uint8Array;
   nextHeader: number;
   padLength: number;
+}
+
+function authFailed(spi: number, seq: number): EspError {
+  return new EspError(
+    'auth-failed',
+    `ESP SPI ${hex32(spi)} seq ${seq}: integrity check (ICV) failed`,
+    spi,
+    seq,
+  );
 }
 
 /** Reads SPI and seq of an ESP payload without decrypting (throws EspError 'malformed' if too short). */
@@ -245,29 +316,38 @@ export function openEsp(
       seq,
     );
   const iv = esp.subarray(ESP_HEADER_BYTES, ctStart);
-  let aad: Uint8Array;
-  if (opts.seqHigh === undefined) aad = esp.subarray(0, 8);
-  else {
-    writeU32(aadScratch, 0, spi);
-    writeU32(aadScratch, 4, opts.seqHigh >>> 0);
-    writeU32(aadScratch, 8, seq);
-    aad = aadScratch;
-  }
-  const decipher = createDecipheriv(alg.cipher, keys.key, nonceFor(keys.salt, iv), {
-    authTagLength: alg.icvBytes,
-  });
-  decipher.setAAD(aad);
-  decipher.setAuthTag(esp.subarray(ctStart + ctBytes));
-  const plain = decipher.update(esp.subarray(ctStart, ctStart + ctBytes));
-  try {
-    decipher.final();
-  } catch {
-    throw new EspError(
-      'auth-failed',
-      `ESP SPI ${hex32(spi)} seq ${seq}: integrity check (ICV) failed`,
-      spi,
-      seq,
+  let plain: Uint8Array;
+  const ctx = nativeContext(keys, alg);
+  if (ctx !== undefined) {
+    // own ArrayBuffer (not the Buffer pool), like node:crypto's output: the payload never shares memory
+    plain = new Uint8Array(ctBytes);
+    const ok = (nativeGcm as NonNullable<typeof nativeGcm>).open(
+      ctx,
+      esp,
+      plain,
+      opts.seqHigh === undefined ? undefined : opts.seqHigh >>> 0,
     );
+    if (!ok) throw authFailed(spi, seq);
+  } else {
+    let aad: Uint8Array;
+    if (opts.seqHigh === undefined) aad = esp.subarray(0, 8);
+    else {
+      writeU32(aadScratch, 0, spi);
+      writeU32(aadScratch, 4, opts.seqHigh >>> 0);
+      writeU32(aadScratch, 8, seq);
+      aad = aadScratch;
+    }
+    const decipher = createDecipheriv(alg.cipher, keys.key, nonceFor(keys.salt, iv), {
+      authTagLength: alg.icvBytes,
+    });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(esp.subarray(ctStart + ctBytes));
+    plain = decipher.update(esp.subarray(ctStart, ctStart + ctBytes));
+    try {
+      decipher.final();
+    } catch {
+      throw authFailed(spi, seq);
+    }
   }
   const padLength = plain[ctBytes - 2];
   const nextHeader = plain[ctBytes - 1];
@@ -323,6 +403,8 @@ export interface EspSaOptions {
   dontFragment?: boolean;
   /** outer TOS/DSCP byte (default 0) */
   tos?: number;
+  /** AES-GCM implementation: 'auto' (default: native addon when loaded) or 'node:crypto' */
+  backend?: EspBackendChoice;
 }
 
 export interface EncryptOptions {
@@ -365,7 +447,12 @@ export class EspSa {
   readonly ivMode: 'counter' | 'random';
   readonly dontFragment: boolean;
   readonly tos: number;
-  readonly #keys: { key: KeyObject; salt: Uint8Array; algorithm: AeadAlgorithm };
+  readonly #keys: {
+    key: KeyObject;
+    salt: Uint8Array;
+    algorithm: AeadAlgorithm;
+    [NATIVE_CTX]?: NativeGcmHandle;
+  };
   #nextSeq: number;
   #nextIpId: number;
   readonly #ivScratch = new Uint8Array(8);
@@ -397,8 +484,20 @@ export class EspSa {
     this.dontFragment = o.dontFragment ?? false;
     this.tos = o.tos ?? 0;
     this.#keys = { key: createSecretKey(Buffer.from(o.key)), salt: Uint8Array.from(o.salt), algorithm: alg };
+    if (nativeGcm !== null && o.backend !== 'node:crypto' && nativeSupports(alg)) {
+      try {
+        this.#keys[NATIVE_CTX] = nativeGcm.create(o.key, this.#keys.salt);
+      } catch {
+        // OpenSSL context set-up failed (out of memory): this SA stays on node:crypto
+      }
+    }
     this.#nextSeq = o.firstSeq ?? 1;
     this.#nextIpId = (o.firstIpId ?? 1) & 0xffff;
+  }
+
+  /** Which AES-GCM implementation this SA uses. */
+  get backend(): 'native' | 'node:crypto' {
+    return this.#keys[NATIVE_CTX] !== undefined ? 'native' : 'node:crypto';
   }
 
   /** The sequence number the next `encrypt` without an explicit `seq` will use. */

@@ -2,9 +2,11 @@
  * Injectors end to end, in two namespaces joined by a veth pair (MTU 9000): each injector sends 5 000
  * frames at 5 000 pps (one in ten carries an 8 000-byte payload) and tcpdump on the far side must count
  * exactly 5 000 with the right lengths and no kernel drops. Plus the safety interlock, typed preflight
- * errors, and abort leaving no process behind. Needs root, tcpdump, tcpreplay, cc.
+ * errors, and abort leaving no process behind. The raw injector's batched path (native/rawtx addon) is
+ * tested when the addon is built; CHAINPROBE_NO_NATIVE=1 runs everything on raw-socket. Needs root,
+ * tcpdump, tcpreplay, cc.
  */
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -22,6 +24,8 @@ import {
   requireTool,
   TcpreplayInjector,
 } from '../../src/inject/index.ts';
+import { rawBatchSendLoop } from '../../src/inject/raw-batch.ts';
+import { loadRawtx } from '../../src/inject/rawtx.ts';
 import { LocalTransport } from '../../src/transport/local.ts';
 import { openNetns } from '../../src/transport/netns.ts';
 import { ethernet, ipv4Udp, vxlan } from './frames.ts';
@@ -119,14 +123,118 @@ describe.skipIf(!isRoot)('injectors on a veth pair', () => {
     expect(rx.droppedByKernel).toBe(0);
   }, 60_000);
 
-  it('raw (raw-socket worker in the namespace): exactly N packets, jumbo whole', async () => {
+  it('raw (worker in the namespace; rawtx sendmmsg, else raw-socket): exactly N packets, jumbo whole', async () => {
     const t = await openNetns(lab.a);
-    await sendAndCount(
+    const stats = await sendAndCount(
       new RawInjector({ labPrefixes: LAB, transport: t, interface: lab.ifA }),
       ipPackets,
       'ipv4',
     );
+    expect(stats.details?.sender).toBe(loadRawtx() ? 'sendmmsg' : 'sendto');
   }, 60_000);
+
+  // The batched path itself (native/rawtx), skipped when the addon is not built or CHAINPROBE_NO_NATIVE=1.
+  describe.skipIf(!loadRawtx())('raw batched (native/rawtx, one sendmmsg per batch)', () => {
+    it('worker, frame set cycled, paced and at top speed: exactly N packets, jumbo whole', async () => {
+      const t = await openNetns(lab.a);
+      for (const opts of [{ ratePps: RATE }, {}]) {
+        const cap = await startTcpdump(lab.b, lab.ifB, ['-Q', 'in', 'udp', 'dst', 'port', '9999']);
+        const stats = await new RawInjector({ labPrefixes: LAB, transport: t, interface: lab.ifA }).inject(
+          framesFromList('ipv4', ipPackets),
+          { count: N, ...opts },
+        );
+        const rx = await cap.stop();
+        expect(stats.details).toMatchObject({ sender: 'sendmmsg', mode: 'loop', retries: 0 });
+        expect(stats.sent).toBe(N);
+        expect(stats.failed).toBe(0);
+        expect(stats.bytes).toBe((N / 10) * (9 * (28 + SMALL) + 28 + JUMBO));
+        expect(rx.captured).toBe(N);
+        expect(rx.droppedByKernel).toBe(0);
+        expect(rx.truncated).toBe(0);
+        expect(rx.lengths).toEqual(expectedLengths());
+      }
+    }, 60_000);
+
+    it('worker streaming a template source (no period): every packet copied into the batch', async () => {
+      const t = await openNetns(lab.a);
+      const cap = await startTcpdump(lab.b, lab.ifB, ['-Q', 'in', 'udp', 'dst', 'port', '9999']);
+      const small = ipPackets[0].slice();
+      const jumbo = ipPackets[9].slice();
+      const src = {
+        kind: 'ipv4' as const,
+        maxLengthBytes: jumbo.length,
+        next(i: number) {
+          const b = i % 10 === 9 ? jumbo : small; // one buffer each, patched in place
+          new DataView(b.buffer).setUint32(28, i);
+          return b;
+        },
+      };
+      const stats = await new RawInjector({ labPrefixes: LAB, transport: t }).inject(src, {
+        count: N,
+        ratePps: RATE,
+      });
+      const rx = await cap.stop();
+      expect(stats.details).toMatchObject({ sender: 'sendmmsg', mode: 'stream' });
+      expect(stats.sent).toBe(N);
+      expect(rx.captured).toBe(N);
+      expect(rx.droppedByKernel).toBe(0);
+      expect(rx.lengths).toEqual(expectedLengths());
+    }, 60_000);
+
+    it('in this process, socket opened in the namespace by path (setns there and back): top speed, N exact', async () => {
+      const addon = loadRawtx()!;
+      const before = readlinkSync('/proc/thread-self/ns/net');
+      const fd = addon.open(`/run/netns/${lab.a}`);
+      expect(readlinkSync('/proc/thread-self/ns/net')).toBe(before);
+      const cap = await startTcpdump(lab.b, lab.ifB, ['-Q', 'in', 'udp', 'dst', 'port', '9999']);
+      let r: Awaited<ReturnType<typeof rawBatchSendLoop>>;
+      try {
+        const copy = new Uint8Array(JUMBO + 28);
+        r = await rawBatchSendLoop(
+          addon,
+          fd,
+          {
+            get: (k) => {
+              const f = ipPackets[k % 10];
+              copy.set(f); // same buffer every call: the loop must copy before the next get
+              return copy.subarray(0, f.length);
+            },
+            more: async () => false,
+          },
+          { count: N, ratePps: null, rateMbps: null, burst: 1, durationS: null },
+          { stopped: () => false },
+        );
+      } finally {
+        addon.close(fd);
+      }
+      const rx = await cap.stop();
+      expect(r.sent).toBe(N);
+      expect(r.failed).toBe(0);
+      expect(rx.captured).toBe(N);
+      expect(rx.droppedByKernel).toBe(0);
+      expect(rx.lengths).toEqual(expectedLengths());
+    }, 60_000);
+
+    it('a packet the kernel refuses is counted as failed and skipped, the rest of the batch still goes', async () => {
+      const addon = loadRawtx()!;
+      const fd = addon.open(`/run/netns/${lab.a}`);
+      const tooBig = ipv4Udp('172.31.99.7', lab.ipB, 9100); // > MTU 9000 with DF: EMSGSIZE
+      try {
+        const r = await rawBatchSendLoop(
+          addon,
+          fd,
+          { get: (k) => (k === 5 ? tooBig : ipPackets[0]), more: async () => false, set: undefined },
+          { count: 20, ratePps: null, rateMbps: null, burst: 1, durationS: null },
+          { stopped: () => false },
+        );
+        expect(r.sent).toBe(19);
+        expect(r.failed).toBe(1);
+        expect(r.lastError).toMatch(/too long/i);
+      } finally {
+        addon.close(fd);
+      }
+    });
+  });
 
   it('tcpreplay: exactly N frames, jumbo whole (4.4.3 sends with PF_PACKET send(), no TX_RING)', async () => {
     const t = await openNetns(lab.a);

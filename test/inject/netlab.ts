@@ -16,7 +16,13 @@ export interface VethLab {
 
 const ip = (...args: string[]) => execa('ip', args, { timeout: 10_000 });
 
-export async function vethLab(prefix: string, subnet: number, mtu = 9000): Promise<VethLab> {
+/**
+ * Namespaces `${prefix}-a` / `${prefix}-b`. CHAINPROBE_TEST_NETNS_PREFIX replaces a leading "cpt" of the
+ * prefix (e.g. cpn-me: cpt-inj → cpn-me-inj), so parallel runs on one host do not share namespaces.
+ */
+export async function vethLab(basePrefix: string, subnet: number, mtu = 9000): Promise<VethLab> {
+  const override = process.env.CHAINPROBE_TEST_NETNS_PREFIX;
+  const prefix = override ? basePrefix.replace(/^cpt/, override) : basePrefix;
   const a = `${prefix}-a`;
   const b = `${prefix}-b`;
   const ifA = `${prefix.replace(/-/g, '')}a`.slice(0, 15);
