@@ -13,6 +13,7 @@
 
 import type { InnerTuple } from '../chain/oracle.ts';
 import { ipv4ToString } from '../codec/address.ts';
+import { readU16, readU32 } from '../codec/bytes.ts';
 import { DecodeError } from '../codec/errors.ts';
 import { PROBE_OFFSET, verifyPayload } from '../codec/probe.ts';
 import { Dissection, describe, dissect, LINKTYPE_IPV4 } from '../codec/stack.ts';
@@ -47,9 +48,6 @@ export interface RunFilter {
 }
 
 const EXAMPLES_PER_KIND = 5;
-const r16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
-const r32 = (b: Uint8Array, o: number) =>
-  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
 export class PointPeeler {
   packets = 0;
@@ -114,7 +112,7 @@ export class PointPeeler {
       return;
     }
     const ipOff = d.ipv4Offset;
-    const ip = frame.subarray(ipOff, ipOff + r16(frame, ipOff + 2));
+    const ip = frame.subarray(ipOff, ipOff + readU16(frame, ipOff + 2));
     // A first fragment also dissects as ESP/UDP: reassemble before anything else.
     if (d.fragment) {
       this.onFragment(ip, ts, esp !== null ? this.innerReassembler : this.outerReassembler, esp);
@@ -137,7 +135,7 @@ export class PointPeeler {
   }
 
   private isOurFlow(frame: Uint8Array, udpOffset: number): boolean {
-    return r16(frame, udpOffset) === this.ctx.expected.srcPort;
+    return readU16(frame, udpOffset) === this.ctx.expected.srcPort;
   }
 
   private onFragment(ip: Uint8Array, ts: bigint, reassembler: Reassembler, esp: EspContext | null): void {
@@ -194,8 +192,8 @@ export class PointPeeler {
 
   private onEsp(frame: Uint8Array, ip: Uint8Array, ts: bigint, fragments: FragmentRecord[] | null): void {
     const espOff = this.d.espOffset;
-    const spi = r32(frame, espOff);
-    const seq = r32(frame, espOff + 4);
+    const spi = readU32(frame, espOff);
+    const seq = readU32(frame, espOff + 4);
     const sa = this.ctx.sas.get(spi);
     if (!sa) {
       if (this.ctx.sas.size === 0) this.foreign++;
@@ -275,19 +273,22 @@ export class PointPeeler {
     const d = this.d;
     // Read only the fields needed (readProbe would also build the tx-time bigint).
     const p = d.probeOffset;
-    const runId = r32(frame, p + PROBE_OFFSET.runId);
+    const runId = readU32(frame, p + PROBE_OFFSET.runId);
     if (this.run.runId === null) this.run.runId = runId;
     if (runId !== this.run.runId) {
       this.foreign++;
       return;
     }
-    const key = { flowId: r32(frame, p + PROBE_OFFSET.flowId), seq: r32(frame, p + PROBE_OFFSET.seq) };
+    const key = {
+      flowId: readU32(frame, p + PROBE_OFFSET.flowId),
+      seq: readU32(frame, p + PROBE_OFFSET.seq),
+    };
     this.tracker.see({ flowId: key.flowId, seq: key.seq, point: this.ctx.index, timestampNs: ts });
     const ipOff = d.ipv4Offset;
     const udpOff = d.udpOffset;
     const exp = this.ctx.expected;
-    const src = r32(frame, ipOff + 12);
-    const dst = r32(frame, ipOff + 16);
+    const src = readU32(frame, ipOff + 12);
+    const dst = readU32(frame, ipOff + 16);
     if (src !== exp.srcIp) {
       this.violation(
         'sourceIp',
@@ -298,7 +299,7 @@ export class PointPeeler {
         ts,
       );
     }
-    const dport = r16(frame, udpOff + 2);
+    const dport = readU16(frame, udpOff + 2);
     if (dst !== exp.dstIp || dport !== exp.dstPort) {
       this.violation(
         'nat',

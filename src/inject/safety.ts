@@ -8,6 +8,7 @@
  * unless the user explicitly allows it. IPv6 destinations are refused (lab prefixes are IPv4); ESP payloads
  * are opaque, so only their outer header is checked.
  */
+import { ipv4ToString, parseIpv4 as parseIpv4Text } from '../codec/address.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { FrameKind, FrameSource } from './types.ts';
@@ -22,13 +23,14 @@ export interface SafetyOptions {
 }
 
 function parseIpv4(text: string): number {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (!m || m.slice(1).some((o) => Number(o) > 255))
+  try {
+    return parseIpv4Text(text);
+  } catch {
     throw new ChainprobeError('E_CONFIG', `"${text}" is not an IPv4 address`, true);
-  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  }
 }
 
-const ipText = (a: number) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+const ipText = ipv4ToString;
 
 /** Checks frames against lab prefixes without allocating (one pass over a few header bytes). */
 export class DestinationGuard {

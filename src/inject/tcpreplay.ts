@@ -144,7 +144,7 @@ export class TcpreplayInjector implements Injector {
       this.o.workDir ?? tmpdir(),
       `chainprobe-inject-${process.pid}-${randomBytes(4).toString('hex')}.pcap`,
     );
-    writePcapFile(path, frames, inFile, guard);
+    await writePcapFile(path, frames, inFile, guard);
     try {
       return await this.replay(path, inFile, plan, opts, build);
     } finally {

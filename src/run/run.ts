@@ -13,7 +13,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCaptures } from '../analyze/analyze.ts';
-import { type Capture, filterForStage, startCaptures } from '../capture/index.ts';
+import { type Capture, captureOptionsForPoint, startCaptures } from '../capture/index.ts';
 import type { CaptureStats } from '../capture/tcpdump.ts';
 import { ChainOracle, type RuntimeSaKey } from '../chain/oracle.ts';
 import type { Profile } from '../chain/profile.ts';
@@ -80,17 +80,11 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     // 1. every capture point listening before the first probe leaves
     const specs = profile.captures.map((c) => {
       pcapPaths[c.name] = join(o.captureDir, `${c.name}.pcap`);
-      return {
-        name: c.name,
-        transport: transports.get(c.hop)!,
-        interface: c.interface,
-        direction: c.direction,
-        snaplenBytes: c.snaplenBytes,
+      return captureOptionsForPoint(profile, c.name, transports.get(c.hop)!, {
         bufferKiB: 32 * 1024,
-        filter: filterForStage(profile, c.stage),
         teePath: pcapPaths[c.name],
         discardPackets: true,
-      };
+      });
     });
     captures.push(...(await startCaptures(specs)));
     log(`capturing at ${profile.captures.map((c) => `${c.name} (${c.hop}/${c.interface})`).join(', ')}`);

@@ -5,6 +5,7 @@
  */
 
 import { parseIpv4 as parseIpv4Text } from '../codec/address.ts';
+import { writeU16 } from '../codec/bytes.ts';
 import { internetChecksum } from '../codec/checksum.ts';
 import { DecodeError } from '../codec/errors.ts';
 
@@ -64,21 +65,8 @@ export const moreFragments = (ip: Uint8Array): boolean => (ip[6] & 0x20) !== 0;
 export const dontFragment = (ip: Uint8Array): boolean => (ip[6] & 0x40) !== 0;
 export const isFragment = (ip: Uint8Array): boolean =>
   (flagsFragment(ip) & (IP_FLAG_MF | IP_OFFSET_MASK)) !== 0;
-export const readU32 = (b: Uint8Array, o: number): number =>
-  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-export const readU16 = (b: Uint8Array, o: number): number => (b[o] << 8) | b[o + 1];
-
-export function writeU16(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 8;
-  b[o + 1] = v & 0xff;
-}
-
-export function writeU32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}
+// Big-endian field access is the codec layer's (one implementation for the project).
+export { readU16, readU32, writeU16, writeU32 } from '../codec/bytes.ts';
 
 /** Recomputes the header checksum of the IPv4 header at the start of `ip` (header length from IHL). */
 export function fixIpv4Checksum(ip: Uint8Array, headerBytes = (ip[0] & 0x0f) * 4): void {
