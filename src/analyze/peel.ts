@@ -111,15 +111,19 @@ export class PointPeeler {
       this.foreign++;
       return;
     }
-    const ipOff = d.ipv4Offset;
-    const ip = frame.subarray(ipOff, ipOff + readU16(frame, ipOff + 2));
-    // A first fragment also dissects as ESP/UDP: reassemble before anything else.
+    // A first fragment also dissects as ESP/UDP: reassemble before anything else. Only these two paths
+    // need the IPv4 packet as its own view; the common probe path reads fields in place.
     if (d.fragment) {
-      this.onFragment(ip, ts, esp !== null ? this.innerReassembler : this.outerReassembler, esp);
+      this.onFragment(
+        this.ipView(frame),
+        ts,
+        esp !== null ? this.innerReassembler : this.outerReassembler,
+        esp,
+      );
       return;
     }
     if (d.espOffset >= 0) {
-      this.onEsp(frame, ip, ts, fragments);
+      this.onEsp(frame, this.ipView(frame), ts, fragments);
       return;
     }
     if (d.probeStatus === 'ok') {
@@ -132,6 +136,11 @@ export class PointPeeler {
       return;
     }
     this.foreign++;
+  }
+
+  private ipView(frame: Uint8Array): Uint8Array {
+    const off = this.d.ipv4Offset;
+    return frame.subarray(off, off + readU16(frame, off + 2));
   }
 
   private isOurFlow(frame: Uint8Array, udpOffset: number): boolean {

@@ -202,14 +202,27 @@ export function probeFrames(
   const templates: ProbeTemplate[] = sizes.map((payloadBytes) =>
     oracle.template({ payloadBytes, runId, flowId }),
   );
-  const max = Math.max(...templates.map((t) => t.frame.length));
+  // The raw injector sends the outer IPv4 packet: a fixed view of each template's (reused) frame buffer.
+  const packets = templates.map((t) =>
+    kind === 'ethernet' ? t.frame : t.frame.subarray(t.layout.outerIpv4),
+  );
+  const max = Math.max(...packets.map((p) => p.length));
+  // The probe's tx time is the crafting time in ms resolution: one bigint per millisecond, not per packet
+  // (latency comes from capture timestamps, never from this field).
+  let lastMs = -1;
+  let txNs = 0n;
   return {
     kind,
-    maxLengthBytes: kind === 'ethernet' ? max : max - 14,
+    maxLengthBytes: max,
     next(i: number): Uint8Array {
-      const t = templates[i % templates.length];
-      const frame = t.patch(i, BigInt(Date.now()) * 1_000_000n);
-      return kind === 'ethernet' ? frame : frame.subarray(t.layout.outerIpv4);
+      const ms = Date.now();
+      if (ms !== lastMs) {
+        lastMs = ms;
+        txNs = BigInt(ms) * 1_000_000n;
+      }
+      const which = i % templates.length;
+      templates[which].patch(i, txNs);
+      return packets[which];
     },
   };
 }
