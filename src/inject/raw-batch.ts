@@ -10,7 +10,7 @@
  * Otherwise each frame is copied into a staging buffer (sources may patch one buffer in place).
  */
 import { ChainprobeError } from '../errors.ts';
-import { type InjectPlan, nowNs, Pacer } from './plan.ts';
+import { type InjectPlan, Pacer } from './plan.ts';
 import {
   openRawSocket,
   type PullSource,
@@ -19,6 +19,7 @@ import {
   rawSendLoop,
 } from './raw-loop.ts';
 import { loadRawtx, type RawtxAddon, rawtxUnavailable } from './rawtx.ts';
+import { SendClock, sleepSyncNs } from './send-clock.ts';
 
 export const DEFAULT_BATCH = 64;
 /** Periodic sets up to this size are laid out once (else frames are copied per batch). */
@@ -77,10 +78,6 @@ export async function runRawSender(
   return { ...(await rawBatchSendLoop(s.addon, s.fd, src, plan, hooks, batch)), sender: 'sendmmsg' };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const sab = new Int32Array(new SharedArrayBuffer(4));
-const sleepSync = (ns: number) => Atomics.wait(sab, 0, 0, ns / 1e6);
-
 /** Frames laid out once: offsets/lengths for indices 0 … n+batch-1 (index i = frame i mod n). */
 function layoutSet(set: readonly Uint8Array[], batch: number, check?: PullSource['check']) {
   let total = 0;
@@ -127,23 +124,12 @@ export async function rawBatchSendLoop(
   let retries = 0;
   let lastError: string | undefined;
   let k = 0;
-  let lastYieldNs = 0;
   let ended = false;
-  const t0 = process.hrtime.bigint();
-  let nextProgress = 1e9;
+  const clock = new SendClock((now) => hooks.progress?.(sent, failed, now));
   while (k < count && !ended && !hooks.stopped()) {
-    const now = nowNs(t0);
+    const now = clock.now();
     if (now >= durationNs) break;
-    if (now >= nextProgress) {
-      hooks.progress?.(sent, failed, now);
-      nextProgress = now + 1e9;
-    }
-    // Let the event loop run (abort, signals, stdin) at least every 10 ms, never once per batch.
-    if (now - lastYieldNs >= 10e6) {
-      lastYieldNs = now;
-      await new Promise<void>((r) => setImmediate(r));
-      continue;
-    }
+    if (await clock.housekeep(now)) continue;
 
     // Gather every frame due now (whole bursts), up to maxB.
     let n = 0;
@@ -192,11 +178,7 @@ export async function rawBatchSendLoop(
     }
     if (n === 0) {
       if (ended) break;
-      const wait = pacer.dueNs(k) - nowNs(t0);
-      if (wait > 2e6) {
-        await sleep(Math.floor((wait - 1e6) / 1e6));
-        lastYieldNs = nowNs(t0);
-      } else if (wait > 0) sleepSync(wait);
+      await clock.waitUntil(pacer.dueNs(k));
       continue;
     }
 
@@ -211,7 +193,7 @@ export async function rawBatchSendLoop(
       } else if (r === -EAGAIN || r === -ENOBUFS || r === -EINTR || r === 0) {
         if (hooks.stopped()) break;
         retries++;
-        if (addon.waitWritable(fd, 1) === 1) sleepSync(20e3);
+        if (addon.waitWritable(fd, 1) === 1) sleepSyncNs(20e3);
       } else {
         failed++;
         lastError = addon.strerror(-r);
@@ -221,5 +203,5 @@ export async function rawBatchSendLoop(
     k += off;
     if (off < n) break; // stopped while the queue was full
   }
-  return { sent, failed, bytes, retries, elapsedNs: nowNs(t0), lastError, stopped: hooks.stopped() };
+  return { sent, failed, bytes, retries, elapsedNs: clock.now(), lastError, stopped: hooks.stopped() };
 }

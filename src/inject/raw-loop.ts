@@ -7,7 +7,8 @@
  */
 import { createRequire } from 'node:module';
 import { ChainprobeError } from '../errors.ts';
-import { type InjectPlan, nowNs, Pacer } from './plan.ts';
+import { type InjectPlan, Pacer } from './plan.ts';
+import { SendClock } from './send-clock.ts';
 
 interface RawWrap {
   send(buf: Buffer, offset: number, length: number, address: string, cb: (bytes: number) => void): void;
@@ -64,10 +65,7 @@ export interface RawLoopResult {
 }
 
 const noop = () => {};
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const sab = new Int32Array(new SharedArrayBuffer(4));
-/** Sub-millisecond sleep (blocks this thread: fine for a sender process, and bounded to < 2 ms). */
-const sleepSync = (ns: number) => Atomics.wait(sab, 0, 0, ns / 1e6);
+const yieldOnce = () => new Promise<void>((r) => setTimeout(r, 0));
 
 export async function rawSendLoop(
   sock: RawSocket,
@@ -86,29 +84,14 @@ export async function rawSendLoop(
   let lastDst = -1;
   let dstText = '';
   let k = 0;
-  let lastYieldNs = 0;
-  const t0 = process.hrtime.bigint();
-  let nextProgress = 1e9;
+  const clock = new SendClock((now) => hooks.progress?.(sent, failed, now));
   outer: while (k < count && !hooks.stopped()) {
-    const now = nowNs(t0);
+    const now = clock.now();
     if (now >= durationNs) break;
-    if (now >= nextProgress) {
-      hooks.progress?.(sent, failed, now);
-      nextProgress = now + 1e9;
-    }
-    // Let the event loop run (abort, signals, stdin) at least every 10 ms, never once per packet.
-    if (now - lastYieldNs >= 10e6) {
-      lastYieldNs = now;
-      await new Promise<void>((r) => setImmediate(r));
-      continue;
-    }
+    if (await clock.housekeep(now)) continue;
     let allowed = pacer.allowed(k, now);
     if (allowed === 0) {
-      const wait = pacer.dueNs(k) - now;
-      if (wait > 2e6) {
-        await sleep(Math.floor((wait - 1e6) / 1e6));
-        lastYieldNs = nowNs(t0);
-      } else sleepSync(wait);
+      await clock.waitUntil(pacer.dueNs(k));
       continue;
     }
     allowed = Math.min(allowed, count - k, 256);
@@ -136,7 +119,7 @@ export async function rawSendLoop(
           const m = (e as Error).message;
           if (/temporarily unavailable|no buffer space/i.test(m) && !hooks.stopped()) {
             retries++;
-            await sleep(0);
+            await yieldOnce();
             continue;
           }
           failed++;
@@ -148,5 +131,5 @@ export async function rawSendLoop(
       k++;
     }
   }
-  return { sent, failed, bytes, retries, elapsedNs: nowNs(t0), lastError, stopped: hooks.stopped() };
+  return { sent, failed, bytes, retries, elapsedNs: clock.now(), lastError, stopped: hooks.stopped() };
 }

@@ -144,7 +144,10 @@ describe.skipIf(!isRoot)('injectors on a veth pair', () => {
           { count: N, ...opts },
         );
         const rx = await cap.stop();
-        expect(stats.details).toMatchObject({ sender: 'sendmmsg', mode: 'loop', retries: 0 });
+        expect(stats.details).toMatchObject({ sender: 'sendmmsg', mode: 'loop' });
+        // Paced, the socket never fills; at top speed EAGAIN retries depend on machine load (the exact
+        // counts below prove no frame was lost either way).
+        if (opts.ratePps) expect(stats.details).toMatchObject({ retries: 0 });
         expect(stats.sent).toBe(N);
         expect(stats.failed).toBe(0);
         expect(stats.bytes).toBe((N / 10) * (9 * (28 + SMALL) + 28 + JUMBO));
