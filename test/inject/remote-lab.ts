@@ -2,23 +2,13 @@
  * Helpers for test/inject/remote.test.ts: a Docker image with extra host binaries (tcpreplay, iproute2's
  * `ip`), an OpenSSH sshd inside a namespace, and a probe FrameSource mixing small and jumbo frames.
  */
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { createIpv4UdpTemplate, type ProbeTemplate } from '../../src/codec/template.ts';
 import type { FrameSource } from '../../src/inject/types.ts';
 import type { Engine } from '../transport/docker-lab.ts';
-import { sh } from '../transport/lab.ts';
 
 async function ldd(bin: string): Promise<string[]> {
   const r = await execa('ldd', [bin], { timeout: 10_000 });
@@ -60,95 +50,6 @@ export async function importImageWith(engine: Engine, tag: string, binaries: str
     await Promise.all([tar, imp]);
   } finally {
     rmSync(root, { recursive: true, force: true });
-  }
-}
-
-export interface Sshd {
-  dir: string;
-  fingerprint: string;
-  privateKeyPath: string;
-  knownHostsPath: string;
-  proc: ResultPromise;
-  log: () => string;
-  createdRunSshd: boolean;
-}
-
-/** sshd (generated host + client keys) in namespace `ns`, listening on `ip`:22. */
-export async function startSshd(ns: string, ip: string): Promise<Sshd> {
-  const dir = mkdtempSync(join(tmpdir(), 'cpr-sshd-'));
-  const keygen = (file: string, comment: string) =>
-    sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
-  await keygen(join(dir, 'host_key'), 'host');
-  await keygen(join(dir, 'client_key'), 'client');
-  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')));
-  writeFileSync(
-    join(dir, 'sshd_config'),
-    [
-      `ListenAddress ${ip}:22`,
-      `HostKey ${join(dir, 'host_key')}`,
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'PidFile none',
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      'StrictModes no',
-      'LogLevel VERBOSE',
-      '',
-    ].join('\n'),
-  );
-  const fingerprint = (await sh(['ssh-keygen', '-l', '-E', 'sha256', '-f', join(dir, 'host_key.pub')])).split(
-    ' ',
-  )[1];
-  const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
-  writeFileSync(join(dir, 'known_hosts'), `${ip} ${hostPub}\n`);
-  let createdRunSshd = false;
-  if (!existsSync('/run/sshd')) {
-    mkdirSync('/run/sshd', { mode: 0o755 }); // privilege-separation directory
-    createdRunSshd = true;
-  }
-  let log = '';
-  const proc = execa(
-    'ip',
-    ['netns', 'exec', ns, '/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'sshd_config')],
-    {
-      detached: true,
-      reject: false,
-      buffer: false,
-      stdin: 'ignore',
-    },
-  );
-  proc.stderr?.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-20_000)));
-  proc.stdout?.resume();
-  const s: Sshd = {
-    dir,
-    fingerprint,
-    privateKeyPath: join(dir, 'client_key'),
-    knownHostsPath: join(dir, 'known_hosts'),
-    proc,
-    log: () => log,
-    createdRunSshd,
-  };
-  for (let i = 0; i < 100 && !/Server listening/.test(log); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!/Server listening/.test(log))
-    throw Object.assign(new Error(`sshd did not start: ${log}`), { sshd: s });
-  return s;
-}
-
-export async function stopSshd(s: Sshd | undefined): Promise<void> {
-  if (!s) return;
-  try {
-    if (s.proc.pid) {
-      try {
-        process.kill(-s.proc.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      await s.proc;
-    }
-  } finally {
-    if (s.createdRunSshd) rmSync('/run/sshd', { recursive: true, force: true });
-    rmSync(s.dir, { recursive: true, force: true });
   }
 }
 

@@ -22,8 +22,17 @@ import { type Injector, type InjectStats, L2Injector, TcpreplayInjector } from '
 import { liveProcesses, openTransport } from '../../src/transport/index.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { type Engine, startEngine, stopEngine } from '../transport/docker-lab.ts';
-import { deleteNamespace, namespacePids, sh, shQuiet, vethPair } from '../transport/lab.ts';
-import { importImageWith, probeFrames, type Sshd, startSshd, stopSshd } from './remote-lab.ts';
+import {
+  deleteNamespace,
+  namespacePids,
+  type Sshd,
+  sh,
+  shQuiet,
+  startSshd,
+  stopSshd,
+  vethPair,
+} from '../transport/lab.ts';
+import { importImageWith, probeFrames } from './remote-lab.ts';
 
 const isRoot = process.getuid?.() === 0;
 const LAB = ['172.31.0.0/16'];

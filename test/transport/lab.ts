@@ -1,7 +1,10 @@
 /**
  * Test-only helpers to build and tear down namespaces and veths (the tests' own, prefixed cpt-).
  */
-import { execa } from 'execa';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
 
 export async function sh(argv: string[], timeoutMs = 20_000): Promise<string> {
   const r = await execa(argv[0], argv.slice(1), { timeout: timeoutMs });
@@ -127,3 +130,94 @@ export const HOSTILE = [
   "it's",
   '!',
 ];
+
+// ---- a real OpenSSH sshd in a namespace (SSH transport and remote-injection tests)
+
+export interface Sshd {
+  dir: string;
+  fingerprint: string;
+  privateKeyPath: string;
+  knownHostsPath: string;
+  proc: ResultPromise;
+  log: () => string;
+  createdRunSshd: boolean;
+}
+
+/** sshd (generated host + client keys) in namespace `ns`, listening on `ip` at each of `ports`. */
+export async function startSshd(ns: string, ip: string, ports: number[] = [22]): Promise<Sshd> {
+  const dir = mkdtempSync(join(tmpdir(), 'cpt-sshd-'));
+  const keygen = (file: string, comment: string) =>
+    sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  await keygen(join(dir, 'host_key'), 'host');
+  await keygen(join(dir, 'client_key'), 'client');
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')));
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      ...ports.map((port) => `ListenAddress ${ip}:${port}`),
+      `HostKey ${join(dir, 'host_key')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PidFile none',
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'LogLevel VERBOSE',
+      '',
+    ].join('\n'),
+  );
+  const fingerprint = (await sh(['ssh-keygen', '-l', '-E', 'sha256', '-f', join(dir, 'host_key.pub')])).split(
+    ' ',
+  )[1];
+  const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+  writeFileSync(join(dir, 'known_hosts'), `${ip} ${hostPub}\n`);
+  let createdRunSshd = false;
+  if (!existsSync('/run/sshd')) {
+    mkdirSync('/run/sshd', { mode: 0o755 }); // privilege-separation directory
+    createdRunSshd = true;
+  }
+  let log = '';
+  const proc = execa(
+    'ip',
+    ['netns', 'exec', ns, '/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'sshd_config')],
+    {
+      detached: true,
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+    },
+  );
+  proc.stderr?.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-20_000)));
+  proc.stdout?.resume();
+  const s: Sshd = {
+    dir,
+    fingerprint,
+    privateKeyPath: join(dir, 'client_key'),
+    knownHostsPath: join(dir, 'known_hosts'),
+    proc,
+    log: () => log,
+    createdRunSshd,
+  };
+  const lastPort = new RegExp(`Server listening on \\S+ port ${ports[ports.length - 1]}`);
+  for (let i = 0; i < 100 && !lastPort.test(log); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!lastPort.test(log)) throw Object.assign(new Error(`sshd did not start: ${log}`), { sshd: s });
+  return s;
+}
+
+export async function stopSshd(s: Sshd | undefined): Promise<void> {
+  if (!s) return;
+  try {
+    if (s.proc.pid) {
+      try {
+        process.kill(-s.proc.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      await s.proc;
+    }
+  } finally {
+    if (s.createdRunSshd) rmSync('/run/sshd', { recursive: true, force: true });
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+}

@@ -4,11 +4,10 @@
  * Needs root, iproute2, openssh-server, ssh-keygen, tcpdump, /usr/bin/python3.
  */
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCapture } from '../../src/capture/index.ts';
 import { ChainprobeError } from '../../src/errors.ts';
@@ -21,7 +20,17 @@ import {
   parseKnownHosts,
 } from '../../src/transport/index.ts';
 import type { Transport } from '../../src/transport/transport.ts';
-import { deleteNamespace, HOSTILE, namespacePids, sh, shQuiet, udpBurstArgv } from './lab.ts';
+import {
+  deleteNamespace,
+  HOSTILE,
+  namespacePids,
+  type Sshd,
+  sh,
+  shQuiet,
+  startSshd,
+  stopSshd,
+  udpBurstArgv,
+} from './lab.ts';
 
 const NS = 'cpt-ssh';
 const HOST_IF = 'cpt-ssh-h';
@@ -29,9 +38,7 @@ const NS_IF = 'cpt-ssh-n';
 const HOST_IP = '10.254.20.1';
 const SSHD_IP = '10.254.20.2';
 let dir: string;
-let sshd: ResultPromise | undefined;
-let sshdLog = '';
-let createdRunSshd = false;
+let sshd: Sshd | undefined;
 let fingerprint: string;
 let stranger: Server | undefined;
 let t: Transport | undefined;
@@ -66,40 +73,6 @@ const keygen = (file: string, comment: string) =>
   sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cpt-ssh-'));
-  await keygen(join(dir, 'host_key'), 'host');
-  await keygen(join(dir, 'other_host_key'), 'other');
-  await keygen(join(dir, 'client_key'), 'client');
-  await keygen(join(dir, 'wrong_key'), 'wrong');
-  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_key.pub')));
-  writeFileSync(
-    join(dir, 'sshd_config'),
-    [
-      `ListenAddress ${SSHD_IP}:22`,
-      `ListenAddress ${SSHD_IP}:2200`,
-      `HostKey ${join(dir, 'host_key')}`,
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'PidFile none',
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      'StrictModes no',
-      'LogLevel VERBOSE',
-      '',
-    ].join('\n'),
-  );
-  fingerprint = (await sh(['ssh-keygen', '-l', '-E', 'sha256', '-f', join(dir, 'host_key.pub')])).split(
-    ' ',
-  )[1];
-  const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
-  const otherPub = readFileSync(join(dir, 'other_host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
-  // known_hosts files: hashed (as `ssh-keygen -H` writes them), [host]:port only, and a mismatching key.
-  writeFileSync(join(dir, 'kh_hashed'), `${SSHD_IP} ${hostPub}\n[${SSHD_IP}]:2200 ${hostPub}\n`);
-  await sh(['ssh-keygen', '-q', '-H', '-f', join(dir, 'kh_hashed')]);
-  writeFileSync(join(dir, 'kh_port'), `# only the non-22 port\n[${SSHD_IP}]:2200 ${hostPub}\n`);
-  writeFileSync(join(dir, 'kh_wrong'), `${SSHD_IP},!10.9.9.9 ${otherPub}\n`);
-
   await deleteNamespace(NS);
   await shQuiet(['ip', 'link', 'del', HOST_IF]);
   await sh(['ip', 'netns', 'add', NS]);
@@ -112,39 +85,30 @@ beforeAll(async () => {
   // Static neighbour: a burst into an unresolved neighbour would lose packets while ARP resolves.
   const mac = JSON.parse(await sh(['ip', '-j', '-n', NS, 'link', 'show', NS_IF]))[0].address;
   await sh(['ip', 'neigh', 'replace', SSHD_IP, 'lladdr', mac, 'dev', HOST_IF, 'nud', 'permanent']);
-  if (!existsSync('/run/sshd')) {
-    mkdirSync('/run/sshd', { mode: 0o755 }); // sshd's privilege-separation directory
-    createdRunSshd = true;
-  }
-  sshd = execa('ip', ['netns', 'exec', NS, '/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'sshd_config')], {
-    detached: true,
-    reject: false,
-    buffer: false,
-    stdin: 'ignore',
-  });
-  sshd.stderr?.on('data', (c: Buffer) => (sshdLog += c.toString()));
-  for (let i = 0; i < 100 && !/Server listening on \S+ port 2200/.test(sshdLog); i++)
-    await new Promise((r) => setTimeout(r, 100));
-  expect(sshdLog).toMatch(/Server listening/);
+
+  sshd = await startSshd(NS, SSHD_IP, [22, 2200]);
+  dir = sshd.dir;
+  fingerprint = sshd.fingerprint;
+  // Keys this file needs beyond the server's: another host key and an unauthorised client key.
+  await keygen(join(dir, 'other_host_key'), 'other');
+  await keygen(join(dir, 'wrong_key'), 'wrong');
+  const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+  const otherPub = readFileSync(join(dir, 'other_host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+  // known_hosts files: hashed (as `ssh-keygen -H` writes them), [host]:port only, and a mismatching key.
+  writeFileSync(join(dir, 'kh_hashed'), `${SSHD_IP} ${hostPub}\n[${SSHD_IP}]:2200 ${hostPub}\n`);
+  await sh(['ssh-keygen', '-q', '-H', '-f', join(dir, 'kh_hashed')]);
+  writeFileSync(join(dir, 'kh_port'), `# only the non-22 port\n[${SSHD_IP}]:2200 ${hostPub}\n`);
+  writeFileSync(join(dir, 'kh_wrong'), `${SSHD_IP},!10.9.9.9 ${otherPub}\n`);
 });
 
 afterAll(async () => {
   try {
     await t?.close();
     stranger?.close();
-    if (sshd?.pid) {
-      try {
-        process.kill(-sshd.pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      await sshd;
-    }
+    await stopSshd(sshd);
   } finally {
     await deleteNamespace(NS);
     await shQuiet(['ip', 'link', 'del', HOST_IF]);
-    if (createdRunSshd) rmdirSync('/run/sshd');
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -222,7 +186,7 @@ describe('ssh transport', () => {
       'E_HOST_KEY',
     );
     expect(unknown.message).toMatch(/not in/);
-    const accepted = (sshdLog.match(/Accepted publickey/g) ?? []).length;
+    const accepted = (sshd!.log().match(/Accepted publickey/g) ?? []).length;
     const mismatch = await expectCode(
       openSsh({ ...base(), knownHostsPath: join(dir, 'kh_wrong') }),
       'E_HOST_KEY',
@@ -234,7 +198,7 @@ describe('ssh transport', () => {
     );
     expect(pinned.message).toContain(fingerprint);
     await new Promise((r) => setTimeout(r, 200));
-    expect((sshdLog.match(/Accepted publickey/g) ?? []).length).toBe(accepted); // never authenticated, so nothing ran
+    expect((sshd!.log().match(/Accepted publickey/g) ?? []).length).toBe(accepted); // never authenticated, so nothing ran
   });
 
   it('wrong client key → E_AUTH; closed port → E_UNREACHABLE; silent peer → E_TIMEOUT', async () => {
