@@ -11,7 +11,7 @@
  * interface at the remote place is E_NO_INTERFACE for every injector/transport.
  * Needs root, iproute2, openssh-server, ssh-keygen, tcpdump, tcpreplay, cc, docker.io (dockerd), nsenter.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -23,8 +23,8 @@ import { liveProcesses, openTransport } from '../../src/transport/index.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { type Engine, startEngine, stopEngine } from '../transport/docker-lab.ts';
 import {
+  commandsIn,
   deleteNamespace,
-  namespacePids,
   type Sshd,
   sh,
   shQuiet,
@@ -118,19 +118,6 @@ async function injectAndCount(
   expect(stats.elapsedNs / 1e9).toBeGreaterThan(0.4);
   expect(stats.elapsedNs / 1e9).toBeLessThan(2);
   return stats;
-}
-
-/** The commands (argv[0]) of the processes in a namespace. */
-async function commandsIn(ns: string): Promise<string[]> {
-  return (await namespacePids(ns))
-    .map((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0];
-      } catch {
-        return '';
-      }
-    })
-    .filter(Boolean);
 }
 
 describe.skipIf(!isRoot)('injection through SSH (real sshd in cpr-ssh)', () => {

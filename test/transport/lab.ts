@@ -221,3 +221,16 @@ export async function stopSshd(s: Sshd | undefined): Promise<void> {
     rmSync(s.dir, { recursive: true, force: true });
   }
 }
+
+/** The commands (argv[0]) of the processes in a namespace. */
+export async function commandsIn(ns: string): Promise<string[]> {
+  return (await namespacePids(ns))
+    .map((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0];
+      } catch {
+        return '';
+      }
+    })
+    .filter(Boolean);
+}

@@ -21,9 +21,9 @@ import {
 } from '../../src/transport/index.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import {
+  commandsIn,
   deleteNamespace,
   HOSTILE,
-  namespacePids,
   type Sshd,
   sh,
   shQuiet,
@@ -54,19 +54,6 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<Chainprobe
   expect(e).toBeInstanceOf(ChainprobeError);
   expect((e as ChainprobeError).code, (e as Error).message).toBe(code);
   return e as ChainprobeError;
-}
-
-/** The commands (argv[0]) of the processes in a namespace. */
-async function commandsIn(ns: string): Promise<string[]> {
-  return (await namespacePids(ns))
-    .map((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[0];
-      } catch {
-        return '';
-      }
-    })
-    .filter(Boolean);
 }
 
 const keygen = (file: string, comment: string) =>
