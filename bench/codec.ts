@@ -5,42 +5,26 @@
  * bench compares read+dissect with pcap-parser).
  * Each tinybench iteration runs BATCH operations, so the timer's own cost is not what is measured.
  */
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { Bench } from 'tinybench';
+import { ChainOracle } from '../src/chain/oracle.ts';
+import { loadProfile } from '../src/chain/profile.ts';
 import { Dissection, dissect, LINKTYPE_ETHERNET } from '../src/codec/stack.ts';
 import { createVxlanTemplate, type VxlanFrameSpec } from '../src/codec/template.ts';
 import { type BenchFigure, withPeer } from './figure.ts';
 
 const BATCH = 1000;
 
+// The frame is the one chainprobe really sends to the VPP chain: the profile's traffic, via the oracle.
+const profile = loadProfile(fileURLToPath(new URL('../fixtures/vpp-testing.json', import.meta.url)));
+const oracle = new ChainOracle(profile);
+const { outer: o, inner: i } = profile.traffic;
+
 function spec(payloadBytes: number): VxlanFrameSpec {
-  return {
-    outer: {
-      srcMac: '02:00:00:00:01:01',
-      dstMac: '02:00:00:00:01:02',
-      srcIp: '192.168.100.1',
-      dstIp: '192.168.100.2',
-      srcPortBase: 50000,
-      srcPortCount: 1000,
-      dstPort: 4789,
-      vni: 100,
-      vxlanFlags: 0x08,
-      udpChecksum: true, // the costlier case: the outer checksum covers the whole inner frame
-      ttl: 64,
-    },
-    inner: {
-      srcMac: '02:00:00:0a:0a:01',
-      dstMac: '02:00:00:0a:0a:02',
-      srcIp: '10.10.10.5',
-      dstIp: '172.20.0.10',
-      srcPort: 40000,
-      dstPort: 5001,
-      ttl: 64,
-    },
-    payloadBytes,
-    runId: 1,
-    flowId: 1,
-  };
+  const s = oracle.templateSpec({ payloadBytes, runId: 1, flowId: 1 });
+  // The costlier case: the outer UDP checksum covers the whole inner frame.
+  return { ...s, outer: { ...s.outer, udpChecksum: true } };
 }
 
 /** scapy frames/s for the same frame shape, measured for ~`seconds` s in Debian's python3. */
@@ -54,10 +38,10 @@ load = bytes(${payloadBytes})
 n, t0 = 0, time.perf_counter()
 while True:
     for _ in range(20):
-        bytes(Ether(src='02:00:00:00:01:01', dst='02:00:00:00:01:02')/IP(src='192.168.100.1', dst='192.168.100.2', id=n & 0xffff)
-              /UDP(sport=50000 + n % 1000, dport=4789)/VXLAN(flags=0x08, vni=100)
-              /Ether(src='02:00:00:0a:0a:01', dst='02:00:00:0a:0a:02')/IP(src='10.10.10.5', dst='172.20.0.10', id=n & 0xffff)
-              /UDP(sport=40000, dport=5001)/Raw(load))
+        bytes(Ether(src='${o.srcMac}', dst='${o.dstMac}')/IP(src='${o.srcIp}', dst='${o.dstIp}', id=n & 0xffff)
+              /UDP(sport=${o.srcPortBase} + n % ${o.srcPortCount}, dport=${o.dstPort})/VXLAN(flags=${o.vxlanFlags}, vni=${o.vni})
+              /Ether(src='${i.srcMac}', dst='${i.dstMac}')/IP(src='${i.srcIp}', dst='${i.dstIp}', id=n & 0xffff)
+              /UDP(sport=${i.srcPort}, dport=${i.dstPort})/Raw(load))
         n += 1
     dt = time.perf_counter() - t0
     if dt >= ${seconds}:
