@@ -4,8 +4,6 @@ import { ProfileError } from '../chain/profile.ts';
 import { DecodeError } from '../codec/errors.ts';
 import { ChainprobeError } from '../errors.ts';
 
-export { ChainprobeError };
-
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }

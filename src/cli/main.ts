@@ -5,7 +5,7 @@
  *
  * Exit codes: 0 success / verdict pass, 1 verdict fail or operation failed, 2 bad input (usage, profile, files).
  */
-import { formatError, UsageError } from './errors.ts';
+import { formatError } from './errors.ts';
 
 type Verb = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
 
@@ -59,5 +59,3 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode;
   }
 }
-
-export { UsageError };
