@@ -7,6 +7,9 @@ export { type AnalyzeOptions, analyzeCaptures } from './analyze/analyze.ts';
 export { startCapture, startCaptures } from './capture/index.ts';
 export { ChainOracle, type RuntimeSaKey } from './chain/oracle.ts';
 export { loadProfile, type Profile, ProfileError, parseProfile } from './chain/profile.ts';
+export { DecodeError } from './codec/errors.ts';
+export { Dissection, describe as describeLayers, dissect } from './codec/stack.ts';
+export { createIpv4UdpTemplate, createVxlanTemplate } from './codec/template.ts';
 export {
   chainDown,
   chainStatus,
@@ -14,10 +17,7 @@ export {
   clearFaults,
   loadRuntimeSas,
   setFault,
-} from './chain/refchain/index.ts';
-export { DecodeError } from './codec/errors.ts';
-export { Dissection, describe as describeLayers, dissect } from './codec/stack.ts';
-export { createIpv4UdpTemplate, createVxlanTemplate } from './codec/template.ts';
+} from './drivers/refchain/index.ts';
 export { ChainprobeError } from './errors.ts';
 export { L2Injector, RawInjector, TcpreplayInjector } from './inject/index.ts';
 export {

@@ -4,7 +4,7 @@
  */
 import type { RuntimeSaKey } from '../chain/oracle.ts';
 import type { Profile } from '../chain/profile.ts';
-import { loadRuntimeSas } from '../chain/refchain/index.ts';
+import { loadRuntimeSas } from '../drivers/refchain/index.ts';
 import { ChainprobeError } from '../errors.ts';
 
 export function needsRuntimeKeys(profile: Profile): boolean {

@@ -24,7 +24,7 @@ import {
   defaultProfile,
   type Fault,
   setFault,
-} from '../chain/refchain/index.ts';
+} from '../drivers/refchain/index.ts';
 import type { RunResults } from '../report/results.ts';
 import { writeArtifacts } from '../report/write.ts';
 import { type InjectorKind, runChain } from '../run/run.ts';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chainDown, chainUp, defaultProfile, readSinkCounters } from '../../src/chain/refchain/index.ts';
+import { chainDown, chainUp, defaultProfile, readSinkCounters } from '../../src/drivers/refchain/index.ts';
 import { type InjectorKind, runChain } from '../../src/run/run.ts';
 import { resolveRuntimeKeys } from '../../src/run/runtime-keys.ts';
 

@@ -1,5 +1,5 @@
 /**
- * `chainprobe chain up|down|status|fault`: the embedded reference chain (src/chain/refchain). Thin: every
+ * `chainprobe chain up|down|status|fault`: the embedded reference chain (src/drivers/refchain). Thin: every
  * verb calls the library. `up` cleans up after itself on Ctrl-C; `down` is safe to run any number of times.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
@@ -13,7 +13,7 @@ import {
   type Fault,
   HOP_NAMES,
   setFault,
-} from '../../chain/refchain/index.ts';
+} from '../../drivers/refchain/index.ts';
 import { UsageError } from '../errors.ts';
 
 const USAGE = `usage:

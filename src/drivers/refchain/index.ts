@@ -11,9 +11,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadProfile, type Profile } from '../../chain/profile.ts';
 import { ChainprobeError } from '../../errors.ts';
 import { parseCharonKeys } from '../../transform/esp-sa.ts';
-import { loadProfile, type Profile } from '../profile.ts';
 import {
   charonLogTail,
   initiate,
