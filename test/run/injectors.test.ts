@@ -35,7 +35,7 @@ describe.each<InjectorKind>(['l2', 'raw', 'tcpreplay'])(
         pps: 1000,
         payloadBytes: [100, 8000],
         injector,
-        runtimeKeys: resolveRuntimeKeys(profile, []),
+        runtimeKeys: await resolveRuntimeKeys(profile, []),
         captureDir: join(dir, injector),
       });
       expect(inject.sent).toBe(400);
