@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-time machine set-up for chainprobe on Debian (bookworm) as root:
-# system packages (data planes, capture/replay tools, independent oracles) and npm dependencies.
+# system packages (data planes, capture/replay tools, independent oracles), npm dependencies, the build.
 # Idempotent: re-running only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +35,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "[setup] installing npm dependencies"
   npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
 fi
+# The published form (dist/: JavaScript + declarations). bin/chainprobe.js runs src/ through tsx in a
+# checkout, so this is not needed to use the repository; it is what `npm pack` ships and the package
+# test installs, and what bin falls back to when a checkout has no devDependencies.
+echo "[setup] building dist/"
+npm run --silent build
 # Native addons (N-API, built offline against Node's own headers with npm's bundled node-gyp):
 #   native/esp    AES-GCM ESP with one OpenSSL context per SA (3x node:crypto)
 #   native/rawtx  raw IPv4 sendmmsg batches for the in-process injector

@@ -5,6 +5,7 @@
  *
  * Exit codes: 0 success / verdict pass, 1 verdict fail or operation failed, 2 bad input (usage, profile, files).
  */
+import { versionText } from '../version.ts';
 import { formatError } from './errors.ts';
 
 type Verb = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number> }> };
@@ -35,7 +36,7 @@ function usage(): string {
     '',
     ...Object.entries(VERBS).map(([v, d]) => `  ${v.padEnd(width)}  ${d.summary}`),
     '',
-    'chainprobe <command> --help shows the options of a command.',
+    'chainprobe <command> --help shows the options of a command; chainprobe --version (-V) the version.',
   ].join('\n');
 }
 
@@ -44,6 +45,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
     console.log(usage());
     return verb ? 0 : 2;
+  }
+  if (verb === '--version' || verb === '-V') {
+    console.log(versionText());
+    return 0;
   }
   const entry = VERBS[verb];
   if (!entry) {
@@ -58,4 +63,18 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`chainprobe ${verb}: ${message}`);
     return exitCode;
   }
+}
+
+/**
+ * The process entry (bin/chainprobe.js): runs `main` and sets the exit code. A closed stdout or stderr
+ * (`chainprobe chain status | head -1`) is not an error of the command: further output is dropped and
+ * the command finishes as it would have — a run still stops its captures and writes its report.
+ */
+export async function cli(argv: string[]): Promise<void> {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    });
+  }
+  process.exitCode = await main(argv);
 }

@@ -1,8 +1,8 @@
 /** The terminal summary of a run: verdict, funnel, failing checks, where the artifacts are. */
 
+import { funnel } from '../report/funnel.ts';
 import type { RunResults } from '../report/results.ts';
 import type { ArtifactPaths } from '../report/write.ts';
-import { funnel } from '../vitest/matchers.ts';
 
 export function printSummary(r: RunResults, paths: ArtifactPaths): void {
   const lines = [

@@ -2,7 +2,7 @@
  * `raw` injector: IPv4 packets (the outer packet, spoofed source allowed) through a raw socket with
  * IP_HDRINCL; the kernel routes on the packet's destination. In this Node process (`transport` omitted:
  * this process's namespace) or, since a Node process cannot send from another namespace, in a worker
- * process started through the transport (`ip netns exec NS node --import tsx worker.ts`) fed over stdin.
+ * process started through the transport (`ip netns exec NS node worker.js`, from source with tsx) fed over stdin.
  * Either way packets go out in sendmmsg batches through the native/rawtx addon (raw-batch.ts), or one
  * sendto each through raw-socket when the addon is not built or CHAINPROBE_NO_NATIVE=1 (details.sender).
  */
@@ -19,7 +19,10 @@ import { emptyStats, runFramedSender, senderArgs, useLoopMode } from './sender.t
 import type { FrameSource, InjectOptions, Injector, InjectStats } from './types.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const WORKER_PATH = join(here, 'worker.ts');
+// Installed, this module is dist/inject/raw.js and the worker plain JavaScript; in the repository it is
+// TypeScript, which a child `node` runs through tsx's ESM loader (a devDependency).
+const compiled = import.meta.url.endsWith('.js');
+export const WORKER_PATH = join(here, compiled ? 'worker.js' : 'worker.ts');
 
 export interface RawInjectorOptions extends SafetyOptions {
   labPrefixes: readonly string[];
@@ -34,9 +37,9 @@ export interface RawInjectorOptions extends SafetyOptions {
 /** Periodic sets up to this many bytes are copied once and cycled by the in-process batched sender. */
 const IN_PROCESS_SET_MAX_BYTES = 64 * 1024 * 1024;
 
-/** The `--import` argument that makes a child `node` run TypeScript (tsx's ESM loader, by absolute URL). */
-export function tsxImport(): string {
-  return import.meta.resolve('tsx');
+/** `node …` running the worker: by itself when compiled, with tsx's loader (by absolute URL) from source. */
+function workerNode(): string[] {
+  return compiled ? ['node', WORKER_PATH] : ['node', '--import', import.meta.resolve('tsx'), WORKER_PATH];
 }
 
 export class RawInjector implements Injector {
@@ -59,7 +62,7 @@ export class RawInjector implements Injector {
 
     if (this.o.transport) {
       const loop = useLoopMode(frames, plan);
-      const argv = ['node', '--import', tsxImport(), WORKER_PATH, ...senderArgs(plan, loop)];
+      const argv = [...workerNode(), ...senderArgs(plan, loop)];
       if (this.o.batch !== undefined) argv.push('-B', String(this.o.batch));
       if (process.env.CHAINPROBE_NO_NATIVE === '1') argv.push('-N');
       return runFramedSender(this.o.transport, argv, frames, plan, loop, guard, opts, 'raw');

@@ -1,5 +1,6 @@
 /** `chainprobe/vitest`: matchers (registered on import) and the chain fixtures for suites. */
 
+export { funnel } from '../report/funnel.ts';
 export {
   type ChainFixtures,
   type ChainHandle,
@@ -8,4 +9,4 @@ export {
   type ProbeRequest,
   REPORT_ROOT,
 } from './fixtures.ts';
-export { chainMatchers, funnel, parseDurationNs } from './matchers.ts';
+export { chainMatchers, parseDurationNs } from './matchers.ts';

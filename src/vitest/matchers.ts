@@ -11,28 +11,11 @@
  *   expect(run).toBlameHop('security');     // for fault suites: the harness must be able to fail
  */
 import { expect } from 'vitest';
+import { funnel, percent as pct } from '../report/funnel.ts';
 import type { LatencySummary, RunResults, ViolationSummary } from '../report/results.ts';
 
 type Resultish = RunResults | { results: RunResults };
 const resultsOf = (r: Resultish): RunResults => ('results' in r ? r.results : r);
-
-const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-
-/** The funnel as text: one line per capture point in chain order. */
-export function funnel(r: RunResults): string {
-  const w = Math.max(...r.hops.map((h) => h.name.length), 8);
-  const hw = Math.max(...r.hops.map((h) => h.hop.length)) + 2;
-  const lines = r.hops.map((h, i) => {
-    const lost = h.lostHere
-      ? `  ✘ ${h.lostHere} lost ${i ? `after ${r.hops[i - 1].name}` : 'before it'}`
-      : '';
-    const drop = r.captureDrops.find((d) => d.capture === h.name)?.flagged
-      ? '  (capture dropped packets)'
-      : '';
-    return `  ${h.name.padEnd(w)} ${`[${h.hop}]`.padEnd(hw)} ${String(h.seen).padStart(8)} seen${lost}${drop}`;
-  });
-  return [`  sent ${r.sent}, delivered ${r.delivered} (${pct(r.deliveryRatio)})`, ...lines].join('\n');
-}
 
 function violationText(name: string, v: ViolationSummary): string {
   const ex = v.examples[0];

@@ -5,13 +5,19 @@
  * verdicts as `run`, no network needed. Files may be pcap or pcapng, µs or ns, Ethernet, raw IPv4 or
  * Linux cooked, and may hold unrelated traffic. Exit 0 pass, 1 fail, 2 bad input.
  */
-import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { analyzeCaptures } from '../../analyze/analyze.ts';
 import { loadProfile } from '../../chain/profile.ts';
 import { writeArtifacts } from '../../report/write.ts';
 import { UsageError } from '../errors.ts';
-import { intOption, parseSaKeys } from '../options.ts';
+import {
+  intOption,
+  type ParseArgsOptionsConfig,
+  parseSaKeys,
+  readableFile,
+  runCommand,
+  writableDir,
+  writableFile,
+} from '../options.ts';
 import { printSummary } from '../summary.ts';
 
 const HELP = `usage: chainprobe analyze --profile FILE --capture NAME=FILE [--capture NAME=FILE ...] [options]
@@ -24,47 +30,45 @@ const HELP = `usage: chainprobe analyze --profile FILE --capture NAME=FILE [--ca
   --injected N         probes the injector sent (default: probes seen at any point)
   --sa-key SPI=HEX     key+salt (40 hex digits) for an SA whose key the profile takes at run time`;
 
-export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      profile: { type: 'string' },
-      capture: { type: 'string', multiple: true, default: [] },
-      json: { type: 'string' },
-      report: { type: 'string' },
-      'run-id': { type: 'string' },
-      injected: { type: 'string' },
-      'sa-key': { type: 'string', multiple: true, default: [] },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (!values.profile || values.capture.length === 0)
-    throw new UsageError(`--profile and at least one --capture are required\n\n${HELP}`);
-  const profile = loadProfile(values.profile);
-  const captures = values.capture.map((c) => {
-    const m = /^([a-z][a-z0-9_-]*)=(.+)$/.exec(c);
-    if (!m) throw new UsageError(`--capture must be NAME=FILE, not "${c}"`);
-    if (!existsSync(m[2])) throw new UsageError(`--capture ${m[1]}: no such file ${m[2]}`);
-    return { name: m[1], source: m[2] };
-  });
-  const results = await analyzeCaptures({
-    profile,
-    captures,
-    runId:
-      values['run-id'] !== undefined ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : undefined,
-    injected:
+const OPTIONS = {
+  profile: { type: 'string' },
+  capture: { type: 'string', multiple: true, default: [] },
+  json: { type: 'string' },
+  report: { type: 'string' },
+  'run-id': { type: 'string' },
+  injected: { type: 'string' },
+  'sa-key': { type: 'string', multiple: true, default: [] },
+} satisfies ParseArgsOptionsConfig;
+
+export function run(args: string[]): Promise<number> {
+  return runCommand(args, { usage: HELP, options: OPTIONS }, async (values) => {
+    if (!values.profile || values.capture.length === 0)
+      throw new UsageError('--profile and at least one --capture are required');
+    const profile = loadProfile(values.profile);
+    const captures = values.capture.map((c) => {
+      const m = /^([a-z][a-z0-9_-]*)=(.+)$/.exec(c);
+      if (!m) throw new UsageError(`--capture must be NAME=FILE, not "${c}"`);
+      return { name: m[1], source: readableFile(`--capture ${m[1]}`, m[2]) };
+    });
+    const runId =
+      values['run-id'] !== undefined ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : undefined;
+    const injected =
       values.injected !== undefined
         ? intOption('--injected', values.injected, 0, Number.MAX_SAFE_INTEGER)
-        : undefined,
-    runtimeKeys: parseSaKeys(values['sa-key']),
-    onProgress: (n) => process.stderr.write(`\ranalysed ${n.toLocaleString('en-US')} packets`),
+        : undefined;
+    const runtimeKeys = parseSaKeys(values['sa-key']);
+    if (values.json) writableFile('--json', values.json);
+    if (values.report) writableDir('--report', values.report);
+    const results = await analyzeCaptures({
+      profile,
+      captures,
+      runId,
+      injected,
+      runtimeKeys,
+      onProgress: (n) => process.stderr.write(`\ranalysed ${n.toLocaleString('en-US')} packets`),
+    });
+    const paths = writeArtifacts(results, { jsonPath: values.json, reportDir: values.report });
+    printSummary(results, paths);
+    return results.verdict === 'pass' ? 0 : 1;
   });
-  const paths = writeArtifacts(results, { jsonPath: values.json, reportDir: values.report });
-  printSummary(results, paths);
-  return results.verdict === 'pass' ? 0 : 1;
 }

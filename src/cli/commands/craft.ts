@@ -5,22 +5,30 @@
  * prediction), e.g. `ingress` to replay with tcpreplay, `wire` to compare with a capture. Packets are
  * spaced 1/pps apart in time (default 1000 pps) so a replay keeps that rate.
  */
-import { parseArgs } from 'node:util';
 import { ChainOracle, type RuntimeSaKey } from '../../chain/oracle.ts';
-import { loadProfile, stageIndex } from '../../chain/profile.ts';
+import { loadProfile, type Profile, stageIndex } from '../../chain/profile.ts';
 import { PcapWriter } from '../../pcap/pcap-writer.ts';
 import { PcapngWriter } from '../../pcap/pcapng-writer.ts';
 import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
 import type { EspSa } from '../../transform/esp-sa.ts';
 import { UsageError } from '../errors.ts';
-import { intOption, parseSaKeys } from '../options.ts';
+import {
+  choiceOption,
+  intOption,
+  type ParseArgsOptionsConfig,
+  parseSaKeys,
+  runCommand,
+  writableFile,
+} from '../options.ts';
+import { payloadSize } from '../payload-capacity.ts';
 
 const HELP = `usage: chainprobe craft --profile FILE --stage STAGE --count N --size BYTES --out FILE [options]
 
   --profile FILE     chain profile (JSON), e.g. fixtures/vpp-testing.json
   --stage STAGE      which stage's packets to write (the profile's stage names, e.g. ingress, decap, nat, esp, wire, delivered)
   --count N          number of probes (default 1)
-  --size BYTES       inner UDP payload bytes, probe header included (32..65507; default 64)
+  --size BYTES       inner UDP payload bytes, probe header included (32 up to what the profile's
+                     encapsulations leave room for; default 64)
   --out FILE         output file
   --format F         pcap (ns timestamps, default) or pcapng
   --pps R            timestamp spacing of consecutive probes (default 1000)
@@ -29,44 +37,53 @@ const HELP = `usage: chainprobe craft --profile FILE --stage STAGE --count N --s
   --sa-key SPI=HEX   key+salt (40 hex digits) for an SA whose profile key comes at run time; repeatable
                      (default: the running reference chain's negotiated keys)`;
 
-export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      profile: { type: 'string' },
-      stage: { type: 'string' },
-      count: { type: 'string', default: '1' },
-      size: { type: 'string', default: '64' },
-      out: { type: 'string' },
-      format: { type: 'string', default: 'pcap' },
-      pps: { type: 'string', default: '1000' },
-      'run-id': { type: 'string' },
-      'flow-id': { type: 'string', default: '1' },
-      'sa-key': { type: 'string', multiple: true, default: [] },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (!values.profile || !values.stage || !values.out)
-    throw new UsageError(`--profile, --stage and --out are required\n\n${HELP}`);
-  if (values.format !== 'pcap' && values.format !== 'pcapng')
-    throw new UsageError(`--format must be pcap or pcapng, not "${values.format}"`);
-  const profile = loadProfile(values.profile);
-  const stageAt = stageIndex(profile, values.stage);
-  const count = intOption('--count', values.count, 1, 100_000_000);
-  const size = intOption('--size', values.size, 32, 65_507);
-  const pps = intOption('--pps', values.pps, 1, 100_000_000);
-  const runId =
-    values['run-id'] !== undefined
-      ? intOption('--run-id', values['run-id'], 0, 0xffffffff)
-      : (Math.random() * 0xffffffff) >>> 0;
-  const flowId = intOption('--flow-id', values['flow-id'], 0, 0xffffffff);
-  const keys: RuntimeSaKey[] = await resolveRuntimeKeys(profile, parseSaKeys(values['sa-key']));
+const OPTIONS = {
+  profile: { type: 'string' },
+  stage: { type: 'string' },
+  count: { type: 'string', default: '1' },
+  size: { type: 'string', default: '64' },
+  out: { type: 'string' },
+  format: { type: 'string', default: 'pcap' },
+  pps: { type: 'string', default: '1000' },
+  'run-id': { type: 'string' },
+  'flow-id': { type: 'string', default: '1' },
+  'sa-key': { type: 'string', multiple: true, default: [] },
+} satisfies ParseArgsOptionsConfig;
 
+export function run(args: string[]): Promise<number> {
+  return runCommand(args, { usage: HELP, options: OPTIONS }, async (values) => {
+    if (!values.profile || !values.stage || !values.out)
+      throw new UsageError('--profile, --stage and --out are required');
+    const format = choiceOption('--format', values.format, ['pcap', 'pcapng'] as const);
+    const profile = loadProfile(values.profile);
+    const stageAt = stageIndex(profile, values.stage);
+    const count = intOption('--count', values.count, 1, 100_000_000);
+    const size = payloadSize('--size', values.size, profile);
+    const pps = intOption('--pps', values.pps, 1, 100_000_000);
+    const runId =
+      values['run-id'] !== undefined
+        ? intOption('--run-id', values['run-id'], 0, 0xffffffff)
+        : (Math.random() * 0xffffffff) >>> 0;
+    const flowId = intOption('--flow-id', values['flow-id'], 0, 0xffffffff);
+    const keys: RuntimeSaKey[] = await resolveRuntimeKeys(profile, parseSaKeys(values['sa-key']));
+    writableFile('--out', values.out);
+    return craft({ profile, stageAt, count, size, pps, runId, flowId, keys, out: values.out, format });
+  });
+}
+
+async function craft(o: {
+  profile: Profile;
+  stageAt: number;
+  count: number;
+  size: number;
+  pps: number;
+  runId: number;
+  flowId: number;
+  keys: RuntimeSaKey[];
+  out: string;
+  format: 'pcap' | 'pcapng';
+}): Promise<number> {
+  const { profile, stageAt, count, size, pps, runId, flowId, keys } = o;
   const oracle = new ChainOracle(profile, keys);
   oracle.sas(); // resolve keys up front: a missing runtime key fails before anything is written
   const template = oracle.template({ payloadBytes: size, runId, flowId });
@@ -82,13 +99,13 @@ export async function run(args: string[]): Promise<number> {
     const frame = template.patch(seq, ts);
     // Only run the transforms up to the requested stage (stage 0 needs none).
     const stage = stageAt === 0 ? { linktype: 1, packets: [frame] } : oracle.predict(frame, sas)[stageAt];
-    if (!writer) writer = openWriter(values.out, values.format, stage.linktype, stageName);
+    if (!writer) writer = openWriter(o.out, o.format, stage.linktype, stageName);
     for (const [i, p] of stage.packets.entries()) writer.write(p, ts + BigInt(i) * 1000n);
     packets += stage.packets.length;
   }
   await writer?.close();
   console.log(
-    `wrote ${packets} packets (${count} probes of ${size} B, run ${runId}) at stage "${stageName}" to ${values.out}`,
+    `wrote ${packets} packets (${count} probes of ${size} B, run ${runId}) at stage "${stageName}" to ${o.out}`,
   );
   return 0;
 }

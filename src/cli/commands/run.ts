@@ -1,27 +1,38 @@
 /**
- * `chainprobe run --profile F [--count N | --duration S] [--pps R] [--size B[,B...]] [--inject l2|raw|tcpreplay]
+ * `chainprobe run [--profile F] [--count N | --duration S] [--pps R] [--size B[,B...]] [--inject l2|raw|tcpreplay]
  *                 [--report DIR] [--json FILE]`
  *
  * Injects probes into a live chain, captures at every capture point, follows every probe and writes the
  * verdict. Exit 0 pass, 1 fail, 2 bad input. Ctrl-C stops injection and cleans up every process it started.
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadProfile } from '../../chain/profile.ts';
+import { DEFAULT_PROFILE_PATH } from '../../drivers/refchain/index.ts';
 import { writeArtifacts } from '../../report/write.ts';
 import { type InjectorKind, runChain } from '../../run/run.ts';
 import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
 import { UsageError } from '../errors.ts';
-import { intOption, numberOption, parseSaKeys } from '../options.ts';
+import {
+  choiceOption,
+  intOption,
+  numberOption,
+  type ParseArgsOptionsConfig,
+  parseSaKeys,
+  runCommand,
+  writableDir,
+  writableFile,
+} from '../options.ts';
+import { payloadSize } from '../payload-capacity.ts';
 import { printSummary } from '../summary.ts';
 
-const HELP = `usage: chainprobe run --profile FILE [options]
+const HELP = `usage: chainprobe run [--profile FILE] [options]
 
-  --profile FILE      chain profile (JSON); fixtures/reference.json is the embedded reference chain
+  --profile FILE      chain profile (JSON); default: the embedded reference chain's (fixtures/reference.json)
   --count N           probes to send (default 1000)
   --duration S        or: send for S seconds at --pps (count = pps × S)
   --pps R             probe rate (default 1000)
-  --size B[,B...]     inner UDP payload bytes; probes cycle through the list (default 100; jumbo: 8000)
+  --size B[,B...]     inner UDP payload bytes; probes cycle through the list (default 100; jumbo: 8000;
+                      at most what the profile's encapsulations leave room for)
   --inject KIND       l2 (AF_PACKET, default), raw (raw socket, IP_HDRINCL) or tcpreplay
   --report DIR        write DIR/index.html, DIR/junit.xml, DIR/results.json and the captures (DIR/pcaps)
   --json FILE         write the results document here
@@ -30,70 +41,75 @@ const HELP = `usage: chainprobe run --profile FILE [options]
   --wait              another run (or chain up/down/fault) holds the chain: wait for it instead of refusing
   --allow-outside-lab send even to addresses outside the profile's labPrefixes (never needed for the lab)`;
 
-export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      profile: { type: 'string' },
-      count: { type: 'string' },
-      duration: { type: 'string' },
-      pps: { type: 'string', default: '1000' },
-      size: { type: 'string', default: '100' },
-      inject: { type: 'string', default: 'l2' },
-      report: { type: 'string' },
-      json: { type: 'string' },
-      'run-id': { type: 'string' },
-      'sa-key': { type: 'string', multiple: true, default: [] },
-      'allow-outside-lab': { type: 'boolean', default: false },
-      wait: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
+const OPTIONS = {
+  profile: { type: 'string' },
+  count: { type: 'string' },
+  duration: { type: 'string' },
+  pps: { type: 'string', default: '1000' },
+  size: { type: 'string', default: '100' },
+  inject: { type: 'string', default: 'l2' },
+  report: { type: 'string' },
+  json: { type: 'string' },
+  'run-id': { type: 'string' },
+  'sa-key': { type: 'string', multiple: true, default: [] },
+  'allow-outside-lab': { type: 'boolean', default: false },
+  wait: { type: 'boolean', default: false },
+} satisfies ParseArgsOptionsConfig;
+
+const INJECTORS: readonly InjectorKind[] = ['l2', 'raw', 'tcpreplay'];
+
+export function run(args: string[]): Promise<number> {
+  return runCommand(args, { usage: HELP, options: OPTIONS }, async (values) => {
+    // Everything is checked before the first capture starts: a bad value never interrupts a run.
+    if (values.count && values.duration) throw new UsageError('give --count or --duration, not both');
+    const injector = choiceOption('--inject', values.inject, INJECTORS);
+    const profile = loadProfile(values.profile ?? DEFAULT_PROFILE_PATH);
+    const pps = intOption('--pps', values.pps, 1, 10_000_000);
+    const sizes = values.size.split(',').map((s) => payloadSize('--size', s, profile));
+    const count = values.count ? intOption('--count', values.count, 1, 1_000_000_000) : undefined;
+    const durationS = values.duration
+      ? numberOption('--duration', values.duration, 0.001, 86_400)
+      : undefined;
+    const runId = values['run-id'] ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : undefined;
+    if (values.json) writableFile('--json', values.json);
+    const reportDir = writableDir(
+      '--report',
+      values.report ?? join('reports', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+    );
+    const runtimeKeys = await resolveRuntimeKeys(profile, parseSaKeys(values['sa-key']));
+    const controller = new AbortController();
+    const onSigint = () => {
+      process.stderr.write('\ninterrupted: stopping injection and captures…\n');
+      controller.abort();
+    };
+    process.once('SIGINT', onSigint);
+    try {
+      const outcome = await runChain({
+        profile,
+        count,
+        durationS,
+        pps,
+        payloadBytes: sizes,
+        injector,
+        runtimeKeys,
+        captureDir: join(reportDir, 'pcaps'),
+        runId,
+        allowOutsideLab: values['allow-outside-lab'],
+        waitForLock: values.wait,
+        signal: controller.signal,
+        log: (l) => console.error(l),
+        onProgress: progressPrinter(),
+      });
+      const paths = writeArtifacts(outcome.results, { jsonPath: values.json, reportDir });
+      printSummary(outcome.results, {
+        ...paths,
+        ...(outcome.pcapng ? { pcapng: outcome.pcapng } : {}),
+      } as never);
+      return outcome.results.verdict === 'pass' ? 0 : 1;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
   });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (!values.profile) throw new UsageError(`--profile is required\n\n${HELP}`);
-  if (values.count && values.duration) throw new UsageError('give --count or --duration, not both');
-  if (!['l2', 'raw', 'tcpreplay'].includes(values.inject))
-    throw new UsageError(`--inject must be l2, raw or tcpreplay, not "${values.inject}"`);
-  const profile = loadProfile(values.profile);
-  const pps = intOption('--pps', values.pps, 1, 10_000_000);
-  const sizes = values.size.split(',').map((s) => intOption('--size', s, 32, 65_507));
-  const reportDir = values.report ?? join('reports', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  const controller = new AbortController();
-  const onSigint = () => {
-    process.stderr.write('\ninterrupted: stopping injection and captures…\n');
-    controller.abort();
-  };
-  process.once('SIGINT', onSigint);
-  try {
-    const outcome = await runChain({
-      profile,
-      count: values.count ? intOption('--count', values.count, 1, 1_000_000_000) : undefined,
-      durationS: values.duration ? numberOption('--duration', values.duration, 0.001, 86_400) : undefined,
-      pps,
-      payloadBytes: sizes,
-      injector: values.inject as InjectorKind,
-      runtimeKeys: await resolveRuntimeKeys(profile, parseSaKeys(values['sa-key'])),
-      waitForLock: values.wait,
-      captureDir: join(reportDir, 'pcaps'),
-      runId: values['run-id'] ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : undefined,
-      allowOutsideLab: values['allow-outside-lab'],
-      signal: controller.signal,
-      log: (l) => console.error(l),
-      onProgress: progressPrinter(),
-    });
-    const paths = writeArtifacts(outcome.results, { jsonPath: values.json, reportDir });
-    printSummary(outcome.results, {
-      ...paths,
-      ...(outcome.pcapng ? { pcapng: outcome.pcapng } : {}),
-    } as never);
-    return outcome.results.verdict === 'pass' ? 0 : 1;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
 }
 
 /** On a terminal, one line rewritten in place; in logs (CI), a line per tenth of the run. */
