@@ -360,7 +360,13 @@ export class PointPeeler {
       this.idReuse.misassembled++;
       return;
     }
-    this.tracker.see({ flowId: key.flowId, seq: key.seq, point: this.ctx.index, timestampNs: ts });
+    this.tracker.see({
+      flowId: key.flowId,
+      seq: key.seq,
+      point: this.ctx.index,
+      timestampNs: ts,
+      payloadBytes: readU16(frame, p + PROBE_OFFSET.payloadBytes),
+    });
     const ipOff = d.ipv4Offset;
     const udpOff = d.udpOffset;
     const exp = this.ctx.expected;
