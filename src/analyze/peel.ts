@@ -219,6 +219,7 @@ export class PointPeeler {
   private noteReuse(src: number, findings: FragmentFinding[]): boolean {
     const f = findings.find((x) => x.kind === 'id-reuse' && x.reuse);
     if (!f?.reuse || !this.isOurDatagram(src)) return false;
+    if (f.reuse.continued) return true; // the same interleaving episode: counted once
     const r = this.idReuse;
     r.datagrams++;
     if (f.reuse.inFlight) r.inFlight++;
@@ -233,7 +234,8 @@ export class PointPeeler {
     this.noteReuse(e.key.src, e.findings);
     // Closed because another datagram took its IP ID: the sender's doing (reported as reuse), not loss.
     if (e.findings.some((f) => f.kind === 'id-reuse' && !f.reuse)) {
-      this.idReuse.unassembled++;
+      // a piece closed in the middle of an interleaving episode is not another datagram
+      if (!e.findings.some((f) => f.reuse?.continued)) this.idReuse.unassembled++;
       return;
     }
     // Missing pieces alone mean packets were lost (the funnel counts that loss); only what a correct

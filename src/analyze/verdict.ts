@@ -414,13 +414,16 @@ function emptyLatency(): LatencySummary {
   };
 }
 
+const gapText = (ns: bigint) =>
+  ns < 1_000_000n ? `${(Number(ns) / 1e3).toFixed(1)} µs` : `${(Number(ns) / 1e6).toFixed(3)} ms`;
+
 /** IP ID reuse per capture point: what the senders before it did, reported apart from violations. */
 function findingsOf(points: CapturePointInfo[]): Finding[] {
   return points.flatMap((p, i) => {
     const r = p.idReuse;
     if (!r || r.datagrams === 0) return [];
     const parts = [
-      `${r.datagrams} fragmented datagrams reused an IPv4 ID within the reassembly window (RFC 6864 forbids it); shortest gap ${(Number(r.minGapNs ?? 0n) / 1e6).toFixed(3)} ms`,
+      `${r.datagrams} fragmented datagrams reused an IPv4 ID within the reassembly window (RFC 6864 forbids it); shortest gap ${gapText(r.minGapNs ?? 0n)}`,
     ];
     if (r.inFlight)
       parts.push(

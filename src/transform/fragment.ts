@@ -123,6 +123,11 @@ export interface IdReuse {
   inFlight: boolean;
   /** time since the previous datagram with the key completed (or, in flight, since its first fragment) */
   gapNs: bigint;
+  /**
+   * in flight, and the datagram it displaced had itself begun that way moments before: the same episode
+   * of two interleaved datagrams, not another datagram reusing the ID (consumers count episodes once)
+   */
+  continued?: boolean;
 }
 
 export interface FragmentFinding {
@@ -178,11 +183,14 @@ class Assembly {
   failed = false;
   /** set when this datagram started while another with its key was in flight or had just completed */
   reuse: IdReuse | null = null;
+  lastSeenNs: bigint;
 
   constructor(
     readonly key: DatagramKey,
     readonly firstSeenNs: bigint,
-  ) {}
+  ) {
+    this.lastSeenNs = firstSeenNs;
+  }
 
   add(ip: Uint8Array): void {
     const ihl = ipv4HeaderBytes(ip);
@@ -395,6 +403,12 @@ export interface ReassemblerOptions {
    * of their fragments (a duplicate) from a new datagram reusing the IP ID (default 1024)
    */
   rememberCompleted?: number;
+  /**
+   * On a key already seen reused, a datagram that got no fragment for this long is given up when another
+   * fragment with the key arrives (default 1 ms): a sender emits one datagram's fragments back to back, so
+   * the newcomer belongs to the next datagram, and leftovers of a broken one must not be glued to it.
+   */
+  reusedKeyIdleNs?: bigint;
 }
 
 export type ReassemblyEvent =
@@ -435,6 +449,7 @@ export class Reassembler {
   private readonly maxBytes: number;
   private readonly maxDatagrams: number;
   private readonly rememberCompleted: number;
+  private readonly reusedKeyIdleNs: bigint;
   private readonly queues = new Map<string, Assembly>();
   /** recently completed datagrams by key, oldest first */
   private readonly completed = new Map<string, { assembly: Assembly; completedNs: bigint }>();
@@ -445,6 +460,7 @@ export class Reassembler {
     this.maxBytes = o.maxBytes ?? 4 * 1024 * 1024;
     this.maxDatagrams = o.maxDatagrams ?? 4096;
     this.rememberCompleted = o.rememberCompleted ?? 1024;
+    this.reusedKeyIdleNs = o.reusedKeyIdleNs ?? 1_000_000n;
   }
 
   /** Datagrams currently in progress and the bytes they hold. */
@@ -488,7 +504,8 @@ export class Reassembler {
       }
     } else {
       const verdict = a.judge(off, moreFragments(ip), data);
-      if (verdict !== null && verdict !== 'duplicate' && (off === 0 || a.reuse !== null)) {
+      const stale = a.reuse !== null && timestampNs - a.lastSeenNs > this.reusedKeyIdleNs;
+      if (stale || (verdict !== null && verdict !== 'duplicate' && (off === 0 || a.reuse !== null))) {
         // Not a broken fragment of this datagram: the start of another one with the same ID (or a piece of
         // one, on a key already seen reused). Close the one in flight; Linux would have dropped it too.
         this.drop(ks, a);
@@ -497,15 +514,17 @@ export class Reassembler {
           this.failure(
             a,
             'id-reuse',
-            `IP ID reused while a datagram with that key was in flight (${formatMs(gapNs)} after its first fragment): closed unfinished`,
+            `IP ID reused while a datagram with that key was in flight (${formatMs(gapNs)} after its first fragment): closed unfinished${stale ? ' (idle, on a key seen reused)' : ''}`,
             timestampNs,
           ),
         );
+        const continued = !stale && a.reuse?.inFlight === true;
         a = this.open(ks, key, timestampNs);
-        this.markReuse(a, { inFlight: true, gapNs });
+        this.markReuse(a, { inFlight: true, gapNs, ...(continued ? { continued } : {}) });
       }
     }
     const before = a.bytes;
+    a.lastSeenNs = timestampNs;
     // keep our own copy: capture buffers are reused by streaming readers
     a.add(ip.slice(0, totalLength(ip)));
     this.bufferedBytes += a.bytes - before;
@@ -673,4 +692,5 @@ export class Reassembler {
   }
 }
 
-const formatMs = (ns: bigint) => `${(Number(ns) / 1e6).toFixed(3)} ms`;
+const formatMs = (ns: bigint) =>
+  ns < 1_000_000n ? `${(Number(ns) / 1e3).toFixed(1)} µs` : `${(Number(ns) / 1e6).toFixed(3)} ms`;
