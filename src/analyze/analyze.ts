@@ -10,6 +10,7 @@ import type { Profile } from '../chain/profile.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
 import { readPackets } from '../pcap/reader.ts';
+import { provenance } from '../provenance.ts';
 import type { RunResults } from '../report/results.ts';
 import type { EspSa } from '../transform/esp-sa.ts';
 import { JourneyTracker } from './journey.ts';
@@ -19,6 +20,7 @@ import { buildResults, type CaptureCounters } from './verdict.ts';
 export interface CaptureInput {
   /** a capture point name of the profile */
   name: string;
+  /** a pcap/pcapng file or stream; a run's run.pcapng bundle gives the interface named after the point */
   source: string | NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
 }
 
@@ -30,6 +32,8 @@ export interface AnalyzeOptions {
   runtimeKeys?: RuntimeSaKey[];
   /** probes the injector sent (live runs) */
   injected?: number;
+  /** probes the injector sent per payload size, in the order requested (live runs) */
+  injectedBySize?: { payloadBytes: number; sent: number }[];
   captureCounters?: CaptureCounters[];
   run?: Partial<RunResults['run']>;
   version?: string;
@@ -81,7 +85,7 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
   const streams = points.map((p) => {
     const source = opts.captures.find((c) => c.name === p.name)!.source;
     return namedErrors(
-      readPackets(source),
+      pointPackets(source, p.name),
       `capture "${p.name}"${typeof source === 'string' ? ` (${source})` : ''}`,
     );
   });
@@ -94,6 +98,9 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
   const journey = tracker.finish();
 
   const fragStage = profile.stages.find((s) => s.transform?.kind === 'fragment');
+  const stageAt = (name: string) => profile.stages.findIndex((s) => s.name === name);
+  const natStage = profile.stages.findIndex((s) => s.transform?.kind === 'dnat44');
+  const tool = provenance();
   return buildResults({
     journey,
     points: points.map((p, i) => ({
@@ -102,8 +109,13 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
       stage: p.stage,
       packets: peelers[i].packets,
       foreign: peelers[i].foreign,
+      idReuse: peelers[i].idReuse,
+      afterNat: natStage >= 0 ? stageAt(p.stage) >= natStage : i > 0,
     })),
     injected: opts.injected,
+    injectedBySize: opts.injectedBySize,
+    expectNat: natStage >= 0,
+    expectEsp: profile.stages.some((s) => s.transform?.kind === 'esp-encrypt'),
     captureCounters: opts.captureCounters ?? [],
     acceptance: profile.acceptance,
     fragmentation: {
@@ -131,8 +143,23 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
       clock: 'capture timestamps (libpcap, ns); all capture points on one host clock',
       ...opts.run,
     },
-    version: opts.version ?? '0.1.0',
+    version: opts.version ?? tool.version,
+    commit: tool.commit,
   });
+}
+
+/**
+ * The packets of one capture point. A pcapng holding an interface named after the point (run.pcapng: one
+ * interface block per point) yields only that interface's packets; any other file, all of its packets.
+ */
+async function* pointPackets(source: CaptureInput['source'], point: string): AsyncGenerator<PcapPacket> {
+  let ownInterface: number | null = null;
+  const packets = readPackets(source, {
+    onInterface: (i) => {
+      if (i.name === point && ownInterface === null) ownInterface = i.id;
+    },
+  });
+  for await (const p of packets) if (ownInterface === null || p.interfaceId === ownInterface) yield p;
 }
 
 /** With four captures, "malformed pcap at byte 4711" must say which one. */

@@ -30,6 +30,8 @@ export interface ProbeKey {
 export interface Sighting extends ProbeKey {
   point: number;
   timestampNs: bigint;
+  /** the probe's UDP payload size (from its header), for delivery and latency per size */
+  payloadBytes?: number;
 }
 
 export interface Violation {
@@ -59,6 +61,14 @@ interface ProbeState {
   seenAt: Float64Array;
   firstNs: bigint;
   violations: number; // bitmask over VIOLATION_KINDS
+  payloadBytes: number;
+}
+
+/** Probes of one payload size: how many were followed, delivered, and their end-to-end latency. */
+export interface SizeTotals {
+  sent: number;
+  delivered: number;
+  e2e: LatencyRecorder;
 }
 
 export interface PointTotals {
@@ -79,6 +89,8 @@ export interface JourneySummary {
   violationsByKind: Record<ViolationKind, { probes: number; packets: number; examples: Violation[] }>;
   e2e: LatencyRecorder;
   perHop: { from: string; to: string; latency: LatencyRecorder }[];
+  /** by payload size (0 when sightings carried none) */
+  bySize: Map<number, SizeTotals>;
   timeline: { startNs: number; sent: number; delivered: number }[];
   firstNs: bigint | null;
   lastNs: bigint | null;
@@ -97,6 +109,7 @@ export class JourneyTracker {
   private readonly violations: JourneySummary['violationsByKind'];
   private readonly e2e = new LatencyRecorder();
   private readonly perHop: LatencyRecorder[];
+  private readonly bySize = new Map<number, SizeTotals>();
   private readonly timeline = new Map<number, { sent: number; delivered: number }>();
   private baseNs: bigint | null = null;
   private lastNs: bigint | null = null;
@@ -150,6 +163,7 @@ export class JourneyTracker {
         seenAt: new Float64Array(this.n).fill(Number.NaN),
         firstNs: s.timestampNs,
         violations: 0,
+        payloadBytes: s.payloadBytes ?? 0,
       };
       flow.set(s.seq, st);
       this.liveCount++;
@@ -211,12 +225,24 @@ export class JourneyTracker {
       if (!Number.isNaN(at[i])) this.perPoint[i].seen++;
       else if (i < last) this.perPoint[i].captureGaps++;
     }
+    let size = this.bySize.get(st.payloadBytes);
+    if (!size) {
+      size = { sent: 0, delivered: 0, e2e: new LatencyRecorder() };
+      this.bySize.set(st.payloadBytes, size);
+    }
+    size.sent++;
     if (last < this.n - 1) this.perPoint[last + 1].lostHere++;
-    else this.delivered++;
+    else {
+      this.delivered++;
+      size.delivered++;
+    }
     // Latency: first point it was seen at → delivered, and between consecutive points both seen.
     let first = 0;
     while (first < this.n && Number.isNaN(at[first])) first++;
-    if (last === this.n - 1 && first < last) this.e2e.record(at[last] - at[first]);
+    if (last === this.n - 1 && first < last) {
+      this.e2e.record(at[last] - at[first]);
+      size.e2e.record(at[last] - at[first]);
+    }
     for (let i = 0; i + 1 < this.n; i++) {
       if (!Number.isNaN(at[i]) && !Number.isNaN(at[i + 1])) this.perHop[i].record(at[i + 1] - at[i]);
     }
@@ -245,6 +271,7 @@ export class JourneyTracker {
         to: this.opts.points[i + 1],
         latency,
       })),
+      bySize: this.bySize,
       timeline: this.mergedTimeline(),
       firstNs: this.baseNs,
       lastNs: this.lastNs,

@@ -19,7 +19,12 @@ import { PROBE_OFFSET, verifyPayload } from '../codec/probe.ts';
 import { Dissection, describe, dissect, LINKTYPE_IPV4 } from '../codec/stack.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
 import { EspError, type EspSa } from '../transform/esp-sa.ts';
-import { type FragmentRecord, Reassembler, type ReassemblyEvent } from '../transform/fragment.ts';
+import {
+  type FragmentFinding,
+  type FragmentRecord,
+  Reassembler,
+  type ReassemblyEvent,
+} from '../transform/fragment.ts';
 import type { JourneyTracker, ViolationKind } from './journey.ts';
 
 export interface PointContext {
@@ -49,6 +54,22 @@ export interface RunFilter {
 
 const EXAMPLES_PER_KIND = 5;
 
+/** IPv4 IDs reused by a sender while datagrams with that key could still be reassembled (RFC 6864). */
+export interface IdReuseStats {
+  /** datagrams that started with a key already in use (in flight or completed within the window) */
+  datagrams: number;
+  /** of those, how many began while another datagram with the key was still in flight */
+  inFlight: number;
+  /** shortest time between a datagram with the key and the next one using it */
+  minGapNs: bigint | null;
+  /** datagrams closed unfinished because another with their key began (their probes are not seen here) */
+  unassembled: number;
+  /** datagrams put together from pieces of two datagrams: rejected by ESP's ICV or the probe's checks */
+  misassembled: number;
+  /** the first reuse, for the report */
+  example: string | null;
+}
+
 export class PointPeeler {
   packets = 0;
   foreign = 0;
@@ -60,6 +81,16 @@ export class PointPeeler {
   /** datagrams that never completed (fragments missing): a loss symptom, counted apart from violations */
   incomplete = 0;
   readonly spis = new Set<number>();
+  readonly idReuse: IdReuseStats = {
+    datagrams: 0,
+    inFlight: 0,
+    minGapNs: null,
+    unassembled: 0,
+    misassembled: 0,
+    example: null,
+  };
+  /** set while handling a datagram begun during an ID reuse in flight: it may mix two datagrams' pieces */
+  private mixedSuspect = false;
   private readonly d = new Dissection();
   private readonly outerReassembler = new Reassembler({
     timeoutNs: 5_000_000_000n,
@@ -161,6 +192,7 @@ export class PointPeeler {
         this.onFailed(e);
         continue;
       }
+      const reusedInFlight = this.noteReuse(e.key.src, e.findings);
       this.reassembled++;
       try {
         dissect(e.packet, LINKTYPE_IPV4, this.d);
@@ -169,16 +201,43 @@ export class PointPeeler {
         this.malformed++;
         continue;
       }
-      this.handle(e.packet, LINKTYPE_IPV4, e.completedNs, e.fragments, esp);
+      const outerSuspect = this.mixedSuspect;
+      this.mixedSuspect = outerSuspect || reusedInFlight;
+      try {
+        this.handle(e.packet, LINKTYPE_IPV4, e.completedNs, e.fragments, esp);
+      } finally {
+        this.mixedSuspect = outerSuspect;
+      }
     }
+  }
+
+  private isOurDatagram(src: number): boolean {
+    return src === this.ctx.expected.srcIp || [...this.ctx.sas.values()].some((sa) => sa.tunnelSrc === src);
+  }
+
+  /** Counts an ID reuse the reassembler reported; true when the datagram began while another was in flight. */
+  private noteReuse(src: number, findings: FragmentFinding[]): boolean {
+    const f = findings.find((x) => x.kind === 'id-reuse' && x.reuse);
+    if (!f?.reuse || !this.isOurDatagram(src)) return false;
+    if (f.reuse.continued) return true; // the same interleaving episode: counted once
+    const r = this.idReuse;
+    r.datagrams++;
+    if (f.reuse.inFlight) r.inFlight++;
+    if (r.minGapNs === null || f.reuse.gapNs < r.minGapNs) r.minGapNs = f.reuse.gapNs;
+    r.example ??= f.detail;
+    return f.reuse.inFlight;
   }
 
   private onFailed(e: Extract<ReassemblyEvent, { kind: 'failed' }>): void {
     // Only datagrams of this chain's addresses are our business; a stray broken datagram is foreign.
-    const ours =
-      e.key.src === this.ctx.expected.srcIp ||
-      [...this.ctx.sas.values()].some((sa) => sa.tunnelSrc === e.key.src);
-    if (!ours) return;
+    if (!this.isOurDatagram(e.key.src)) return;
+    this.noteReuse(e.key.src, e.findings);
+    // Closed because another datagram took its IP ID: the sender's doing (reported as reuse), not loss.
+    if (e.findings.some((f) => f.kind === 'id-reuse' && !f.reuse)) {
+      // a piece closed in the middle of an interleaving episode is not another datagram
+      if (!e.findings.some((f) => f.reuse?.continued)) this.idReuse.unassembled++;
+      return;
+    }
     // Missing pieces alone mean packets were lost (the funnel counts that loss); only what a correct
     // fragmenter never produces — overlap, duplicate, oversize — is a fragmentation violation.
     const broken = e.findings.filter(
@@ -236,6 +295,11 @@ export class PointPeeler {
       inner = sa.decrypt(ip).inner;
     } catch (e) {
       if (!(e instanceof EspError)) throw e;
+      if (this.mixedSuspect) {
+        // pieces of two datagrams with one IP ID: the ICV says so; the reuse is the finding, not ESP
+        this.idReuse.misassembled++;
+        return;
+      }
       this.undecryptable++;
       this.violation(
         'esp',
@@ -292,7 +356,19 @@ export class PointPeeler {
       flowId: readU32(frame, p + PROBE_OFFSET.flowId),
       seq: readU32(frame, p + PROBE_OFFSET.seq),
     };
-    this.tracker.see({ flowId: key.flowId, seq: key.seq, point: this.ctx.index, timestampNs: ts });
+    const payload = verifyPayload(frame, d.probeOffset, d.probeLength);
+    if (!payload.ok && this.mixedSuspect) {
+      // reassembled from pieces of two probes that shared an IP ID: not this probe, not a mangled payload
+      this.idReuse.misassembled++;
+      return;
+    }
+    this.tracker.see({
+      flowId: key.flowId,
+      seq: key.seq,
+      point: this.ctx.index,
+      timestampNs: ts,
+      payloadBytes: readU16(frame, p + PROBE_OFFSET.payloadBytes),
+    });
     const ipOff = d.ipv4Offset;
     const udpOff = d.udpOffset;
     const exp = this.ctx.expected;
@@ -319,7 +395,6 @@ export class PointPeeler {
         ts,
       );
     }
-    const payload = verifyPayload(frame, d.probeOffset, d.probeLength);
     if (!payload.ok) this.violation('payload', key, payload.reason ?? 'payload differs', frame, linktype, ts);
     // Inner fragments (reassembled here, not inside ESP) must fit the inner MTU when the hop fragments
     // before encryption, else the link MTU.

@@ -3,9 +3,19 @@
  * ("≥ 90 % delivered, source IP preserved, jumbo fragmented and reassembled, latency bounded, and if
  * not, which hop") as a list of named checks.
  */
-import type { CaptureDrop, HopResult, RunResults, ViolationExample } from '../report/results.ts';
+import type {
+  CaptureDrop,
+  Check,
+  Finding,
+  HopResult,
+  LatencySummary,
+  RunResults,
+  SizeResult,
+  ViolationExample,
+} from '../report/results.ts';
 import { RESULTS_SCHEMA_VERSION } from '../report/results.ts';
 import type { JourneySummary, Violation, ViolationKind } from './journey.ts';
+import type { IdReuseStats } from './peel.ts';
 import { minimumSamples, wilsonInterval } from './stats.ts';
 
 export interface CapturePointInfo {
@@ -14,6 +24,10 @@ export interface CapturePointInfo {
   stage: string;
   packets: number;
   foreign: number;
+  /** IPv4 IDs the senders before this point reused (absent: none) */
+  idReuse?: IdReuseStats;
+  /** true when the packets here have passed a NAT stage (source/destination rewrite can be judged here) */
+  afterNat?: boolean;
 }
 
 export interface CaptureCounters {
@@ -38,8 +52,23 @@ export interface VerdictInput {
     expectFragments: boolean;
   };
   esp: { spis: number[]; undecryptable: number; sequenceRegressions: number };
+  /** false when the profile has no ESP stage */
+  expectEsp?: boolean;
+  /** false when the profile has no NAT stage */
+  expectNat?: boolean;
+  /** probes the injector sent per payload size, in the order requested (live runs) */
+  injectedBySize?: { payloadBytes: number; sent: number }[];
   run: RunResults['run'];
   version: string;
+  commit?: string | null;
+}
+
+/** A check's status from a boolean, or 'not-evaluated' with the reason when there was nothing to judge. */
+function judged(name: string, pass: boolean, detail: string, extra: Partial<Check> = {}): Check {
+  return { name, status: pass ? 'pass' : 'fail', pass, detail, ...extra };
+}
+function notEvaluated(name: string, reason: string): Check {
+  return { name, status: 'not-evaluated', pass: false, detail: `not evaluated: ${reason}` };
 }
 
 const MS = 1_000_000;
@@ -98,7 +127,7 @@ export function buildResults(input: VerdictInput): RunResults {
   });
 
   const e2e = j.e2e.summary();
-  const checks: RunResults['checks'] = [];
+  const checks: Check[] = [];
   const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
   const lostAt = hops.reduce(
     (best, h) => (h.lostHere > (best?.lostHere ?? 0) ? h : best),
@@ -117,65 +146,147 @@ export function buildResults(input: VerdictInput): RunResults {
         })
         .join('; ')
     : 'nothing lost';
+  /** the hop a problem first seen at capture point `name` happened in: the hop of the point before it */
+  const hopBefore = (name: string) => {
+    const i = names.indexOf(name);
+    return i > 0 ? hops[i - 1].hop : 'injector';
+  };
 
-  checks.push({
-    name: 'delivery',
-    pass: sent > 0 && ratio >= input.acceptance.minDeliveryRatio,
-    detail: `${delivered}/${sent} delivered (${pct(ratio)}, ${confidence * 100} % Wilson interval ${pct(interval.low)}–${pct(interval.high)}); required ≥ ${pct(input.acceptance.minDeliveryRatio)}; ${lossNote}`,
-  });
-  checks.push({
-    name: 'sample size',
-    pass: sent >= minN,
-    detail: `${sent} probes; at least ${minN} are needed to show ≥ ${pct(input.acceptance.minDeliveryRatio)} at ${confidence * 100} % confidence`,
-  });
-  checks.push({
-    name: 'source IP preserved',
-    pass: v('sourceIp').probes === 0,
-    detail: `${v('sourceIp').probes} of ${j.probesChecked} probes seen with a rewritten source${v('sourceIp').examples[0] ? ` (first at ${names[v('sourceIp').examples[0].point]}: ${v('sourceIp').examples[0].reason})` : ''}`,
-  });
-  checks.push({
-    name: 'NAT rewrite',
-    pass: v('nat').probes === 0,
-    detail: `${v('nat').probes} probes with a destination other than the profile's NAT predicts`,
-  });
-  const fragDetail = input.fragmentation.expectFragments
-    ? `${input.fragmentation.reassembled} datagrams reassembled; largest fragment ${input.fragmentation.maxFragmentBytes ?? '-'} B (MTU ${input.fragmentation.mtuBytes ?? '-'}); ${v('fragmentation').probes} violations; ${input.fragmentation.incomplete ?? 0} datagrams incomplete (lost fragments, counted as loss)`
-    : `${v('fragmentation').probes} violations`;
-  checks.push({ name: 'fragmentation', pass: v('fragmentation').probes === 0, detail: fragDetail });
-  checks.push({
-    name: 'ESP',
-    pass: v('esp').probes === 0,
-    detail: `SPIs seen ${input.esp.spis.map((s) => `0x${s.toString(16)}`).join(', ') || 'none'}; ${input.esp.undecryptable} undecryptable; ${input.esp.sequenceRegressions} sequence regressions`,
-  });
-  checks.push({
-    name: 'payload intact',
-    pass: v('payload').probes === 0,
-    detail: `${v('payload').probes} probes with a mangled probe header or padding`,
-  });
-  if (input.acceptance.maxLatencyP99Ms !== undefined) {
-    const p99 = e2e.p99Ns;
-    checks.push({
-      name: 'latency p99',
-      pass: p99 !== null && p99 <= input.acceptance.maxLatencyP99Ms * MS,
-      detail:
-        p99 === null
-          ? `no p99: ${e2e.note ?? 'too few samples'}`
-          : `e2e p99 ${(p99 / 1000).toFixed(1)} µs (bound ${input.acceptance.maxLatencyP99Ms} ms)`,
-    });
-  }
+  const blame = faulty('fail', hops, lostAt);
+  checks.push(
+    sent === 0
+      ? notEvaluated('delivery', 'no probe was sent or seen at any capture point')
+      : judged(
+          'delivery',
+          ratio >= input.acceptance.minDeliveryRatio,
+          `${delivered}/${sent} delivered (${pct(ratio)}, ${confidence * 100} % Wilson interval ${pct(interval.low)}–${pct(interval.high)}); required ≥ ${pct(input.acceptance.minDeliveryRatio)}; ${lossNote}`,
+          blame.faultySegment
+            ? {
+                hop: blame.faultyHop ?? undefined,
+                between: { from: blame.faultySegment.from, to: blame.faultySegment.to },
+              }
+            : {},
+        ),
+  );
+  checks.push(
+    judged(
+      'sample size',
+      sent >= minN,
+      `${sent} probes; at least ${minN} are needed to show ≥ ${pct(input.acceptance.minDeliveryRatio)} at ${confidence * 100} % confidence`,
+    ),
+  );
+
+  // Source and destination can only be judged on probes that got past the NAT.
+  const natPoints = points.filter((p) => p.afterNat);
+  const seenAfterNat = Math.max(0, ...natPoints.map((p) => perPoint[names.indexOf(p.name)]?.seen ?? 0));
+  const whyNotNat =
+    input.expectNat === false
+      ? 'the profile has no NAT stage'
+      : natPoints.length === 0
+        ? 'no capture point after the NAT'
+        : `no probe was seen after the NAT (at ${natPoints.map((p) => p.name).join(', ')})`;
+  const src = v('sourceIp');
+  const srcFirst = src.examples[0];
+  checks.push(
+    src.probes > 0
+      ? judged(
+          'source IP preserved',
+          false,
+          `${src.probes} of ${j.probesChecked} probes seen with a rewritten source (first at ${names[srcFirst.point]}: ${srcFirst.reason})`,
+          { hop: hopBefore(names[srcFirst.point]) },
+        )
+      : seenAfterNat === 0 && input.expectNat !== false
+        ? notEvaluated('source IP preserved', whyNotNat)
+        : judged(
+            'source IP preserved',
+            true,
+            `0 of ${j.probesChecked} probes seen with a rewritten source${natPoints.length ? ` (${seenAfterNat} seen after the NAT)` : ''}`,
+          ),
+  );
+  const nat = v('nat');
+  checks.push(
+    nat.probes > 0
+      ? judged(
+          'NAT rewrite',
+          false,
+          `${nat.probes} probes with a destination other than the profile's NAT predicts (first at ${names[nat.examples[0].point]}: ${nat.examples[0].reason})`,
+          { hop: hopBefore(names[nat.examples[0].point]) },
+        )
+      : seenAfterNat === 0
+        ? notEvaluated('NAT rewrite', whyNotNat)
+        : judged(
+            'NAT rewrite',
+            true,
+            `0 of ${seenAfterNat} probes seen after the NAT with a destination other than the profile's NAT predicts`,
+          ),
+  );
+
+  const frag = input.fragmentation;
+  const fragViolations = v('fragmentation').probes;
+  const fragDetail = frag.expectFragments
+    ? `${frag.reassembled} datagrams reassembled; largest fragment ${frag.maxFragmentBytes ?? '-'} B (MTU ${frag.mtuBytes ?? '-'}); ${fragViolations} violations; ${frag.incomplete ?? 0} datagrams incomplete (lost fragments, counted as loss)`
+    : `${fragViolations} violations`;
+  checks.push(
+    fragViolations === 0 && frag.reassembled === 0 && frag.maxFragmentBytes === null
+      ? notEvaluated(
+          'fragmentation',
+          frag.expectFragments
+            ? `no fragmented datagram was seen (no probe larger than the MTU ${frag.mtuBytes ?? ''} got that far)`
+            : 'the profile fragments nothing and no fragment was seen',
+        )
+      : judged('fragmentation', fragViolations === 0, fragDetail),
+  );
+  const espDetail = `SPIs seen ${input.esp.spis.map((s) => `0x${s.toString(16)}`).join(', ') || 'none'}; ${input.esp.undecryptable} undecryptable; ${input.esp.sequenceRegressions} sequence regressions`;
+  checks.push(
+    v('esp').probes === 0 && input.esp.spis.length === 0
+      ? notEvaluated(
+          'ESP',
+          input.expectEsp === false ? 'the profile has no ESP stage' : 'no ESP packet was seen',
+        )
+      : judged('ESP', v('esp').probes === 0, espDetail),
+  );
+  checks.push(
+    j.probesChecked === 0 && v('payload').probes === 0
+      ? notEvaluated('payload intact', 'no probe was seen at any capture point')
+      : judged(
+          'payload intact',
+          v('payload').probes === 0,
+          `${v('payload').probes} probes with a mangled probe header or padding`,
+        ),
+  );
+  const perHop = j.perHop.map((h, i) => ({
+    from: h.from,
+    to: h.to,
+    hop: points[i]?.hop ?? h.from,
+    latency: h.latency.summary(),
+  }));
+  if (input.acceptance.maxLatencyP99Ms !== undefined)
+    checks.push(latencyCheck(e2e, perHop, input.acceptance.maxLatencyP99Ms, delivered));
   const flagged = drops.filter((d) => d.flagged);
-  checks.push({
-    name: 'captures complete',
-    pass: flagged.length === 0,
-    detail: flagged.length
-      ? `kernel dropped packets at ${flagged.map((d) => `${d.capture} (${d.droppedByKernel ?? 0})`).join(', ')}: their missing probes are capture loss, not chain loss`
-      : 'no capture dropped packets',
-  });
+  const counted = drops.filter((d) => d.receivedByFilter !== null || d.droppedByKernel !== null);
+  checks.push(
+    flagged.length
+      ? judged(
+          'captures complete',
+          false,
+          `kernel dropped packets at ${flagged.map((d) => `${d.capture} (${d.droppedByKernel ?? 0})`).join(', ')}: their missing probes are capture loss, not chain loss`,
+        )
+      : counted.length === 0
+        ? notEvaluated(
+            'captures complete',
+            'no capture reported kernel drop counters (captures taken elsewhere)',
+          )
+        : judged(
+            'captures complete',
+            true,
+            `no capture dropped packets (counters from ${counted.map((d) => d.capture).join(', ')})`,
+          ),
+  );
 
-  const verdict = checks.every((c) => c.pass) ? 'pass' : 'fail';
+  const verdict = checks.some((c) => c.status === 'fail') ? 'fail' : 'pass';
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
-    tool: { name: 'chainprobe', version: input.version },
+    tool: { name: 'chainprobe', version: input.version, commit: input.commit ?? null },
     run: input.run,
     sent,
     delivered,
@@ -198,8 +309,10 @@ export function buildResults(input: VerdictInput): RunResults {
     latency: {
       clock: input.run.clock,
       e2e,
-      perHop: j.perHop.map((h) => ({ from: h.from, to: h.to, latency: h.latency.summary() })),
+      perHop,
     },
+    bySize: sizeResults(j, input.injectedBySize),
+    findings: findingsOf(points),
     timeline: j.timeline,
     captureDrops: drops,
     checks,
@@ -225,4 +338,100 @@ function faulty(
     faultyHop: from ? from.hop : 'injector',
     faultySegment: { from: from?.name ?? 'injector', to: worst.name, lost: worst.lostHere },
   };
+}
+
+/**
+ * The p99 bound, end to end. Too few delivered probes for a p99 → not evaluated. Over the bound → the
+ * capture-point pair (and the hop it measures) contributing the largest p99 is named, as loss names its hop.
+ */
+function latencyCheck(
+  e2e: LatencySummary,
+  perHop: { from: string; to: string; hop: string; latency: LatencySummary }[],
+  boundMs: number,
+  delivered: number,
+): Check {
+  const name = 'latency p99';
+  const us = (ns: number) => `${(ns / 1000).toFixed(1)} µs`;
+  const p99 = e2e.p99Ns;
+  if (p99 === null)
+    return notEvaluated(
+      name,
+      delivered === 0
+        ? 'no probe arrived at the last capture point'
+        : `${e2e.samples} end-to-end samples are too few for a p99 (${e2e.note ?? 'need 100'})`,
+    );
+  if (p99 <= boundMs * MS) return judged(name, true, `e2e p99 ${us(p99)} (bound ${boundMs} ms)`);
+  const worst = perHop.reduce<(typeof perHop)[number] | null>(
+    (best, h) =>
+      h.latency.p99Ns !== null && (best === null || h.latency.p99Ns > (best.latency.p99Ns ?? 0)) ? h : best,
+    null,
+  );
+  const where = worst
+    ? `; most of it between ${worst.from} and ${worst.to} (hop "${worst.hop}": p99 ${us(worst.latency.p99Ns!)})`
+    : '';
+  return judged(
+    name,
+    false,
+    `e2e p99 ${us(p99)} exceeds the bound ${boundMs} ms${where}`,
+    worst ? { hop: worst.hop, between: { from: worst.from, to: worst.to } } : {},
+  );
+}
+
+/** Per payload size, in the order requested; probes the injector sent but no point saw count as lost. */
+function sizeResults(
+  j: JourneySummary,
+  injected: { payloadBytes: number; sent: number }[] | undefined,
+): SizeResult[] {
+  const sizes = injected?.map((s) => s.payloadBytes) ?? [...j.bySize.keys()].sort((a, b) => a - b);
+  for (const k of j.bySize.keys()) if (!sizes.includes(k)) sizes.push(k);
+  return sizes.map((payloadBytes) => {
+    const t = j.bySize.get(payloadBytes);
+    const followed = t?.sent ?? 0;
+    const sent = Math.max(followed, injected?.find((s) => s.payloadBytes === payloadBytes)?.sent ?? 0);
+    const delivered = t?.delivered ?? 0;
+    return {
+      payloadBytes,
+      sent,
+      delivered,
+      deliveryRatio: sent ? delivered / sent : 0,
+      latency: t ? t.e2e.summary() : emptyLatency(),
+    };
+  });
+}
+
+function emptyLatency(): LatencySummary {
+  return {
+    samples: 0,
+    p50Ns: null,
+    p90Ns: null,
+    p99Ns: null,
+    p999Ns: null,
+    minNs: null,
+    maxNs: null,
+    meanNs: null,
+    histogram: [],
+    note: 'no samples',
+  };
+}
+
+const gapText = (ns: bigint) =>
+  ns < 1_000_000n ? `${(Number(ns) / 1e3).toFixed(1)} µs` : `${(Number(ns) / 1e6).toFixed(3)} ms`;
+
+/** IP ID reuse per capture point: what the senders before it did, reported apart from violations. */
+function findingsOf(points: CapturePointInfo[]): Finding[] {
+  return points.flatMap((p, i) => {
+    const r = p.idReuse;
+    if (!r || r.datagrams === 0) return [];
+    const parts = [
+      `${r.datagrams} fragmented datagrams reused an IPv4 ID within the reassembly window (RFC 6864 forbids it); shortest gap ${gapText(r.minGapNs ?? 0n)}`,
+    ];
+    if (r.inFlight)
+      parts.push(
+        `${r.inFlight} while a datagram with that key was in flight: ${r.unassembled} could not be reassembled, ${r.misassembled} mixed two datagrams (rejected by the ESP ICV or the probe checks)`,
+      );
+    if (r.example) parts.push(`first: ${r.example}`);
+    // the IDs seen at a point were chosen by a sender before it: the hop of the previous point
+    const hop = i > 0 ? points[i - 1].hop : 'injector';
+    return [{ kind: 'ip-id-reuse', capture: p.name, hop, count: r.datagrams, detail: parts.join('; ') }];
+  });
 }

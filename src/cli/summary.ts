@@ -1,5 +1,6 @@
 /** The terminal summary of a run: verdict, funnel, failing checks, where the artifacts are. */
 
+import { checkMark } from '../report/format.ts';
 import { funnel } from '../report/funnel.ts';
 import type { RunResults } from '../report/results.ts';
 import type { ArtifactPaths } from '../report/write.ts';
@@ -9,7 +10,7 @@ export function printSummary(r: RunResults, paths: ArtifactPaths): void {
     '',
     `verdict: ${r.verdict.toUpperCase()}${r.faultyHop ? ` — probes lost mostly between ${r.faultySegment?.from} and ${r.faultySegment?.to} (hop "${r.faultyHop}")` : ''}`,
     funnel(r),
-    ...r.checks.map((c) => `  ${c.pass ? '✔' : '✘'} ${c.name}: ${c.detail}`),
+    ...r.checks.map((c) => `  ${checkMark(c)} ${c.name}: ${c.detail}`),
   ];
   const e = r.latency.e2e;
   if (e.samples)

@@ -97,3 +97,39 @@ export class Pacer {
 }
 
 export const nowNs = (t0: bigint): number => Number(process.hrtime.bigint() - t0);
+
+/**
+ * What makes one run's packets its own, derived from its run id so that two runs on one chain at the same
+ * time do not mix: the probe header's run id and flow id (a stranger's probes are foreign), and the block
+ * of IPv4 IDs the probes use (inner and outer ID = ipIdBase + seq). Fragments carry no probe header, only
+ * (src, dst, ID, protocol): with distinct ID blocks a stranger's fragments reassemble among themselves,
+ * then count as foreign, instead of colliding with ours. 16 bits leave room for chance: two runs with
+ * random ids collide only if their blocks meet while both have datagrams in the reassembly window
+ * (probability ≈ 2 × probes-in-window / 65 536), and such a collision is reported as IP ID reuse.
+ */
+export interface RunIdentity {
+  runId: number;
+  flowId: number;
+  ipIdBase: number;
+}
+
+export function runIdentity(runId: number, flowId?: number): RunIdentity {
+  const h = mix32(runId >>> 0);
+  return {
+    runId: runId >>> 0,
+    // never 0: a zero flow id reads like an unset field in a capture
+    flowId: flowId ?? (mix32(h) & 0x7fffffff || 1),
+    ipIdBase: h & 0xffff,
+  };
+}
+
+/** A 32-bit integer hash (lowbias32): neighbouring run ids get unrelated identities. */
+function mix32(x: number): number {
+  let h = x >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d) >>> 0;
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+}

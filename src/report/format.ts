@@ -1,5 +1,19 @@
 /** Number formatting for people reading reports: µs for latencies, percentages that never round a loss away. */
 
+import type { Check } from './results.ts';
+
+const CHECK_MARKS: Record<Check['status'], string> = { pass: '✔', fail: '✘', 'not-evaluated': '–' };
+
+/** A check's mark for terminals and reports: a check with nothing to judge never gets a tick. */
+export function checkMark(c: Pick<Check, 'status'>): string {
+  return CHECK_MARKS[c.status];
+}
+
+/** "✔ pass", "✘ fail", "– not evaluated". */
+export function checkResultText(c: Pick<Check, 'status'>): string {
+  return `${checkMark(c)} ${c.status.replace('-', ' ')}`;
+}
+
 /** ns → "67.5 µs"; null → null so callers decide what "missing" looks like. */
 export function formatUs(ns: number | null | undefined): string | null {
   if (ns === null || ns === undefined || !Number.isFinite(ns)) return null;

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { jsonForScript, redactSecrets } from './escape.ts';
-import { formatDuration, formatInt, formatPercent, formatUs } from './format.ts';
+import { checkResultText, formatDuration, formatInt, formatPercent, formatUs } from './format.ts';
 import { CHART_SCRIPT } from './html-charts.ts';
 import { REPORT_CSS } from './html-style.ts';
 import { html, type Markup, raw } from './markup.ts';
@@ -46,14 +46,16 @@ export function renderHtml(results: RunResults): string {
 <body>
 <main>
 <h1>chainprobe run ${r.run.id} <span class="muted">· profile ${r.run.profile} · ${r.run.startedAt}</span></h1>
-<nav class="toc"><a href="#verdict">Verdict</a><a href="#funnel">Hop funnel</a><a href="#latency">Latency</a><a href="#timeline">Delivery over time</a><a href="#violations">Violations</a><a href="#metadata">Run metadata</a></nav>
+<nav class="toc"><a href="#verdict">Verdict</a><a href="#funnel">Hop funnel</a><a href="#latency">Latency</a><a href="#by-size">Per payload size</a><a href="#timeline">Delivery over time</a><a href="#violations">Violations</a><a href="#metadata">Run metadata</a></nav>
 ${verdictSection(r)}
 ${funnelSection(r)}
+${findingsSection(r)}
 ${latencySection(r)}
+${bySizeSection(r)}
 ${timelineSection(r)}
 ${violationsSection(r)}
 ${metadataSection(r)}
-<footer>chainprobe ${r.tool.version} · results schema v${r.schemaVersion} · the full results document is embedded in this file (script#results-json).</footer>
+<footer>chainprobe ${r.tool.version}${r.tool.commit ? ` (${r.tool.commit.slice(0, 12)})` : ''} · results schema v${r.schemaVersion} · the full results document is embedded in this file (script#results-json).</footer>
 </main>
 <script type="application/json" id="results-json">${raw(jsonForScript(redactSecrets(r)))}</script>
 <script>${raw(chartJs())}</script>
@@ -76,7 +78,9 @@ export function writeHtmlReport(results: RunResults, dir: string, fileName = 'in
 
 function verdictSection(r: RunResults): Markup {
   const pass = r.verdict === 'pass';
-  const failing = r.checks.filter((c) => !c.pass);
+  const failing = r.checks.filter((c) => c.status === 'fail');
+  const unjudged = r.checks.filter((c) => c.status === 'not-evaluated');
+  const interrupted = r.run.interrupted;
   const iv = r.deliveryInterval;
   const seg = r.faultySegment;
   const hopOf = (point: string) => r.hops.find((h) => h.name === point)?.hop;
@@ -88,6 +92,7 @@ function verdictSection(r: RunResults): Markup {
   return html`<section id="verdict" class="verdict ${pass ? 'pass' : 'fail'}" data-testid="verdict" data-verdict="${r.verdict}">
 <div class="verdict-badge" data-testid="verdict-text">${pass ? 'PASS' : 'FAIL'}</div>
 <div class="verdict-body">
+${interrupted ? html`<p class="segment" data-testid="interrupted"><b>Interrupted:</b> ${interrupted.reason}; ${formatInt(interrupted.sentBeforeStop)} probes had been sent. These results cover what was captured until then.</p>` : ''}
 <p class="headline" data-testid="delivery-summary">${formatInt(r.delivered)} of ${formatInt(r.sent)} probes delivered — ${formatPercent(r.deliveryRatio)}
 <span class="muted">(${Math.round(iv.confidence * 100)} % interval ${formatPercent(iv.low)} – ${formatPercent(iv.high)})</span></p>
 ${
@@ -102,7 +107,9 @@ ${
   failing.length
     ? html`<p>Failing checks (${failing.length} of ${r.checks.length}):</p>
 <ul data-testid="failing-checks">${failing.map((c) => html`<li data-check="${c.name}"><b>${c.name}</b> — ${c.detail}</li>`)}</ul>`
-    : html`<p data-testid="all-checks-passed">All ${r.checks.length} checks passed.</p>`
+    : unjudged.length
+      ? html`<p data-testid="all-checks-passed">No check failed: ${r.checks.length - unjudged.length} passed, ${unjudged.length} not evaluated (${unjudged.map((c) => c.name).join(', ')}).</p>`
+      : html`<p data-testid="all-checks-passed">All ${r.checks.length} checks passed.</p>`
 }
 ${r.minSampleRuleMet ? '' : html`<p><b>Too few probes</b> to support the delivery requirement at this confidence: the verdict is not statistically meaningful.</p>`}
 </div>
@@ -119,7 +126,7 @@ Probes missing there may have passed the chain unseen: don't count them against 
 <thead><tr><th>check</th><th>result</th><th>detail</th></tr></thead>
 <tbody>${r.checks.map(
     (c) =>
-      html`<tr data-testid="check-row" data-check="${c.name}" data-pass="${String(c.pass)}"><td>${c.name}</td><td class="${c.pass ? 'ok' : 'bad'} nowrap">${c.pass ? '✓ pass' : '✗ fail'}</td><td>${c.detail}</td></tr>`,
+      html`<tr data-testid="check-row" data-check="${c.name}" data-pass="${String(c.pass)}" data-status="${c.status}"><td>${c.name}</td><td class="${c.status === 'pass' ? 'ok' : c.status === 'fail' ? 'bad' : 'na'} nowrap">${checkResultText(c)}</td><td>${c.detail}</td></tr>`,
   )}</tbody>
 </table>`;
 }
@@ -166,7 +173,39 @@ ${r.hops.map((h, i) => {
 <tfoot><tr><td></td><td colspan="3">sent by the injector → delivered</td><td class="num" data-col="delivered">${formatInt(r.delivered)} / ${formatInt(r.sent)}</td><td class="num">${formatPercent(r.deliveryRatio)}</td><td class="num">${formatInt(r.sent - r.delivered)}</td><td></td><td></td></tr></tfoot>
 </table>
 <p class="muted">Packets counts every packet of the run at that point (fragments count separately); foreign packets were not this run's probes and were ignored.
-Reordered at the last point: ${formatInt(r.reordered)} · duplicates: ${formatInt(r.duplicates)}.</p>`;
+Reordered at the last point: ${formatInt(r.reordered)} · duplicates: ${formatInt(r.duplicates)}.</p>
+${countersBlock(r)}`;
+}
+
+/** The hops' own counters (read by the chain's driver before and after the run), beside the funnel. */
+function countersBlock(r: RunResults): Markup | string {
+  const hops = Object.entries(r.counters ?? {});
+  if (!hops.length) return '';
+  return html`<h3 id="hop-counters">Hop counters</h3>
+<p class="muted">What each hop counted itself during the run (after − before), to compare with the funnel above.</p>
+<div class="grid">${hops.map(
+    ([
+      hop,
+      c,
+    ]) => html`<div data-testid="hop-counters" data-hop="${hop}"><h4>${hop} <span class="muted">(${c.source})</span></h4>
+<table><thead><tr><th>counter</th><th class="num">before</th><th class="num">after</th><th class="num">delta</th></tr></thead>
+<tbody>${c.counters.map(
+      (k) =>
+        html`<tr data-testid="hop-counter-row"><td>${k.name}</td><td class="num">${formatInt(k.before)}</td><td class="num">${formatInt(k.after)}</td><td class="num">${formatInt(k.delta)}</td></tr>`,
+    )}</tbody></table></div>`,
+  )}</div>`;
+}
+
+// ── findings ───────────────────────────────────────────────────────────────────────────────────────
+
+function findingsSection(r: RunResults): Markup | string {
+  if (!r.findings.length) return '';
+  return html`<h2 id="findings">Findings</h2>
+<p class="muted">Observed and worth knowing, but not a violation of the chain's contract.</p>
+<ul data-testid="findings">${r.findings.map(
+    (f) =>
+      html`<li data-testid="finding" data-kind="${f.kind}"><b>${f.kind}</b> at ${f.capture} (sent by hop ${f.hop}, ${formatInt(f.count)}×): ${f.detail}</li>`,
+  )}</ul>`;
 }
 
 // ── latency ────────────────────────────────────────────────────────────────────────────────────────
@@ -184,7 +223,11 @@ function latencySeries(r: RunResults): Series[] {
   const e2eLabel = first && last ? `end to end (${first} → ${last})` : 'end to end';
   return [
     { key: 'e2e', label: e2eLabel, s: r.latency.e2e },
-    ...r.latency.perHop.map((h, i) => ({ key: String(i), label: `${h.from} → ${h.to}`, s: h.latency })),
+    ...r.latency.perHop.map((h, i) => ({
+      key: String(i),
+      label: `hop ${h.hop} (${h.from} → ${h.to})`,
+      s: h.latency,
+    })),
   ];
 }
 
@@ -228,6 +271,20 @@ function histogramFigure({ key, label, s }: Series): Markup {
 <table><caption>${label}</caption><thead><tr><th class="num">≤ µs</th><th class="num">probes</th></tr></thead><tbody>${s.histogram.map(
     (b) => html`<tr><td class="num">${formatUs(b.leNs)}</td><td class="num">${formatInt(b.count)}</td></tr>`,
   )}</tbody></table></canvas></div>`;
+}
+
+// ── per payload size ───────────────────────────────────────────────────────────────────────────────
+
+function bySizeSection(r: RunResults): Markup {
+  if (!r.bySize.length)
+    return html`<h2 id="by-size">Per payload size</h2><p class="na">No probes followed.</p>`;
+  return html`<h2 id="by-size">Per payload size</h2>
+<table id="by-size-table" data-testid="by-size-table">
+<thead><tr><th class="num">payload</th><th class="num">sent</th><th class="num">delivered</th><th class="num">delivered %</th><th class="num">e2e p50</th><th class="num">e2e p99</th><th class="num">max</th><th>note</th></tr></thead>
+<tbody>${r.bySize.map(
+    (b) =>
+      html`<tr data-testid="by-size-row" data-size="${b.payloadBytes}"><td class="num">${formatInt(b.payloadBytes)} B</td><td class="num">${formatInt(b.sent)}</td><td class="num">${formatInt(b.delivered)}</td><td class="num">${b.sent ? formatPercent(b.deliveryRatio) : '—'}</td>${pctCell(b.latency.p50Ns)}${pctCell(b.latency.p99Ns)}${pctCell(b.latency.maxNs)}<td class="muted">${b.latency.note ?? ''}</td></tr>`,
+  )}</tbody></table>`;
 }
 
 // ── delivery over time ─────────────────────────────────────────────────────────────────────────────
@@ -320,17 +377,36 @@ function metadataSection(r: RunResults): Markup {
       '—',
       ach?.mbps != null ? `${ach.mbps.toLocaleString('en-US', { maximumFractionDigits: 2 })} Mbit/s` : '—',
     ],
-    ['payload', req.payloadBytes !== undefined ? `${formatInt(req.payloadBytes)} B` : '—', '—'],
+    [
+      'payload',
+      req.payloadBytes?.length ? req.payloadBytes.map((b) => `${formatInt(b)} B`).join(', ') : '—',
+      r.bySize.length
+        ? r.bySize.map((b) => `${formatInt(b.sent)} × ${formatInt(b.payloadBytes)} B`).join(', ')
+        : '—',
+    ],
     ['duration', req.durationS !== undefined ? `${req.durationS} s` : '—', `${actualS.toFixed(3)} s`],
   ];
   const anyFlagged = r.captureDrops.some((d) => d.flagged);
   const artifacts = Object.entries(r.artifacts ?? {}).filter(([, v]) => typeof v === 'string');
+  const kept = r.artifacts?.captures;
+  const counted = r.captureDrops.some((d) => d.receivedByFilter !== null || d.droppedByKernel !== null);
   return html`<h2 id="metadata">Run metadata</h2>
 <dl class="meta" data-testid="run-metadata">
-<dt>run</dt><dd>${run.id} (${run.mode}), started ${run.startedAt}</dd>
+<dt>run</dt><dd>${run.id} (${run.mode}), started ${run.startedAt}${run.interrupted ? html` · <b>interrupted</b>` : ''}</dd>
+${run.identity ? html`<dt>identity</dt><dd data-testid="run-identity">run id ${run.identity.runId}, flow ${run.identity.flowId}, IPv4 IDs from ${run.identity.ipIdBase}</dd>` : ''}
 <dt>profile</dt><dd>${run.profile}</dd>
 <dt>injector</dt><dd>${run.injector ?? '—'}</dd>
 <dt>clock</dt><dd>${run.clock}</dd>
+<dt>chainprobe</dt><dd data-testid="tool-version">${r.tool.version}${r.tool.commit ? html` · commit <span class="mono">${r.tool.commit}</span>` : ' · commit unknown'}</dd>
+${run.commandLine ? html`<dt>command</dt><dd class="mono" data-testid="command-line">${run.commandLine.join(' ')}</dd>` : ''}
+<dt>faults on the chain</dt><dd data-testid="faults">${
+    run.faults === undefined
+      ? 'not recorded'
+      : run.faults.length
+        ? run.faults.map((f, i) => html`${i ? '; ' : ''}<b>${f.hop}</b>: ${f.kind} ${f.detail}`)
+        : 'none'
+  }</dd>
+${kept ? html`<dt>captures kept</dt><dd data-testid="captures-kept">${kept.policy}: ${formatInt(kept.files.length)} files, ${formatInt(kept.bytes)} bytes</dd>` : ''}
 ${artifacts.length ? html`<dt>artifacts</dt><dd class="mono">${artifacts.map(([k, v], i) => html`${i ? ' · ' : ''}${k}: ${v}`)}</dd>` : ''}
 </dl>
 <h3>Rates: requested vs achieved</h3>
@@ -338,10 +414,10 @@ ${artifacts.length ? html`<dt>artifacts</dt><dd class="mono">${artifacts.map(([k
 <tbody>${rateRows.map(([k, a, b]) => html`<tr><td>${k}</td><td class="num">${a}</td><td class="num">${b}</td></tr>`)}</tbody></table>
 ${ach ? html`<p class="muted">Achieved rate measured from: ${ach.source}.</p>` : ''}
 <h3 id="capture-drops">Capture drops</h3>
-${anyFlagged ? html`<p class="bad">Flagged captures dropped packets: probes missing at those points are capture loss, not chain loss.</p>` : html`<p class="ok">No capture dropped packets.</p>`}
+${anyFlagged ? html`<p class="bad">Flagged captures dropped packets: probes missing at those points are capture loss, not chain loss.</p>` : counted ? html`<p class="ok">No capture dropped packets.</p>` : html`<p class="na">No capture reported drop counters (captures taken elsewhere): capture loss cannot be ruled out.</p>`}
 <table id="capture-drops-table" data-testid="capture-drops-table"><thead><tr><th>capture point</th><th class="num">received by filter</th><th class="num">dropped by kernel</th><th class="num">dropped by interface</th><th>status</th></tr></thead>
 <tbody>${r.captureDrops.map(
     (d) =>
-      html`<tr data-testid="capture-drop-row" data-capture="${d.capture}" class="${d.flagged ? 'flagged' : ''}"><td>${d.capture}</td><td class="num">${formatInt(d.receivedByFilter)}</td><td class="num">${formatInt(d.droppedByKernel)}</td><td class="num">${formatInt(d.droppedByInterface)}</td><td>${d.flagged ? html`<span class="bad">⚠ dropped</span>` : 'complete'}</td></tr>`,
+      html`<tr data-testid="capture-drop-row" data-capture="${d.capture}" class="${d.flagged ? 'flagged' : ''}"><td>${d.capture}</td><td class="num">${formatInt(d.receivedByFilter)}</td><td class="num">${formatInt(d.droppedByKernel)}</td><td class="num">${formatInt(d.droppedByInterface)}</td><td>${d.flagged ? html`<span class="bad">⚠ dropped</span>` : d.receivedByFilter === null && d.droppedByKernel === null ? 'no counters' : 'complete'}</td></tr>`,
   )}</tbody></table>`;
 }

@@ -16,7 +16,8 @@ function message(detail: string): string {
 
 export function renderJunit(results: RunResults): string {
   const r = results;
-  const failures = r.checks.filter((c) => !c.pass).length;
+  const failures = r.checks.filter((c) => c.status === 'fail').length;
+  const skipped = r.checks.filter((c) => c.status === 'not-evaluated').length;
   const seconds = (r.run.durationNs / 1e9).toFixed(3);
   // JUnit's schema wants a timestamp without zone; startedAt is UTC ISO.
   const timestamp = r.run.startedAt.replace(/(\.\d+)?Z$/, '');
@@ -31,18 +32,24 @@ export function renderJunit(results: RunResults): string {
     ['deliveryRatio', r.deliveryRatio],
     ['faultyHop', r.faultyHop ?? ''],
     ['tool.version', r.tool.version],
+    ['tool.commit', r.tool.commit ?? ''],
+    ['interrupted', r.run.interrupted ? r.run.interrupted.reason : ''],
   ];
   const a = escapeXml;
   const cases = r.checks.map((c) => {
     const open = `    <testcase classname="${a(classname)}" name="${a(c.name)}" time="0"`;
-    if (c.pass) return `${open}>\n      <system-out>${a(c.detail)}</system-out>\n    </testcase>`;
+    if (c.status === 'pass')
+      return `${open}>\n      <system-out>${a(c.detail)}</system-out>\n    </testcase>`;
+    // nothing to judge: skipped with the reason, never reported as passed
+    if (c.status === 'not-evaluated')
+      return `${open}>\n      <skipped message="${a(message(c.detail))}"/>\n    </testcase>`;
     return `${open}>\n      <failure message="${a(message(c.detail))}" type="chainprobe.check">${a(c.detail)}</failure>\n    </testcase>`;
   });
   const summary = `${r.delivered}/${r.sent} delivered; verdict ${r.verdict}${r.faultySegment ? `; lost between ${r.faultySegment.from} and ${r.faultySegment.to} (${r.faultySegment.lost})` : ''}`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="chainprobe" tests="${r.checks.length}" failures="${failures}" errors="0" time="${seconds}">`,
-    `  <testsuite name="chainprobe" tests="${r.checks.length}" failures="${failures}" errors="0" skipped="0" time="${seconds}" timestamp="${a(timestamp)}">`,
+    `<testsuites name="chainprobe" tests="${r.checks.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds}">`,
+    `  <testsuite name="chainprobe" tests="${r.checks.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds}" timestamp="${a(timestamp)}">`,
     '    <properties>',
     ...props.map(([k, v]) => `      <property name="${a(k)}" value="${a(v)}"/>`),
     '    </properties>',

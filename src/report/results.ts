@@ -4,7 +4,17 @@
  * Times are integers in ns (JSON numbers; 2^53 ns ≈ 104 days, plenty for durations/latencies);
  * absolute timestamps are ISO strings. Secrets (SA keys, PSKs) never appear here.
  */
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
+/*
+ * Schema history:
+ *   1  first version.
+ *   2  checks carry `status` ('pass' | 'fail' | 'not-evaluated'; `pass` is true only for 'pass') and, when
+ *      a check is about one place, the `hop` and capture points it names; `findings` (observations that are
+ *      not violations, e.g. IP ID reuse); `bySize` (delivery and latency per payload size);
+ *      `latency.perHop[].hop` (the hop a capture-point pair measures); `run.requested.payloadBytes` is
+ *      every size requested (was the first only); `run.commandLine`, `run.faults`, `run.identity`,
+ *      `run.interrupted`; `tool.commit`; optional per-hop `counters`; `artifacts.captures` (what was kept).
+ */
 
 export interface LatencySummary {
   samples: number;
@@ -59,9 +69,59 @@ export interface CaptureDrop {
   flagged: boolean;
 }
 
+export type CheckStatus = 'pass' | 'fail' | 'not-evaluated';
+
+export interface Check {
+  name: string;
+  /** 'not-evaluated': there was nothing to judge (detail says why); it neither passes nor fails the run */
+  status: CheckStatus;
+  /** status === 'pass' (kept for readers of schema 1) */
+  pass: boolean;
+  detail: string;
+  /** the hop a failing check blames, when it is about one place */
+  hop?: string;
+  /** the capture points it is about, e.g. the pair a latency bound was exceeded between */
+  between?: { from: string; to: string };
+}
+
+/** Something the analysis noticed that is neither a pass nor a violation, e.g. a sender reusing IP IDs. */
+export interface Finding {
+  kind: 'ip-id-reuse';
+  capture: string;
+  hop: string;
+  /** how many times it happened */
+  count: number;
+  detail: string;
+}
+
+/** A fault active on the chain during the run (e.g. set by `chainprobe chain fault`). */
+export interface ActiveFault {
+  hop: string;
+  kind: string;
+  /** human-readable parameters, e.g. "drop 30 %" */
+  detail: string;
+}
+
+/** One hop's counters read before and after the run (e.g. VPP error counters), by the chain's driver. */
+export interface HopCounters {
+  /** where they come from, e.g. "vppctl show errors" */
+  source: string;
+  counters: { name: string; before: number; after: number; delta: number }[];
+}
+
+/** Delivery and latency of the probes of one payload size. */
+export interface SizeResult {
+  payloadBytes: number;
+  sent: number;
+  delivered: number;
+  deliveryRatio: number;
+  latency: LatencySummary;
+}
+
 export interface RunResults {
   schemaVersion: typeof RESULTS_SCHEMA_VERSION;
-  tool: { name: 'chainprobe'; version: string };
+  /** commit: the git commit chainprobe ran from, null when not known (e.g. an installed package) */
+  tool: { name: 'chainprobe'; version: string; commit?: string | null };
   run: {
     id: number;
     startedAt: string;
@@ -69,9 +129,18 @@ export interface RunResults {
     profile: string;
     mode: 'live' | 'offline';
     injector?: string;
-    requested?: { count?: number; durationS?: number; pps?: number; payloadBytes?: number };
+    /** payloadBytes: every size requested, in the order probes cycle through them */
+    requested?: { count?: number; durationS?: number; pps?: number; payloadBytes?: number[] };
     achieved?: { pps: number | null; mbps: number | null; source: string };
     clock: string;
+    /** the command that started the run (argv after the node binary), when run from the CLI */
+    commandLine?: string[];
+    /** faults active on the chain while it ran; [] = none known */
+    faults?: ActiveFault[];
+    /** what makes this run's packets its own: probe run/flow ids and the IPv4 ID range it used */
+    identity?: { runId: number; flowId: number; ipIdBase: number };
+    /** set when the run was stopped early (Ctrl-C): the results cover what was captured until then */
+    interrupted?: { reason: string; sentBeforeStop: number };
   };
   sent: number;
   delivered: number;
@@ -95,13 +164,18 @@ export interface RunResults {
   latency: {
     clock: string;
     e2e: LatencySummary;
-    /** keyed "from→to" by capture point names, in chain order */
-    perHop: { from: string; to: string; latency: LatencySummary }[];
+    /** keyed "from→to" by capture point names, in chain order; `hop` is the hop that pair measures */
+    perHop: { from: string; to: string; hop: string; latency: LatencySummary }[];
   };
+  /** delivery and latency per payload size, in the order requested */
+  bySize: SizeResult[];
+  findings: Finding[];
+  /** per hop name, counters the chain's driver read around the run (absent when it reads none) */
+  counters?: Record<string, HopCounters>;
   /** delivery over time: one bucket per interval of the injection capture */
   timeline: { startNs: number; sent: number; delivered: number }[];
   captureDrops: CaptureDrop[];
-  checks: { name: string; pass: boolean; detail: string }[];
+  checks: Check[];
   verdict: 'pass' | 'fail';
   /**
    * When the verdict fails with loss: the hop that most probes vanished in (the hop of the last capture
@@ -109,5 +183,11 @@ export interface RunResults {
    */
   faultyHop: string | null;
   faultySegment: { from: string; to: string; lost: number } | null;
-  artifacts?: { pcapng?: string; html?: string; junit?: string };
+  artifacts?: {
+    pcapng?: string;
+    html?: string;
+    junit?: string;
+    /** the captures left on disk by `keepCaptures`, and their size */
+    captures?: { policy: 'always' | 'on-failure' | 'never'; files: string[]; bytes: number };
+  };
 }

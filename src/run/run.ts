@@ -10,7 +10,7 @@
  * every stream's next packet, which a live stream can only promise once the run is over. The captures
  * still stream (nothing holds a capture in memory), and the tee is what the report links to anyway.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCaptures } from '../analyze/analyze.ts';
 import {
@@ -21,26 +21,33 @@ import {
 } from '../capture/index.ts';
 import { ChainOracle, type RuntimeSaKey } from '../chain/oracle.ts';
 import type { Profile } from '../chain/profile.ts';
-import type { ProbeTemplate } from '../codec/template.ts';
+import { createVxlanTemplate, type ProbeTemplate } from '../codec/template.ts';
 import {
   acquireChainLock,
   type ChainDriver,
   type CounterDelta,
+  type CounterSnapshot,
   counterDelta,
+  describeFault,
   describeHolder,
   driverFor,
 } from '../drivers/index.ts';
 import { ChainprobeError } from '../errors.ts';
 import { L2Injector } from '../inject/l2.ts';
+import { type RunIdentity, runIdentity } from '../inject/plan.ts';
 import { RawInjector } from '../inject/raw.ts';
 import { TcpreplayInjector } from '../inject/tcpreplay.ts';
 import type { FrameSource, Injector, InjectStats } from '../inject/types.ts';
-import type { RunResults } from '../report/results.ts';
+import type { ActiveFault, RunResults } from '../report/results.ts';
 import { openTransport } from '../transport/index.ts';
 import type { Transport } from '../transport/transport.ts';
 import { writeRunPcapng } from './pcapng-bundle.ts';
 
 export type InjectorKind = 'l2' | 'raw' | 'tcpreplay';
+
+/** Which captures stay on disk after the run: all, only when the verdict fails, or none. */
+export type KeepCaptures = 'always' | 'on-failure' | 'never';
+export const KEEP_CAPTURES: readonly KeepCaptures[] = ['always', 'on-failure', 'never'];
 
 export interface RunOptions {
   profile: Profile;
@@ -59,8 +66,19 @@ export interface RunOptions {
   /** where the per-point pcaps and the bundle go */
   captureDir: string;
   runId?: number;
+  /** default: derived from the run id (see runIdentity) */
   flowId?: number;
   allowOutsideLab?: boolean;
+  /** faults active on the chain during the run (recorded in the results; the chain's driver knows them) */
+  faults?: ActiveFault[];
+  /** the command line that started the run, recorded in the results */
+  commandLine?: string[];
+  /** default 'always' */
+  keepCaptures?: KeepCaptures;
+  /**
+   * Aborting stops the injection; the captures are stopped and what they hold is analysed and returned,
+   * marked interrupted (a Ctrl-C still gets a report).
+   */
   signal?: AbortSignal;
   log?: (line: string) => void;
   onProgress?: (p: { sent: number; elapsedNs: number; total: number }) => void;
@@ -80,7 +98,8 @@ export interface RunOutcome {
 export async function runChain(o: RunOptions): Promise<RunOutcome> {
   const { profile } = o;
   const log = o.log ?? (() => {});
-  const runId = o.runId ?? (Math.random() * 0xffffffff) >>> 0;
+  const identity = runIdentity(o.runId ?? (Math.random() * 0xffffffff) >>> 0, o.flowId);
+  const { runId } = identity;
   const count = o.count ?? (o.durationS ? Math.round(o.pps * o.durationS) : 1000);
   if (o.payloadBytes.length === 0)
     throw new ChainprobeError('E_CONFIG', 'at least one payload size is needed', true);
@@ -124,13 +143,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     for (const r of requests) if (r.relocated) log(r.relocated);
 
     // 2. inject
-    const frames = probeFrames(
-      oracle,
-      o.payloadBytes,
-      runId,
-      o.flowId ?? 1,
-      o.injector === 'raw' ? 'ipv4' : 'ethernet',
-    );
+    const frames = probeFrames(oracle, o.payloadBytes, identity, o.injector === 'raw' ? 'ipv4' : 'ethernet');
     const injector = makeInjector(o.injector ?? 'l2', profile, injectorTransport, o);
     log(
       `injecting ${count} probes (${o.payloadBytes.join('/')} B) at ${o.pps} pps with the ${injector.name} injector, run id ${runId}`,
@@ -142,6 +155,8 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       onProgress: (p) => o.onProgress?.({ ...p, total: count }),
     });
     log(`sent ${inject.sent} (${inject.failed} failed) in ${(inject.elapsedNs / 1e9).toFixed(2)} s`);
+    const interrupted = o.signal?.aborted === true;
+    if (interrupted) log('interrupted: analysing what was captured so far');
 
     // 3. stop the captures: settle so tcpdump's ring hands over its last block (REFCHAIN G9)
     const captureStats = await captures.stop({ settleMs: 1500, quietMs: 300, maxWaitMs: 10_000 });
@@ -153,7 +168,8 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         : null;
     const countersNote = countersBefore.note ?? countersAfter.note;
     const failedCapture = captureStats.find((c) => c.error);
-    if (failedCapture)
+    // After Ctrl-C a capture may already have exited with the signal: its file still holds what it got.
+    if (failedCapture && !interrupted)
       throw new ChainprobeError(
         'E_CAPTURE_FAILED',
         `capture point "${failedCapture.name}": ${failedCapture.error}`,
@@ -165,6 +181,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       runId,
       runtimeKeys: o.runtimeKeys,
       injected: inject.sent,
+      injectedBySize: sentPerSize(inject.sent, o.payloadBytes),
       captures: profile.captures.map((c) => ({ name: c.name, source: pcapPaths[c.name] })),
       captureCounters: captureStats.map((c) => ({
         capture: c.name,
@@ -181,27 +198,59 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       requested: {
         count,
         pps: o.pps,
-        payloadBytes: o.payloadBytes[0],
+        payloadBytes: [...o.payloadBytes],
         ...(o.durationS ? { durationS: o.durationS } : {}),
       },
       achieved: achievedRate(results, inject),
+      identity,
+      faults:
+        o.faults ??
+        (await driver.activeFaults().catch(() => [])).map((f) => ({
+          hop: f.hop,
+          kind: f.fault.kind,
+          detail: describeFault(f.fault),
+        })),
+      ...(o.commandLine ? { commandLine: o.commandLine } : {}),
+      ...(interrupted
+        ? { interrupted: { reason: 'stopped by the user (SIGINT)', sentBeforeStop: inject.sent } }
+        : {}),
     };
-    const pcapng = await writeRunPcapng(join(o.captureDir, 'run.pcapng'), profile, pcapPaths);
-    results.artifacts = { ...results.artifacts, ...(pcapng ? { pcapng } : {}) };
+    if (interrupted) markInterrupted(results, inject.sent);
+    if (countersBefore.snapshot && countersAfter.snapshot)
+      results.counters = hopCounters(countersBefore.snapshot, countersAfter.snapshot);
+    const kept = await keepCaptures(o.keepCaptures ?? 'always', results, profile, o.captureDir, pcapPaths);
+    results.artifacts = {
+      ...results.artifacts,
+      ...(kept.pcapng ? { pcapng: kept.pcapng } : {}),
+      captures: kept,
+    };
     return {
       results,
       inject,
       captureStats,
       counters,
       ...(countersNote ? { countersNote } : {}),
-      pcapPaths,
-      pcapng,
+      pcapPaths: kept.pcapng ? {} : pcapPaths,
+      pcapng: kept.pcapng,
     };
   } finally {
     await captures?.abort();
     await Promise.allSettled([...transports.values()].map((t) => t.close()));
     lock.release();
   }
+}
+
+/** Per hop, the counters that moved during the run, with their values before and after (results v2). */
+function hopCounters(before: CounterSnapshot, after: CounterSnapshot): RunResults['counters'] {
+  const out: NonNullable<RunResults['counters']> = {};
+  for (const [hop, now] of Object.entries(after.hops)) {
+    const was = before.hops[hop] ?? {};
+    const moved = Object.entries(now)
+      .filter(([name, v]) => v !== (was[name] ?? 0))
+      .map(([name, v]) => ({ name, before: was[name] ?? 0, after: v, delta: v - (was[name] ?? 0) }));
+    out[hop] = { source: `${after.driver} driver`, counters: moved };
+  }
+  return out;
 }
 
 /** The driver's counters, or why there are none (a chain without counters still runs). */
@@ -212,6 +261,48 @@ async function snapshotCounters(driver: ChainDriver) {
   } catch (e) {
     return { note: `counters unavailable: ${(e as Error).message}` };
   }
+}
+
+/** Probes cycle through the sizes (probe i has size i % n): how many of each `sent` probes were. */
+export function sentPerSize(sent: number, sizes: number[]): { payloadBytes: number; sent: number }[] {
+  return sizes.map((payloadBytes, j) => ({
+    payloadBytes,
+    sent: Math.max(0, Math.ceil((sent - j) / sizes.length)),
+  }));
+}
+
+/** An interrupted run can still pass what it measured, but it did not do what was asked: one failing check. */
+function markInterrupted(results: RunResults, sent: number): void {
+  const detail = `interrupted (SIGINT) after ${sent} of ${results.run.requested?.count ?? '?'} probes: the results cover what was captured until then`;
+  results.checks.push({ name: 'run complete', status: 'fail', pass: false, detail });
+  results.verdict = 'fail';
+}
+
+/**
+ * The captures on disk after the run, in one form: run.pcapng, one interface block per capture point
+ * (named after it; `chainprobe analyze --capture wire=run.pcapng` reads that point's packets back). It holds
+ * everything the per-point files did (linktype, snaplen, ns timestamps, original lengths), is what the report
+ * and the vitest annotation link, and Wireshark shows each probe's journey in it; the per-point tees are
+ * deleted once it is written. Above 2 GiB no bundle is made and the per-point files stay instead.
+ */
+async function keepCaptures(
+  policy: KeepCaptures,
+  results: RunResults,
+  profile: Profile,
+  dir: string,
+  pcapPaths: Record<string, string>,
+): Promise<NonNullable<NonNullable<RunResults['artifacts']>['captures']> & { pcapng: string | null }> {
+  const perPoint = Object.values(pcapPaths);
+  const keep = policy === 'always' || (policy === 'on-failure' && results.verdict === 'fail');
+  if (!keep) {
+    for (const f of perPoint) rmSync(f, { force: true });
+    return { policy, files: [], bytes: 0, pcapng: null };
+  }
+  const pcapng = await writeRunPcapng(join(dir, 'run.pcapng'), profile, pcapPaths);
+  if (pcapng) for (const f of perPoint) rmSync(f, { force: true });
+  const files = pcapng ? [pcapng] : perPoint;
+  const bytes = files.reduce((sum, f) => sum + statSync(f).size, 0);
+  return { policy, files, bytes, pcapng };
 }
 
 /** The rate on the wire, from the kernel timestamps of the first capture point (not the sender's clock). */
@@ -241,18 +332,18 @@ function makeInjector(kind: InjectorKind, profile: Profile, transport: Transport
 }
 
 /**
- * Probe i: template (i % sizes) patched with seq i. Ethernet frames for l2/tcpreplay; for the raw
+ * Probe i: template (i % sizes) patched with seq i, IPv4 IDs from the run's identity. Ethernet frames for l2/tcpreplay; for the raw
  * injector the outer IPv4 packet (the kernel adds the Ethernet header).
  */
 export function probeFrames(
   oracle: ChainOracle,
   sizes: number[],
-  runId: number,
-  flowId: number,
+  identity: RunIdentity,
   kind: 'ethernet' | 'ipv4',
 ): FrameSource {
+  const { runId, flowId, ipIdBase } = identity;
   const templates: ProbeTemplate[] = sizes.map((payloadBytes) =>
-    oracle.template({ payloadBytes, runId, flowId }),
+    createVxlanTemplate({ ...oracle.templateSpec({ payloadBytes, runId, flowId }), ipIdBase }),
   );
   // The raw injector sends the outer IPv4 packet: a fixed view of each template's (reused) frame buffer.
   const packets = templates.map((t) =>

@@ -105,7 +105,30 @@ export function fragment(ip: Uint8Array, opts: { mtuBytes: number }): Uint8Array
 // ---------------------------------------------------------------------------------------------------------
 // Reassembly
 
-export type FragmentFindingKind = 'missing' | 'overlap' | 'duplicate' | 'oversize' | 'timeout' | 'evicted';
+export type FragmentFindingKind =
+  | 'missing'
+  | 'overlap'
+  | 'duplicate'
+  | 'oversize'
+  | 'timeout'
+  | 'evicted'
+  | 'id-reuse';
+
+/**
+ * RFC 6864: the IPv4 ID of a fragmented datagram must not repeat for the same (src, dst, protocol) while
+ * the datagram may still be reassembled. Some senders (scapy's SA, some ESP endpoints) reuse it anyway.
+ */
+export interface IdReuse {
+  /** true: the key was still being reassembled (fragments of both datagrams may mix); false: it had completed */
+  inFlight: boolean;
+  /** time since the previous datagram with the key completed (or, in flight, since its first fragment) */
+  gapNs: bigint;
+  /**
+   * in flight, and the datagram it displaced had itself begun that way moments before: the same episode
+   * of two interleaved datagrams, not another datagram reusing the ID (consumers count episodes once)
+   */
+  continued?: boolean;
+}
 
 export interface FragmentFinding {
   kind: FragmentFindingKind;
@@ -114,6 +137,8 @@ export interface FragmentFinding {
   /** for 'overlap' / 'duplicate' / 'oversize': the offending fragment */
   offsetBytes?: number;
   payloadBytes?: number;
+  /** for 'id-reuse' */
+  reuse?: IdReuse;
   detail: string;
 }
 
@@ -156,11 +181,16 @@ class Assembly {
   endByte: number | null = null;
   bytes = 0;
   failed = false;
+  /** set when this datagram started while another with its key was in flight or had just completed */
+  reuse: IdReuse | null = null;
+  lastSeenNs: bigint;
 
   constructor(
     readonly key: DatagramKey,
     readonly firstSeenNs: bigint,
-  ) {}
+  ) {
+    this.lastSeenNs = firstSeenNs;
+  }
 
   add(ip: Uint8Array): void {
     const ihl = ipv4HeaderBytes(ip);
@@ -177,74 +207,83 @@ class Assembly {
       arrival: this.records.length,
     });
     if (this.failed) return;
-    if (ihl + off + len > IP_MAX_DATAGRAM_BYTES) {
-      this.fail({
-        kind: 'oversize',
-        offsetBytes: off,
-        payloadBytes: len,
-        detail: `fragment at ${off}+${len} makes the datagram exceed 65535 bytes`,
-      });
-      return;
-    }
     const data = ip.subarray(ihl, total);
-    // identical resend of a piece we hold → duplicate (harmless, reported); any other intersection → overlap
-    for (const p of this.pieces) {
-      const pEnd = p.off + p.data.length;
-      if (off < pEnd && p.off < off + len) {
-        if (p.off === off && p.data.length === len && equalBytes(p.data, data)) {
-          this.findings.push({
-            kind: 'duplicate',
-            offsetBytes: off,
-            payloadBytes: len,
-            detail: `fragment at offset ${off} (${len} bytes) received twice`,
-          });
-          return;
-        }
-        this.fail({
-          kind: 'overlap',
-          offsetBytes: off,
-          payloadBytes: len,
-          detail: `fragment ${off}..${off + len} overlaps ${p.off}..${pEnd}`,
-        });
-        return;
-      }
-    }
-    if (!mf) {
-      if (this.endByte !== null && this.endByte !== off + len) {
-        this.fail({
-          kind: 'overlap',
-          offsetBytes: off,
-          payloadBytes: len,
-          detail: `two last fragments: ends at ${this.endByte} and ${off + len}`,
-        });
-        return;
-      }
-      this.endByte = off + len;
-    }
-    if (this.endByte !== null && off + len > this.endByte) {
-      this.fail({
-        kind: 'overlap',
+    const verdict = this.judge(off, mf, data);
+    if (verdict === 'duplicate') {
+      this.findings.push({
+        kind: 'duplicate',
         offsetBytes: off,
         payloadBytes: len,
-        detail: `fragment ${off}..${off + len} extends past the last fragment's end ${this.endByte}`,
+        detail: `fragment at offset ${off} (${len} bytes) received twice`,
       });
       return;
     }
-    if (mf && len % 8 !== 0) {
-      // RFC 791: all but the last fragment carry a multiple of 8 bytes; the next offset could not follow it
-      this.fail({
-        kind: 'overlap',
-        offsetBytes: off,
-        payloadBytes: len,
-        detail: `non-last fragment at ${off} has ${len} bytes, not a multiple of 8`,
-      });
+    if (verdict) {
+      this.fail(verdict);
       return;
     }
+    if (!mf) this.endByte = off + len;
     if (off === 0) this.firstHeader = ip.subarray(0, ihl);
     let at = this.pieces.length;
     while (at > 0 && this.pieces[at - 1].off > off) at--;
     this.pieces.splice(at, 0, { off, data });
     this.bytes += total;
+  }
+
+  /**
+   * Whether a fragment fits this datagram: null (it does), 'duplicate' (an identical resend of a piece held),
+   * or the finding that breaks the datagram (overlap, oversize, a second last fragment). Changes nothing.
+   */
+  judge(off: number, mf: boolean, data: Uint8Array): FragmentFinding | 'duplicate' | null {
+    const len = data.length;
+    const at = { offsetBytes: off, payloadBytes: len };
+    const hdr = this.firstHeader?.length ?? 20;
+    if (hdr + off + len > IP_MAX_DATAGRAM_BYTES)
+      return {
+        kind: 'oversize',
+        ...at,
+        detail: `fragment at ${off}+${len} makes the datagram exceed 65535 bytes`,
+      };
+    // identical resend of a piece we hold → duplicate (harmless, reported); any other intersection → overlap
+    for (const p of this.pieces) {
+      const pEnd = p.off + p.data.length;
+      if (off < pEnd && p.off < off + len) {
+        if (p.off === off && p.data.length === len && equalBytes(p.data, data)) return 'duplicate';
+        return { kind: 'overlap', ...at, detail: `fragment ${off}..${off + len} overlaps ${p.off}..${pEnd}` };
+      }
+    }
+    if (!mf && this.endByte !== null && this.endByte !== off + len)
+      return {
+        kind: 'overlap',
+        ...at,
+        detail: `two last fragments: ends at ${this.endByte} and ${off + len}`,
+      };
+    const end = mf ? this.endByte : off + len;
+    if (end !== null && off + len > end)
+      return {
+        kind: 'overlap',
+        ...at,
+        detail: `fragment ${off}..${off + len} extends past the last fragment's end ${end}`,
+      };
+    if (!mf && this.pieces.some((p) => p.off + p.data.length > off + len))
+      return {
+        kind: 'overlap',
+        ...at,
+        detail: `last fragment ends at ${off + len}, before pieces already held`,
+      };
+    if (mf && len % 8 !== 0)
+      // RFC 791: all but the last fragment carry a multiple of 8 bytes; the next offset could not follow it
+      return {
+        kind: 'overlap',
+        ...at,
+        detail: `non-last fragment at ${off} has ${len} bytes, not a multiple of 8`,
+      };
+    return null;
+  }
+
+  /** Whether this exact fragment is one of the pieces held (a late copy). */
+  holds(off: number, data: Uint8Array): boolean {
+    return this.pieces.some((p) => p.off === off && equalBytes(p.data, data));
   }
 
   private fail(f: FragmentFinding): void {
@@ -359,8 +398,17 @@ export interface ReassemblerOptions {
   maxBytes?: number;
   /** upper bound of datagrams in progress (default 4096) */
   maxDatagrams?: number;
-  /** how many recently completed datagram keys to remember to classify late copies as duplicates (default 1024) */
+  /**
+   * how many recently completed datagrams to remember (for up to `timeoutNs`), to tell a late copy of one
+   * of their fragments (a duplicate) from a new datagram reusing the IP ID (default 1024)
+   */
   rememberCompleted?: number;
+  /**
+   * On a key already seen reused, a datagram that got no fragment for this long is given up when another
+   * fragment with the key arrives (default 1 ms): a sender emits one datagram's fragments back to back, so
+   * the newcomer belongs to the next datagram, and leftovers of a broken one must not be glued to it.
+   */
+  reusedKeyIdleNs?: bigint;
 }
 
 export type ReassemblyEvent =
@@ -386,16 +434,25 @@ export type ReassemblyEvent =
  * Feed packets in capture order with their capture timestamps; get back completed datagrams and failures.
  * Unfragmented packets complete immediately. Overlap/oversize fail the datagram at once (as Linux does since
  * 4.19: the whole queue is dropped); missing pieces are reported when the datagram times out, is evicted, or at
- * `flush()` (end of capture). A copy of a fragment arriving after its datagram completed is reported as a
- * 'duplicate' failure event instead of opening a queue that would later time out.
+ * `flush()` (end of capture).
+ *
+ * IP ID reuse, as Linux reassembles: a completed datagram frees its key, so a later fragment with the same
+ * key starts a new datagram — unless it is a byte-identical copy of a piece of the one just completed
+ * (then it is a 'duplicate' failure event). A new first fragment that conflicts with a datagram still in
+ * flight (or any conflict on a key already seen reused) is another datagram with the same ID: the one in
+ * flight is closed and the new one started. Both cases put an 'id-reuse' finding on the new datagram's
+ * event; a datagram begun while another with its key was in flight may hold pieces of both, so its
+ * consumer must verify it (ESP's ICV, the probe's checks) before trusting it.
  */
 export class Reassembler {
   private readonly timeoutNs: bigint;
   private readonly maxBytes: number;
   private readonly maxDatagrams: number;
   private readonly rememberCompleted: number;
+  private readonly reusedKeyIdleNs: bigint;
   private readonly queues = new Map<string, Assembly>();
-  private readonly completed = new Map<string, bigint>();
+  /** recently completed datagrams by key, oldest first */
+  private readonly completed = new Map<string, { assembly: Assembly; completedNs: bigint }>();
   private bufferedBytes = 0;
 
   constructor(o: ReassemblerOptions = {}) {
@@ -403,6 +460,7 @@ export class Reassembler {
     this.maxBytes = o.maxBytes ?? 4 * 1024 * 1024;
     this.maxDatagrams = o.maxDatagrams ?? 4096;
     this.rememberCompleted = o.rememberCompleted ?? 1024;
+    this.reusedKeyIdleNs = o.reusedKeyIdleNs ?? 1_000_000n;
   }
 
   /** Datagrams currently in progress and the bytes they hold. */
@@ -429,41 +487,44 @@ export class Reassembler {
       return events;
     }
     const ks = keyString(key);
+    const ihl = ipv4HeaderBytes(ip);
+    const off = fragmentOffsetBytes(ip);
+    const data = ip.subarray(ihl, totalLength(ip));
     let a = this.queues.get(ks);
-    if (!a && this.completed.has(ks)) {
-      const off = fragmentOffsetBytes(ip);
-      const len = totalLength(ip) - (ip[0] & 15) * 4;
-      events.push({
-        kind: 'failed',
-        key,
-        fragments: [
-          {
-            offsetBytes: off,
-            payloadBytes: len,
-            totalBytes: totalLength(ip),
-            moreFragments: moreFragments(ip),
-            dontFragment: (ip[6] & 0x40) !== 0,
-            arrival: 0,
-          },
-        ],
-        findings: [
-          {
-            kind: 'duplicate',
-            offsetBytes: off,
-            payloadBytes: len,
-            detail: `fragment at offset ${off} arrived after its datagram was reassembled`,
-          },
-        ],
-        firstSeenNs: timestampNs,
-        atNs: timestampNs,
-      });
-      return events;
-    }
     if (!a) {
-      a = new Assembly(key, timestampNs);
-      this.queues.set(ks, a);
+      const done = this.completed.get(ks);
+      if (done?.assembly.holds(off, data)) {
+        events.push(this.lateCopy(key, ip, timestampNs));
+        return events;
+      }
+      a = this.open(ks, key, timestampNs);
+      if (done) {
+        this.completed.delete(ks);
+        this.markReuse(a, { inFlight: false, gapNs: timestampNs - done.completedNs });
+      }
+    } else {
+      const verdict = a.judge(off, moreFragments(ip), data);
+      const stale = a.reuse !== null && timestampNs - a.lastSeenNs > this.reusedKeyIdleNs;
+      if (stale || (verdict !== null && verdict !== 'duplicate' && (off === 0 || a.reuse !== null))) {
+        // Not a broken fragment of this datagram: the start of another one with the same ID (or a piece of
+        // one, on a key already seen reused). Close the one in flight; Linux would have dropped it too.
+        this.drop(ks, a);
+        const gapNs = timestampNs - a.firstSeenNs;
+        events.push(
+          this.failure(
+            a,
+            'id-reuse',
+            `IP ID reused while a datagram with that key was in flight (${formatMs(gapNs)} after its first fragment): closed unfinished${stale ? ' (idle, on a key seen reused)' : ''}`,
+            timestampNs,
+          ),
+        );
+        const continued = !stale && a.reuse?.inFlight === true;
+        a = this.open(ks, key, timestampNs);
+        this.markReuse(a, { inFlight: true, gapNs, ...(continued ? { continued } : {}) });
+      }
     }
     const before = a.bytes;
+    a.lastSeenNs = timestampNs;
     // keep our own copy: capture buffers are reused by streaming readers
     a.add(ip.slice(0, totalLength(ip)));
     this.bufferedBytes += a.bytes - before;
@@ -479,7 +540,7 @@ export class Reassembler {
       });
     } else if (a.complete()) {
       this.drop(ks, a);
-      this.rememberDone(ks, timestampNs);
+      this.rememberDone(ks, a, timestampNs);
       events.push({
         kind: 'complete',
         key,
@@ -494,9 +555,60 @@ export class Reassembler {
     return events;
   }
 
+  private open(ks: string, key: DatagramKey, nowNs: bigint): Assembly {
+    const a = new Assembly(key, nowNs);
+    this.queues.set(ks, a);
+    return a;
+  }
+
+  private markReuse(a: Assembly, reuse: IdReuse): void {
+    a.reuse = reuse;
+    a.findings.push({
+      kind: 'id-reuse',
+      reuse,
+      detail: reuse.inFlight
+        ? `IP ID reused while a datagram with that key was in flight (${formatMs(reuse.gapNs)} after its first fragment)`
+        : `IP ID reused ${formatMs(reuse.gapNs)} after a datagram with that key completed (RFC 6864)`,
+    });
+  }
+
+  /** A copy of a fragment of a datagram already reassembled. */
+  private lateCopy(key: DatagramKey, ip: Uint8Array, atNs: bigint): ReassemblyEvent {
+    const off = fragmentOffsetBytes(ip);
+    const len = totalLength(ip) - ipv4HeaderBytes(ip);
+    return {
+      kind: 'failed',
+      key,
+      fragments: [
+        {
+          offsetBytes: off,
+          payloadBytes: len,
+          totalBytes: totalLength(ip),
+          moreFragments: moreFragments(ip),
+          dontFragment: (ip[6] & 0x40) !== 0,
+          arrival: 0,
+        },
+      ],
+      findings: [
+        {
+          kind: 'duplicate',
+          offsetBytes: off,
+          payloadBytes: len,
+          detail: `fragment at offset ${off} arrived after its datagram was reassembled`,
+        },
+      ],
+      firstSeenNs: atNs,
+      atNs,
+    };
+  }
+
   /** Reports (and forgets) datagrams older than the timeout at `nowNs`. */
   expire(nowNs: bigint): ReassemblyEvent[] {
     const events: ReassemblyEvent[] = [];
+    for (const [ks, done] of this.completed) {
+      if (nowNs - done.completedNs <= this.timeoutNs) break; // insertion order = completion order
+      this.completed.delete(ks);
+    }
     for (const [ks, a] of this.queues) {
       if (nowNs - a.firstSeenNs <= this.timeoutNs) break; // Map keeps insertion order = first-seen order
       this.drop(ks, a);
@@ -530,7 +642,12 @@ export class Reassembler {
     return events;
   }
 
-  private failure(a: Assembly, kind: 'timeout' | 'evicted', detail: string, atNs: bigint): ReassemblyEvent {
+  private failure(
+    a: Assembly,
+    kind: 'timeout' | 'evicted' | 'id-reuse',
+    detail: string,
+    atNs: bigint,
+  ): ReassemblyEvent {
     const r = a.result();
     return {
       kind: 'failed',
@@ -547,9 +664,9 @@ export class Reassembler {
     this.bufferedBytes -= a.bytes;
   }
 
-  private rememberDone(ks: string, t: bigint): void {
+  private rememberDone(ks: string, assembly: Assembly, completedNs: bigint): void {
     this.completed.delete(ks);
-    this.completed.set(ks, t);
+    this.completed.set(ks, { assembly, completedNs });
     if (this.completed.size > this.rememberCompleted) {
       const oldest = this.completed.keys().next().value;
       if (oldest !== undefined) this.completed.delete(oldest);
@@ -574,3 +691,6 @@ export class Reassembler {
     }
   }
 }
+
+const formatMs = (ns: bigint) =>
+  ns < 1_000_000n ? `${(Number(ns) / 1e3).toFixed(1)} µs` : `${(Number(ns) / 1e6).toFixed(3)} ms`;

@@ -11,11 +11,16 @@
  *   expect(run).toBlameHop('security');     // for fault suites: the harness must be able to fail
  */
 import { expect } from 'vitest';
+import { checkMark } from '../report/format.ts';
 import { funnel, percent as pct } from '../report/funnel.ts';
-import type { LatencySummary, RunResults, ViolationSummary } from '../report/results.ts';
+import type { Check, LatencySummary, RunResults, ViolationSummary } from '../report/results.ts';
 
 type Resultish = RunResults | { results: RunResults };
 const resultsOf = (r: Resultish): RunResults => ('results' in r ? r.results : r);
+
+const checkNamed = (r: RunResults, name: string): Check | undefined => r.checks.find((c) => c.name === name);
+/** "source IP preserved: not evaluated: no probe was seen after the NAT", for messages. */
+const unjudged = (c: Check | undefined) => (c?.status === 'not-evaluated' ? `${c.name}: ${c.detail}` : null);
 
 function violationText(name: string, v: ViolationSummary): string {
   const ex = v.examples[0];
@@ -45,7 +50,9 @@ export const chainMatchers = {
     return {
       pass,
       message: () =>
-        `expected delivery ${pass ? 'below' : 'of at least'} ${pct(ratio)}, got ${pct(r.deliveryRatio)} (Wilson ${pct(r.deliveryInterval.low)}–${pct(r.deliveryInterval.high)})${where}\n${funnel(r)}`,
+        r.sent === 0
+          ? `expected delivery of at least ${pct(ratio)}, but ${unjudged(checkNamed(r, 'delivery')) ?? 'no probe was sent'}\n${funnel(r)}`
+          : `expected delivery ${pass ? 'below' : 'of at least'} ${pct(ratio)}, got ${pct(r.deliveryRatio)} (Wilson ${pct(r.deliveryInterval.low)}–${pct(r.deliveryInterval.high)})${where}\n${funnel(r)}`,
       actual: r.deliveryRatio,
       expected: ratio,
     };
@@ -53,13 +60,15 @@ export const chainMatchers = {
 
   toPreserveSourceIp(received: Resultish) {
     const r = resultsOf(received);
-    const pass = r.sourceIp.checked > 0 && r.sourceIp.violations === 0;
+    const check = checkNamed(r, 'source IP preserved');
+    const pass = check ? check.status === 'pass' : r.sourceIp.checked > 0 && r.sourceIp.violations === 0;
     return {
       pass,
       message: () =>
-        r.sourceIp.checked === 0
+        unjudged(check) ??
+        (r.sourceIp.checked === 0
           ? 'no probes were checked for their source IP'
-          : violationText('source-IP preservation', r.sourceIp),
+          : violationText('source-IP preservation', r.sourceIp)),
       actual: r.sourceIp.violations,
       expected: 0,
     };
@@ -122,12 +131,25 @@ export const chainMatchers = {
       if (got === null) problems.push(`${k}: not measurable (${l.note ?? `${l.samples} samples`})`);
       else if (got > limit) problems.push(`${k} ${fmtNs(got)} > ${fmtNs(limit)}`);
     }
-    const scope = between ? `${between.from}→${between.to}` : 'end to end';
+    const pair = between
+      ? r.latency.perHop.find((h) => h.from === between.from && h.to === between.to)
+      : null;
+    const scope = pair ? `${pair.from}→${pair.to} (hop "${pair.hop}")` : 'end to end';
+    // End to end over the bound: name the pair of capture points (and its hop) with the largest p99.
+    const worst = between
+      ? null
+      : r.latency.perHop.reduce<RunResults['latency']['perHop'][number] | null>(
+          (b, h) => (h.latency.p99Ns !== null && (!b || h.latency.p99Ns > (b.latency.p99Ns ?? 0)) ? h : b),
+          null,
+        );
+    const where = worst
+      ? `; slowest segment ${worst.from}→${worst.to} (hop "${worst.hop}", p99 ${fmtNs(worst.latency.p99Ns)})`
+      : '';
     return {
       pass: problems.length === 0,
       message: () =>
         problems.length
-          ? `latency ${scope}: ${problems.join('; ')} (p50 ${fmtNs(l.p50Ns)}, p99 ${fmtNs(l.p99Ns)}, max ${fmtNs(l.maxNs)}, ${l.samples} samples)`
+          ? `latency ${scope}: ${problems.join('; ')} (p50 ${fmtNs(l.p50Ns)}, p99 ${fmtNs(l.p99Ns)}, max ${fmtNs(l.maxNs)}, ${l.samples} samples)${where}`
           : `expected latency ${scope} to exceed the bounds, but p99 was ${fmtNs(l.p99Ns)}`,
     };
   },
@@ -147,13 +169,17 @@ export const chainMatchers = {
 
   toPassVerdict(received: Resultish) {
     const r = resultsOf(received);
-    const failed = r.checks.filter((c) => !c.pass);
+    const failed = r.checks.filter((c) => c.status === 'fail');
+    const notJudged = r.checks.filter((c) => c.status === 'not-evaluated');
+    const listed = (cs: Check[]) => cs.map((c) => `  ${checkMark(c)} ${c.name}: ${c.detail}`).join('\n');
     return {
       pass: r.verdict === 'pass',
       message: () =>
         failed.length
-          ? `failed checks:\n${failed.map((c) => `  ✘ ${c.name}: ${c.detail}`).join('\n')}\n${funnel(r)}`
-          : 'expected the verdict to fail, but every check passed',
+          ? `failed checks:\n${listed(failed)}${notJudged.length ? `\nnot evaluated:\n${listed(notJudged)}` : ''}\n${funnel(r)}`
+          : notJudged.length
+            ? `expected the verdict to fail, but no check failed (${notJudged.length} not evaluated:\n${listed(notJudged)})`
+            : 'expected the verdict to fail, but every check passed',
     };
   },
 };

@@ -37,7 +37,14 @@ export function syntheticResults(o: SyntheticRun) {
   o.extra?.(t);
   return buildResults({
     journey: t.finish(),
-    points: POINTS.map((name, i) => ({ name, hop: HOPS[i], stage: name, packets: 0, foreign: 0 })),
+    points: POINTS.map((name, i) => ({
+      name,
+      hop: HOPS[i],
+      stage: name,
+      packets: 0,
+      foreign: 0,
+      afterNat: i >= 2,
+    })),
     injected: o.injected ?? o.count,
     captureCounters: [],
     acceptance: { minDeliveryRatio: 0.9 },

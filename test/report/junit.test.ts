@@ -73,6 +73,7 @@ describe('renderJunit', () => {
     const r = loadFixture('run-fail');
     r.checks[1] = {
       name: 'a "quoted" <check> & \'more\'',
+      status: 'fail',
       pass: false,
       detail: '<script>alert(1)</script> & ]]> \u0001\u001b[31m',
     };
