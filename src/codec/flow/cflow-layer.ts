@@ -23,7 +23,8 @@ export const cflowLayer: LayerSpec = {
     const off = d.cursor;
     const version = d.end - off >= 2 ? readU16(d.frame, off) : 0;
     const need = version === 5 ? 24 : version === 9 ? 20 : version === 10 ? 16 : -1;
-    if (need < 0) return d.ids.payload; // not NetFlow on a NetFlow port: opaque, not malformed
+    // Not NetFlow on a NetFlow port (probes use 2055 too): offer it to the heuristics, else opaque.
+    if (need < 0) return d.bindings.heuristic(d.frame, off, d.end) || d.ids.payload;
     d.take(need, `netflow-v${version}`);
     if (version === 10 && readU16(d.frame, off + 2) !== d.end - off)
       throw new DecodeError(

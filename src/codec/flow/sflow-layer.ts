@@ -17,7 +17,8 @@ export const sflowLayer: LayerSpec = {
   bindings: [{ table: 'udpPort', value: SFLOW_UDP_PORT }],
   dissect(d) {
     const off = d.cursor;
-    if (d.end - off < 4 || readU32(d.frame, off) !== 5) return d.ids.payload;
+    if (d.end - off < 4 || readU32(d.frame, off) !== 5)
+      return d.bindings.heuristic(d.frame, off, d.end) || d.ids.payload; // not sFlow: a probe, or opaque
     d.take(28, 'sflow');
     if (readU32(d.frame, off + 4) !== 1) {
       d.cursor = off; // IPv6 agents: not decoded here, opaque
