@@ -118,7 +118,8 @@ export async function startCollector(o: CollectorOptions): Promise<RunningCollec
         clearTimeout(timer);
       }
       const view = await readCollectorView(kind.name, o.dir, transport);
-      return { ...view, exporters: parseExporters(text) };
+      const bad = /Bad Packets: (\d+)/.exec(text);
+      return { ...view, badPackets: bad ? Number(bad[1]) : 0, exporters: parseExporters(text) };
     },
   };
 }
