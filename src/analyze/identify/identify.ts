@@ -66,36 +66,58 @@ const probeIdentifier: Identifier = {
 // Protocol tags inside a stream scope (scope = id * 8 + tag).
 const TAG = { v5: 1, v9: 2, ipfix: 3, sflow: 4, fingerprint: 5 } as const;
 
+/**
+ * Which flow-export protocol the UDP payload at [o, o + n) is, checked strictly from its own header (not
+ * from the port: NAT may move it to a port the dissector does not bind): 5, 9, 10 (IPFIX), 6343 (sFlow) or 0.
+ */
+export function flowExportProtocol(f: Uint8Array, o: number, n: number): number {
+  if (n < 16) return 0;
+  const version = readU16(f, o);
+  if (version === 5) return n >= 24 && n === 24 + 48 * readU16(f, o + 2) && readU16(f, o + 2) > 0 ? 5 : 0;
+  if (version === 10) return readU16(f, o + 2) === n ? 10 : 0;
+  if (version === 9) {
+    if (n < 20) return 0;
+    // FlowSets must tile the packet exactly (padding aside)
+    let p = o + 20;
+    const end = o + n;
+    while (p + 4 <= end) {
+      const len = readU16(f, p + 2);
+      if (len < 4 || p + len > end) return 0;
+      p += len;
+    }
+    return end - p < 4 ? 9 : 0;
+  }
+  if (version === 0 && readU32(f, o) === 5 && n >= 28 && readU32(f, o + 4) === 1) return 6343;
+  return 0;
+}
+
 const flowExportIdentifier: Identifier = {
   name: 'flow-export',
   identify(d, streams, out) {
-    const i = d.count - 1;
-    const kind = d.kind[i];
-    if (kind !== Layer.cflow && kind !== Layer.sflow) return false;
+    if (d.appOffset < 0 || d.ipv4Offset < 0) return false;
     const f = d.frame;
-    const o = d.offset[i];
+    const o = d.appOffset;
+    const protocol = flowExportProtocol(f, o, d.appLength);
+    if (protocol === 0) return false;
     const src = readU32(f, d.ipv4Offset + 12);
     let scope: number;
     let seq: number;
-    if (kind === Layer.sflow) {
+    if (protocol === 6343) {
       // agent address and sub-agent: the agent's identity is in the datagram itself
       scope = (readU32(f, o + 8) * 65536 + (readU32(f, o + 12) & 0xffff)) * 8 + TAG.sflow;
       seq = readU32(f, o + 16);
+    } else if (protocol === 5) {
+      scope = (f[o + 20] * 256 + f[o + 21]) * 8 + TAG.v5;
+      seq = readU32(f, o + 16);
+    } else if (protocol === 9) {
+      scope = readU32(f, o + 16) * 8 + TAG.v9;
+      seq = readU32(f, o + 12);
     } else {
-      const version = readU16(f, o);
-      if (version === 5) {
-        scope = (f[o + 20] * 256 + f[o + 21]) * 8 + TAG.v5;
-        seq = readU32(f, o + 16);
-      } else if (version === 9) {
-        scope = readU32(f, o + 16) * 8 + TAG.v9;
-        seq = readU32(f, o + 12);
-      } else {
-        scope = readU32(f, o + 12) * 8 + TAG.ipfix;
-        seq = readU32(f, o + 8);
-      }
+      scope = readU32(f, o + 12) * 8 + TAG.ipfix;
+      seq = readU32(f, o + 8);
     }
     out.stream = streams.intern(src, scope, () => describeStream(src, scope));
-    out.seq = seq * 65536 + d.length[i];
+    out.seq = seq * 65536 + d.appLength;
     return true;
   },
 };
