@@ -62,3 +62,47 @@ export function flowPool(seed: number, size: number): PoolFlow[] {
   }
   return out;
 }
+
+/**
+ * Encoded records (or samples) laid out so that any `perChunk` consecutive ones (cyclically) are one
+ * contiguous view: a datagram's records are copied with a single `set`, then patched in place.
+ */
+export class RecordRing {
+  private readonly views: Uint8Array[] = [];
+  /** byte offset of record j of the ring (j < size + perChunk) */
+  private readonly starts: Int32Array;
+  readonly size: number;
+
+  constructor(
+    records: readonly Uint8Array[],
+    readonly perChunk: number,
+  ) {
+    this.size = records.length;
+    const seq = [...records, ...Array.from({ length: perChunk }, (_, i) => records[i % records.length])];
+    this.starts = new Int32Array(seq.length + 1);
+    seq.forEach((r, j) => {
+      this.starts[j + 1] = this.starts[j] + r.length;
+    });
+    const ring = new Uint8Array(this.starts[seq.length]);
+    seq.forEach((r, j) => ring.set(r, this.starts[j]));
+    for (let k = 0; k < this.size; k++)
+      this.views.push(ring.subarray(this.starts[k], this.starts[k + perChunk]));
+  }
+
+  /** records k, k+1, … k+perChunk-1 (mod size), contiguous */
+  chunk(k: number): Uint8Array {
+    return this.views[k];
+  }
+
+  /** offset of the i-th record of chunk k inside the chunk */
+  offsetIn(k: number, i: number): number {
+    return this.starts[k + i] - this.starts[k];
+  }
+
+  /** the largest chunk in bytes */
+  get maxChunkBytes(): number {
+    let m = 0;
+    for (const v of this.views) m = Math.max(m, v.length);
+    return m;
+  }
+}

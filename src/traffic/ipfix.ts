@@ -90,7 +90,7 @@ export function createIpfixExporter(o: ExporterOptions): FlowExporter {
   const refresh = o.templateRefreshDatagrams ?? 20;
   const flows = flowPool(0x10000 + o.index, 64);
   const identity = (0x1000 + o.index) >>> 0;
-  const pieces = buildPieces(IPFIX, flows, identity);
+  const pieces = buildPieces(IPFIX, flows, identity, perMessage);
   let sequence = 0;
   let messages = 0;
   let next = 0;
@@ -102,7 +102,7 @@ export function createIpfixExporter(o: ExporterOptions): FlowExporter {
       IPFIX_HEADER_BYTES + pieces.templateSets.length + 4 + perMessage * pieces.recordBytes + 3,
     write(buf, offset, nowMs) {
       const withTemplates = messages % refresh === 0;
-      const end = writeSets(IPFIX, pieces, flows, buf, offset, withTemplates, next, perMessage, nowMs, 0);
+      const end = writeSets(IPFIX, pieces, flows, buf, offset, withTemplates, next, nowMs, 0);
       next = (next + perMessage) % flows.length;
       writeU16(buf, offset, 10);
       writeU16(buf, offset + 2, end - offset);

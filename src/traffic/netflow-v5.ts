@@ -11,16 +11,16 @@ import {
   writeNetflowV5Record,
 } from '../codec/flow/netflow-v5.ts';
 import { BOOT_AGO_MS, type ExporterOptions, type FlowExporter, type PayloadKind } from './exporter.ts';
-import { flowPool } from './flow-pool.ts';
+import { flowPool, RecordRing } from './flow-pool.ts';
 
 const POOL = 64;
 
 export function createNetflowV5Exporter(o: ExporterOptions): FlowExporter {
   const perPacket = Math.min(NETFLOW_V5_MAX_RECORDS, o.recordsPerDatagram ?? 10);
   const flows = flowPool(0x5000 + o.index, POOL);
-  const pool = new Uint8Array(POOL * NETFLOW_V5_RECORD_BYTES);
-  flows.forEach((f, i) =>
-    writeNetflowV5Record(pool, i * NETFLOW_V5_RECORD_BYTES, {
+  const records = flows.map((f) => {
+    const r = new Uint8Array(NETFLOW_V5_RECORD_BYTES);
+    writeNetflowV5Record(r, 0, {
       srcAddr: f.src,
       dstAddr: f.dst,
       nextHop: 0,
@@ -39,8 +39,10 @@ export function createNetflowV5Exporter(o: ExporterOptions): FlowExporter {
       dstAs: 0,
       srcMask: 24,
       dstMask: 24,
-    }),
-  );
+    });
+    return r;
+  });
+  const ring = new RecordRing(records, perPacket);
   const identity = o.index & 0xff;
   let flowSequence = 0;
   let next = 0;
@@ -63,16 +65,15 @@ export function createNetflowV5Exporter(o: ExporterOptions): FlowExporter {
       buf[offset + 21] = identity;
       writeU16(buf, offset + 22, 0);
       let p = offset + NETFLOW_V5_HEADER_BYTES;
-      for (let i = 0; i < perPacket; i++) {
-        const k = next;
-        next = (next + 1) % POOL;
-        buf.set(pool.subarray(k * NETFLOW_V5_RECORD_BYTES, (k + 1) * NETFLOW_V5_RECORD_BYTES), p);
+      buf.set(ring.chunk(next), p);
+      for (let i = 0, k = next; i < perPacket; i++, k = k + 1 === POOL ? 0 : k + 1) {
         const f = flows[k];
         const last = uptime - f.endAgoMs;
         writeU32(buf, p + 24, Math.max(0, last - f.durationMs));
         writeU32(buf, p + 28, Math.max(0, last));
         p += NETFLOW_V5_RECORD_BYTES;
       }
+      next = (next + perPacket) % POOL;
       flowSequence = (flowSequence + perPacket) >>> 0;
       return p - offset;
     },

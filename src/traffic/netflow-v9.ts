@@ -96,7 +96,7 @@ export function createNetflowV9Exporter(o: ExporterOptions): FlowExporter {
   const refresh = o.templateRefreshDatagrams ?? 20;
   const flows = flowPool(0x9000 + o.index, 64);
   const identity = (0x900 + o.index) >>> 0;
-  const pieces = buildPieces(V9, flows, identity);
+  const pieces = buildPieces(V9, flows, identity, perPacket);
   let sequence = 0;
   let next = 0;
   let bootMs = -1;
@@ -110,7 +110,7 @@ export function createNetflowV9Exporter(o: ExporterOptions): FlowExporter {
       if (bootMs < 0) bootMs = nowMs - BOOT_AGO_MS;
       const uptime = (nowMs - bootMs) >>> 0;
       const withTemplates = sequence % refresh === 0;
-      const end = writeSets(V9, pieces, flows, buf, offset, withTemplates, next, perPacket, nowMs, uptime);
+      const end = writeSets(V9, pieces, flows, buf, offset, withTemplates, next, nowMs, uptime);
       next = (next + perPacket) % flows.length;
       writeU16(buf, offset, 9);
       writeU16(buf, offset + 2, perPacket + (withTemplates ? pieces.templateSetCount : 0));

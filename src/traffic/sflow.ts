@@ -14,7 +14,7 @@ import {
 } from '../codec/flow/sflow.ts';
 import { SFLOW_UDP_PORT } from '../codec/flow/sflow-layer.ts';
 import { BOOT_AGO_MS, type ExporterOptions, type FlowExporter, type PayloadKind } from './exporter.ts';
-import { flowPool } from './flow-pool.ts';
+import { flowPool, RecordRing } from './flow-pool.ts';
 import { sampledPacket } from './sampled-packet.ts';
 
 const SAMPLING_RATE = 1000;
@@ -94,7 +94,7 @@ export function createSflowExporter(o: ExporterOptions): FlowExporter {
       ],
     },
   ]);
-  const maxSample = Math.max(...flowSamples.map((s) => s.length));
+  const ring = new RecordRing(flowSamples, perDatagram);
   const identity = o.srcIp; // the agent address: the exporter's own IPv4 address
   const subAgentId = o.index;
   let sequence = 0;
@@ -108,7 +108,7 @@ export function createSflowExporter(o: ExporterOptions): FlowExporter {
     kind: 'sflow',
     srcIp: o.srcIp,
     identity,
-    maxPayloadBytes: SFLOW_HEADER_BYTES + perDatagram * maxSample + counterSample.length,
+    maxPayloadBytes: SFLOW_HEADER_BYTES + ring.maxChunkBytes + counterSample.length,
     write(buf, offset, nowMs) {
       if (bootMs < 0) bootMs = nowMs - BOOT_AGO_MS;
       const withCounters = sequence % COUNTERS_EVERY === 0;
@@ -119,18 +119,19 @@ export function createSflowExporter(o: ExporterOptions): FlowExporter {
       writeU32(buf, offset + 16, sequence);
       writeU32(buf, offset + 20, (nowMs - bootMs) >>> 0);
       writeU32(buf, offset + 24, perDatagram + (withCounters ? 1 : 0));
-      let p = offset + SFLOW_HEADER_BYTES;
+      const first = offset + SFLOW_HEADER_BYTES;
+      const chunk = ring.chunk(next);
+      buf.set(chunk, first);
       for (let i = 0; i < perDatagram; i++) {
-        const s = flowSamples[next];
-        next = next + 1 === flowSamples.length ? 0 : next + 1;
-        buf.set(s, p);
+        const at = first + ring.offsetIn(next, i);
         flowSeq = (flowSeq + 1) >>> 0;
         pool = (pool + SAMPLING_RATE) >>> 0;
         inOctets += SAMPLING_RATE * 700;
-        writeU32(buf, p + SAMPLE_SEQ_AT, flowSeq);
-        writeU32(buf, p + FLOW_SAMPLE_POOL_AT, pool);
-        p += s.length;
+        writeU32(buf, at + SAMPLE_SEQ_AT, flowSeq);
+        writeU32(buf, at + FLOW_SAMPLE_POOL_AT, pool);
       }
+      next = (next + perDatagram) % flowSamples.length;
+      let p = first + chunk.length;
       if (withCounters) {
         buf.set(counterSample, p);
         counterSeq = (counterSeq + 1) >>> 0;

@@ -6,7 +6,7 @@
 import { writeU16, writeU32 } from '../codec/bytes.ts';
 import type { Codec } from '../codec/codec.ts';
 import { type FieldValue, type Template, writeValue } from '../codec/flow/templates.ts';
-import type { PoolFlow } from './flow-pool.ts';
+import { type PoolFlow, RecordRing } from './flow-pool.ts';
 
 export interface TemplatedProtocol<P> {
   layer: string;
@@ -32,7 +32,7 @@ export interface TemplatedPieces {
   templateSetRecords: number;
   /** templates + options templates + options data records (v9's count field) */
   templateSetCount: number;
-  pool: Uint8Array;
+  ring: RecordRing;
   recordBytes: number;
 }
 
@@ -40,6 +40,7 @@ export function buildPieces<P>(
   proto: TemplatedProtocol<P>,
   flows: PoolFlow[],
   identity: number,
+  perDatagram: number,
 ): TemplatedPieces {
   const msg = proto.templatesMessage({
     flow: proto.flowTemplate,
@@ -49,26 +50,27 @@ export function buildPieces<P>(
   const bytes = new Uint8Array(proto.codec.encodingLength(msg));
   proto.codec.encode(msg, bytes, 0);
   const recordBytes = proto.flowTemplate.fields.reduce((a, f) => a + f.length, 0);
-  const pool = new Uint8Array(flows.length * recordBytes);
-  flows.forEach((f, i) => {
-    let p = i * recordBytes;
+  const records = flows.map((f) => {
+    const r = new Uint8Array(recordBytes);
     const values = proto.record(f);
+    let p = 0;
     proto.flowTemplate.fields.forEach((field, j) => {
-      p += writeValue(proto.layer, field, values[j], pool, p);
+      p += writeValue(proto.layer, field, values[j], r, p);
     });
+    return r;
   });
   return {
     templateSets: bytes.slice(proto.headerBytes),
     templateSetRecords: proto.templatesMessageRecords.data,
     templateSetCount: proto.templatesMessageRecords.all,
-    pool,
+    ring: new RecordRing(records, perDatagram),
     recordBytes,
   };
 }
 
 /**
- * Writes templates (when `withTemplates`) and one data set of `count` pool records starting at pool index
- * `first`, after the header at `offset`. Returns the end offset. The data set is padded to 4 bytes.
+ * Writes templates (when `withTemplates`) and one data set of the ring's `perChunk` records starting at
+ * pool index `first`, after the header at `offset`. Returns the end offset. The data set is padded to 4 bytes.
  */
 export function writeSets<P>(
   proto: TemplatedProtocol<P>,
@@ -78,7 +80,6 @@ export function writeSets<P>(
   offset: number,
   withTemplates: boolean,
   first: number,
-  count: number,
   nowMs: number,
   uptimeMs: number,
 ): number {
@@ -90,8 +91,9 @@ export function writeSets<P>(
   const setStart = p;
   p += 4;
   const n = flows.length;
-  for (let i = 0, k = first; i < count; i++, k = k + 1 === n ? 0 : k + 1) {
-    buf.set(pieces.pool.subarray(k * pieces.recordBytes, (k + 1) * pieces.recordBytes), p);
+  const chunk = pieces.ring.chunk(first);
+  buf.set(chunk, p);
+  for (let k = first; p < setStart + 4 + chunk.length; k = k + 1 === n ? 0 : k + 1) {
     proto.patchRecord(buf, p, flows[k], nowMs, uptimeMs);
     p += pieces.recordBytes;
   }
