@@ -11,6 +11,14 @@
  * (and never after) is lost at point L+1. A probe missing at a point but seen further down the chain
  * was not lost there: that capture missed it ("capture gap"), which is never chain loss.
  */
+import type { Dissection } from '../codec/stack.ts';
+import {
+  type DatagramKey,
+  type Identifier,
+  identifiers,
+  identifyDatagram,
+  StreamTable,
+} from './identify/identify.ts';
 import { LatencyRecorder } from './latency.ts';
 
 export type ViolationKind = 'sourceIp' | 'nat' | 'fragmentation' | 'esp' | 'payload';
@@ -22,6 +30,11 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'payload',
 ];
 
+/**
+ * The key of one datagram: for probes (flow id, probe seq); for anything else the (stream, seq) an
+ * identifier gives (analyze/identify: flow-export identity, payload fingerprint). Streams of other
+ * identifiers are ≥ 2^32, so they never collide with probe flow ids.
+ */
 export interface ProbeKey {
   flowId: number;
   seq: number;
@@ -52,6 +65,8 @@ export interface JourneyOptions {
   /** timeline bucket width (default 100 ms); merged to ≤ 120 buckets at the end */
   timelineBucketNs?: bigint;
   examplesPerKind?: number;
+  /** identifiers `seeDatagram` tries, in order (default: every registered one) */
+  identifiers?: readonly string[];
 }
 
 interface ProbeState {
@@ -119,6 +134,14 @@ export class JourneyTracker {
   /** FIFO of probes in first-sighting order, for window eviction without scanning the maps */
   private readonly order: ProbeState[] = [];
   private orderHead = 0;
+  private readonly identifierChain: readonly Identifier[];
+  /** interned streams (exporters, fingerprints) and their names */
+  readonly streams = new StreamTable();
+  /** sightings per identifier (probe, flow-export, fingerprint) */
+  readonly identified = new Map<string, number>();
+  private readonly key: DatagramKey = { stream: 0, seq: 0, identifier: '' };
+  /** streams whose seq is a hash, not a sequence number: no reordering to count */
+  private readonly unordered = new Set<number>();
 
   constructor(private readonly opts: JourneyOptions) {
     this.n = opts.points.length;
@@ -126,6 +149,7 @@ export class JourneyTracker {
     this.windowNs = opts.windowNs ?? 5_000_000_000n;
     this.bucketNs = opts.timelineBucketNs ?? 100_000_000n;
     this.examplesPerKind = opts.examplesPerKind ?? 5;
+    this.identifierChain = identifiers(opts.identifiers);
     this.perPoint = opts.points.map(() => ({
       seen: 0,
       lostHere: 0,
@@ -175,9 +199,22 @@ export class JourneyTracker {
       return;
     }
     st.seenAt[s.point] = Number(s.timestampNs - this.baseNs);
+    if (this.unordered.has(s.flowId)) return; // fingerprints have no order
     const highest = this.maxSeq[s.point].get(s.flowId);
     if (highest !== undefined && s.seq < highest) pt.reordered++;
     else this.maxSeq[s.point].set(s.flowId, s.seq);
+  }
+
+  /**
+   * Identifies a dissected datagram (after reassembly) with the identifier registry and records the
+   * sighting. False when no identifier claims it (not UDP, not ours to follow).
+   */
+  seeDatagram(d: Dissection, point: number, timestampNs: bigint): DatagramKey | null {
+    if (!identifyDatagram(d, this.identifierChain, this.streams, this.key)) return null;
+    this.identified.set(this.key.identifier, (this.identified.get(this.key.identifier) ?? 0) + 1);
+    if (this.key.identifier === 'fingerprint') this.unordered.add(this.key.stream);
+    this.see({ point, flowId: this.key.stream, seq: this.key.seq, timestampNs });
+    return this.key;
   }
 
   violation(v: Violation): void {

@@ -50,6 +50,8 @@ interface EspContext {
 export interface RunFilter {
   /** this run's probe run id; null = adopt the first run id seen (offline analysis) */
   runId: number | null;
+  /** also follow non-probe UDP (flow export, fingerprints) through the identifier registry */
+  identify?: boolean;
 }
 
 const EXAMPLES_PER_KIND = 5;
@@ -166,6 +168,8 @@ export class PointPeeler {
       this.violation('payload', undefined, `probe header ${d.probeStatus}`, frame, linktype, ts);
       return;
     }
+    // Flow export and other UDP, followed by the identifier registry (analyze/identify) when asked to.
+    if (this.run.identify && this.tracker.seeDatagram(d, this.ctx.index, ts)) return;
     this.foreign++;
   }
 

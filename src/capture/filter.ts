@@ -7,6 +7,9 @@
  */
 import type { Profile } from '../chain/profile.ts';
 import { stageIndex } from '../chain/profile.ts';
+import type { FieldSpec } from '../codec/layer.ts';
+import { layerSpec } from '../codec/stack.ts';
+import { UDP_HEADER_BYTES } from '../codec/udp.ts';
 import { ChainprobeError } from '../errors.ts';
 import { LocalTransport } from '../transport/local.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -18,6 +21,21 @@ type Layer =
   | { kind: 'vxlan' }
   | { kind: 'inner'; srcIp: string; dstIp: string; srcPort: number; dstPort: number }
   | { kind: 'esp'; srcIp: string; dstIp: string; spi: number; udp?: { srcPort: number; dstPort: number } };
+
+/**
+ * A BPF test on a header field of the layer right after UDP, read from the layer registry: BPF loads 1, 2
+ * or 4 bytes, so a 3-byte field (the VNI) is the top of a 4-byte load, masked.
+ */
+function udpPayloadFieldEquals(field: FieldSpec | undefined, value: number): string {
+  if (!field || field.bytes > 4)
+    throw new Error('BPF: field missing from the layer registry or wider than 4 bytes');
+  const load = field.bytes === 3 ? 4 : field.bytes;
+  const at = UDP_HEADER_BYTES + field.offset;
+  if (load === field.bytes) return `udp[${at}:${load}] = ${value >>> 0}`;
+  const shift = 8 * (load - field.bytes);
+  const mask = (((2 ** (8 * field.bytes) - 1) * 2 ** shift) >>> 0).toString(16);
+  return `udp[${at}:${load}] & 0x${mask} = ${(value * 2 ** shift) >>> 0}`;
+}
 
 /** What the packets look like at a stage, following the transforms. */
 export function layerAtStage(profile: Profile, stageName: string): Layer {
@@ -66,8 +84,7 @@ export function filterForStage(profile: Profile, stageName: string): string {
   switch (layer.kind) {
     case 'vxlan': {
       const o = profile.traffic.outer;
-      // VXLAN header = udp[8..15]; the VNI is the top 24 bits of udp[12:4].
-      const vni = `udp[12:4] & 0xffffff00 = ${(o.vni << 8) >>> 0}`;
+      const vni = udpPayloadFieldEquals(layerSpec('vxlan').fields?.vni, o.vni);
       return `ip and dst host ${o.dstIp} and ((udp dst port ${o.dstPort} and ${vni}) or (src host ${o.srcIp} and ${NON_FIRST_FRAGMENT}))`;
     }
     case 'inner': {
@@ -78,7 +95,7 @@ export function filterForStage(profile: Profile, stageName: string): string {
       const spi = layer.spi >>> 0;
       const esp = layer.udp
         ? // RFC 3948: the SPI is the first 4 bytes of the UDP payload (IKE there starts with a zero non-ESP marker).
-          `udp src port ${layer.udp.srcPort} and udp dst port ${layer.udp.dstPort} and udp[8:4] = ${spi}`
+          `udp src port ${layer.udp.srcPort} and udp dst port ${layer.udp.dstPort} and ${udpPayloadFieldEquals(layerSpec('esp').fields?.spi, spi)}`
         : `ip proto 50 and ip[6:2] & 0x1fff = 0 and ip[((ip[0] & 0xf) << 2):4] = ${spi}`;
       return `ip and src host ${layer.srcIp} and dst host ${layer.dstIp} and ((${esp}) or (${NON_FIRST_FRAGMENT}))`;
     }

@@ -86,3 +86,8 @@ export function writeU64(b: Uint8Array, o: number, v: bigint): void {
   writeU32(b, o, Number((v >> 32n) & 0xffffffffn));
   writeU32(b, o + 4, Number(v & 0xffffffffn));
 }
+
+/** `0x`-prefixed, zero-padded hex for human descriptions of header fields. */
+export function hex(n: number, digits: number): string {
+  return `0x${n.toString(16).padStart(digits, '0')}`;
+}

@@ -9,9 +9,10 @@
  *   - 4 zero bytes ("non-ESP marker")  → IKE; the message follows the marker (§2.2)
  *   - otherwise                        → an ESP packet (its SPI is never 0)
  */
-import { checkUint, needBytes, readU32, targetBuffer, writeU32 } from './bytes.ts';
+import { checkUint, hex, needBytes, readU32, targetBuffer, writeU32 } from './bytes.ts';
 import type { Codec } from './codec.ts';
 import { DecodeError } from './errors.ts';
+import { type LayerSpec, NEXT_END } from './layer.ts';
 
 export const ESP_HEADER_BYTES = 8;
 export const NATT_UDP_PORT = 4500;
@@ -100,4 +101,49 @@ export const natt: Codec<NattPayload> = {
     const d = esp.decode(buf, offset);
     return { value: { kind, esp: d.value }, bytesRead: d.bytesRead };
   },
+};
+
+/** ESP: the header, then opaque ciphertext to the end of the datagram (the walk stops: stop = 'esp'). */
+export const espLayer: LayerSpec = {
+  name: 'esp',
+  fields: { spi: { offset: 0, bytes: 4 }, seq: { offset: 4, bytes: 4 } },
+  bindings: [{ table: 'ipProtocol', value: 50 }],
+  dissect(d) {
+    const off = d.cursor;
+    d.take(ESP_HEADER_BYTES, 'esp');
+    if (readU32(d.frame, off) === 0) throw new DecodeError('esp', off, 'SPI 0 is reserved');
+    d.push(d.ids.esp, off, d.end - off);
+    d.espOffset = off;
+    d.stop = 'esp';
+    return NEXT_END;
+  },
+  describe(d, i) {
+    const o = d.offset[i];
+    return `ESP spi ${hex(readU32(d.frame, o), 8)}, seq ${readU32(d.frame, o + 4)}, ${d.length[i]} bytes (opaque)`;
+  },
+};
+
+/** UDP 4500 (RFC 3948): resolves to a keepalive, IKE (non-ESP marker) or ESP. Only a binding target. */
+export const nattLayer: LayerSpec = {
+  name: 'natt',
+  bindings: [{ table: 'udpPort', value: NATT_UDP_PORT }],
+  dissect(d) {
+    const kind = classifyNatt(d.frame, d.cursor, d.end - d.cursor);
+    if (kind === 'esp') return d.ids.esp;
+    d.push(kind === 'ike' ? d.ids.ike : d.ids.keepalive, d.cursor, kind === 'ike' ? d.end - d.cursor : 1);
+    return NEXT_END;
+  },
+  describe: () => 'ESP-in-UDP',
+};
+
+export const ikeLayer: LayerSpec = {
+  name: 'ike',
+  dissect: () => NEXT_END, // reached through natt only
+  describe: (d, i) => `IKE (non-ESP marker), ${d.length[i] - 4} bytes`,
+};
+
+export const keepaliveLayer: LayerSpec = {
+  name: 'keepalive',
+  dissect: () => NEXT_END, // reached through natt only
+  describe: () => 'NAT-keepalive',
 };

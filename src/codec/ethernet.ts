@@ -6,9 +6,10 @@
  * 14 bytes untagged, 18 tagged. Stacked tags (QinQ) are walked by the dissector (stack.ts) one tag at a time;
  * this codec decodes the first one and leaves `etherType` = the next TPID.
  */
-import type { MacAddress } from './address.ts';
-import { checkUint, needBytes, readU16, readU48, targetBuffer, writeU16, writeU48 } from './bytes.ts';
+import { type MacAddress, macToString } from './address.ts';
+import { checkUint, hex, needBytes, readU16, readU48, targetBuffer, writeU16, writeU48 } from './bytes.ts';
 import type { Codec } from './codec.ts';
+import type { LayerSpec } from './layer.ts';
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_VLAN = 0x8100;
@@ -79,5 +80,41 @@ export const ethernet: Codec<EthernetHeader> = {
       },
       bytesRead: ETHERNET_HEADER_BYTES + VLAN_TAG_BYTES,
     };
+  },
+};
+
+/** Ethernet II: the ethertype at byte 12 picks the next layer. */
+export const ethernetLayer: LayerSpec = {
+  name: 'ethernet',
+  fields: { dst: { offset: 0, bytes: 6 }, src: { offset: 6, bytes: 6 }, etherType: { offset: 12, bytes: 2 } },
+  bindings: [{ table: 'linktype', value: 1 }],
+  dissect(d) {
+    const off = d.take(ETHERNET_HEADER_BYTES, 'ethernet');
+    d.push(d.ids.ethernet, off, ETHERNET_HEADER_BYTES);
+    return d.bindings.etherType[readU16(d.frame, off + 12)];
+  },
+  describe(d, i) {
+    const f = d.frame;
+    const o = d.offset[i];
+    return `Ethernet ${macToString(readU48(f, o + 6))} > ${macToString(readU48(f, o))}, ethertype ${hex(readU16(f, o + 12), 4)}`;
+  },
+};
+
+/** One 802.1Q / 802.1ad tag: TCI, then the inner ethertype. */
+export const vlanLayer: LayerSpec = {
+  name: 'vlan',
+  fields: { tci: { offset: 0, bytes: 2 }, etherType: { offset: 2, bytes: 2 } },
+  bindings: [
+    { table: 'etherType', value: ETHERTYPE_VLAN },
+    { table: 'etherType', value: ETHERTYPE_QINQ },
+  ],
+  dissect(d) {
+    const off = d.take(VLAN_TAG_BYTES, 'vlan');
+    d.push(d.ids.vlan, off, VLAN_TAG_BYTES);
+    return d.bindings.etherType[readU16(d.frame, off + 2)];
+  },
+  describe(d, i) {
+    const tci = readU16(d.frame, d.offset[i]);
+    return `802.1Q vlan ${tci & 0xfff}, p ${tci >>> 13}${tci & 0x1000 ? ', DEI' : ''}, ethertype ${hex(readU16(d.frame, d.offset[i] + 2), 4)}`;
   },
 };

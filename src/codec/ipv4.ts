@@ -9,16 +9,61 @@
  * `checksum` undefined on encode means "compute it" (header only; the header sum does not depend on the
  * payload). `decode` does not reject bad checksums — captures can carry offloaded ones — use
  * `ipv4ChecksumOk` for that.
+ *
+ * This is the project's one IPv4 module: the codec, the field table (`IPV4_FIELDS`, offsets the dissector,
+ * BPF filters and transforms read), the validators (`ipv4HeaderBytes` for a header alone,
+ * `ipv4PacketHeaderBytes` when the whole datagram must be present) and the in-place accessors the transforms
+ * use on raw packet bytes (no objects on the hot path: read a field, patch it, fix the checksum).
  */
-import type { Ipv4Address } from './address.ts';
-import { checkUint, needBytes, readU16, readU32, targetBuffer, writeU16, writeU32 } from './bytes.ts';
-import { internetChecksum, onesComplementSum } from './checksum.ts';
+import { type Ipv4Address, ipv4ToString, parseIpv4 } from './address.ts';
+import { checkUint, hex, needBytes, readU16, readU32, targetBuffer, writeU16, writeU32 } from './bytes.ts';
+import { internetChecksum, onesComplementSum, updateChecksum16 } from './checksum.ts';
 import type { Codec } from './codec.ts';
 import { DecodeError, EncodeError } from './errors.ts';
+import { type LayerSpec, NEXT_END } from './layer.ts';
 
 export const IPV4_HEADER_BYTES = 20;
+export const IP_PROTO_ICMP = 1;
+export const IP_PROTO_IPV4 = 4;
+export const IP_PROTO_TCP = 6;
 export const IP_PROTO_UDP = 17;
 export const IP_PROTO_ESP = 50;
+export const IP_FLAG_DF = 0x4000;
+export const IP_FLAG_MF = 0x2000;
+export const IP_OFFSET_MASK = 0x1fff;
+export const IP_MAX_DATAGRAM_BYTES = 65535;
+
+/**
+ * Byte offsets of the fixed header fields (RFC 791). `derived` fields are filled from the rest of the
+ * packet (`totalLength` from header + payload, `checksum` over the header), never set by hand.
+ */
+export const IPV4_FIELDS = {
+  versionIhl: { offset: 0, bytes: 1 },
+  tos: { offset: 1, bytes: 1 },
+  totalLength: { offset: 2, bytes: 2, derived: 'length' },
+  id: { offset: 4, bytes: 2 },
+  flagsFragment: { offset: 6, bytes: 2 },
+  ttl: { offset: 8, bytes: 1 },
+  protocol: { offset: 9, bytes: 1 },
+  checksum: { offset: 10, bytes: 2, derived: 'checksum' },
+  src: { offset: 12, bytes: 4 },
+  dst: { offset: 16, bytes: 4 },
+} as const;
+
+/** Just the offsets of IPV4_FIELDS, for in-place reads and patches (`ip[IPV4.ttl]`). */
+export const IPV4 = {
+  versionIhl: 0,
+  tos: 1,
+  totalLength: 2,
+  id: 4,
+  flagsFragment: 6,
+  ttl: 8,
+  protocol: 9,
+  checksum: 10,
+  src: 12,
+  dst: 16,
+  minHeaderBytes: IPV4_HEADER_BYTES,
+} as const;
 
 export interface Ipv4Header {
   dscp: number;
@@ -112,23 +157,40 @@ export const ipv4: Codec<Ipv4Header> = {
 
 /**
  * Validates version, IHL and total length against the header and returns the header length in bytes.
- * Shared by `ipv4.decode` and the dissector so both reject the same inputs.
+ * The header alone (what `ipv4.decode` needs); `ipv4PacketHeaderBytes` also wants the whole datagram.
+ * `layer` names the error's layer (e.g. 'nat44' when a transform was handed the packet).
  */
-export function ipv4HeaderBytes(buf: Uint8Array, offset: number): number {
-  needBytes(buf, offset, IPV4_HEADER_BYTES, LAYER);
+export function ipv4HeaderBytes(buf: Uint8Array, offset = 0, layer = LAYER): number {
+  needBytes(buf, offset, IPV4_HEADER_BYTES, layer);
   const vihl = buf[offset];
-  if (vihl >>> 4 !== 4) throw new DecodeError(LAYER, offset, `version ${vihl >>> 4}, expected 4`);
+  if (vihl >>> 4 !== 4) throw new DecodeError(layer, offset, `version ${vihl >>> 4}, expected 4`);
   const headerBytes = (vihl & 15) << 2;
-  if (headerBytes < IPV4_HEADER_BYTES) throw new DecodeError(LAYER, offset, `IHL ${vihl & 15} is below 5`);
-  needBytes(buf, offset, headerBytes, LAYER, 'options');
+  if (headerBytes < IPV4_HEADER_BYTES) throw new DecodeError(layer, offset, `IHL ${vihl & 15} is below 5`);
+  needBytes(buf, offset, headerBytes, layer, 'options');
   const totalLength = readU16(buf, offset + 2);
   if (totalLength < headerBytes) {
     throw new DecodeError(
-      LAYER,
+      layer,
       offset + 2,
       `total length ${totalLength} is shorter than the ${headerBytes}-byte header`,
     );
   }
+  return headerBytes;
+}
+
+/**
+ * `ipv4HeaderBytes` plus: the datagram's total length fits in `[offset, end)`. The dissector and the
+ * transforms use this (bytes beyond the total length — Ethernet padding — are tolerated).
+ */
+export function ipv4PacketHeaderBytes(buf: Uint8Array, offset = 0, end = buf.length, layer = LAYER): number {
+  const headerBytes = ipv4HeaderBytes(buf, offset, layer);
+  const totalLength = readU16(buf, offset + 2);
+  if (offset + totalLength > end)
+    throw new DecodeError(
+      layer,
+      offset + 2,
+      `total length ${totalLength} exceeds the ${end - offset} bytes present`,
+    );
   return headerBytes;
 }
 
@@ -148,3 +210,86 @@ export function ipv4ChecksumOk(buf: Uint8Array, offset: number): boolean {
 export function isIpv4Fragment(buf: Uint8Array, offset: number): boolean {
   return (readU16(buf, offset + 6) & 0x3fff) !== 0;
 }
+
+// In-place accessors on a packet that starts at byte 0 of `ip` (the transforms' view of a packet).
+export const totalLength = (ip: Uint8Array): number => readU16(ip, 2);
+export const ipId = (ip: Uint8Array): number => readU16(ip, 4);
+export const flagsFragment = (ip: Uint8Array): number => readU16(ip, 6);
+/** Fragment offset in bytes (the header field is in 8-byte units). */
+export const fragmentOffsetBytes = (ip: Uint8Array): number => (flagsFragment(ip) & IP_OFFSET_MASK) * 8;
+export const moreFragments = (ip: Uint8Array): boolean => (ip[6] & 0x20) !== 0;
+export const dontFragment = (ip: Uint8Array): boolean => (ip[6] & 0x40) !== 0;
+export const isFragment = (ip: Uint8Array): boolean => isIpv4Fragment(ip, 0);
+
+/** Recomputes the header checksum of the IPv4 header at the start of `ip` (header length from IHL). */
+export function fixIpv4Checksum(ip: Uint8Array): void {
+  fillIpv4Checksum(ip, 0);
+}
+
+/** Accepts a dotted quad or a uint32. */
+export function ipv4Number(a: string | number): number {
+  if (typeof a === 'number') {
+    if (!Number.isInteger(a) || a < 0 || a > 0xffffffff) throw new RangeError(`not an IPv4 address: ${a}`);
+    return a >>> 0;
+  }
+  return parseIpv4(a);
+}
+
+/** The checksum after a 32-bit field it covers (an address) changed: RFC 1624 on both 16-bit words. */
+export function updateChecksum32(checksum: number, oldValue: number, newValue: number): number {
+  const c = updateChecksum16(checksum, oldValue >>> 16, newValue >>> 16);
+  return updateChecksum16(c, oldValue & 0xffff, newValue & 0xffff);
+}
+
+/**
+ * IPv4 in the dissector: the total length bounds everything after it (Ethernet padding is ignored); a
+ * non-first fragment is opaque after the header (stop = 'fragment'); a first fragment shows its next header.
+ */
+export const ipv4Layer: LayerSpec = {
+  name: 'ipv4',
+  fields: IPV4_FIELDS,
+  bindings: [
+    { table: 'linktype', value: 101 }, // LINKTYPE_RAW
+    { table: 'linktype', value: 228 }, // LINKTYPE_IPV4
+    { table: 'etherType', value: 0x0800 },
+  ],
+  dissect(d) {
+    const f = d.frame;
+    const off = d.cursor;
+    // LINKTYPE_RAW also carries IPv6: not ours, but not malformed either.
+    if (d.count === 0 && off < d.end && f[off] >>> 4 === 6) {
+      d.stop = 'unbound';
+      return 0;
+    }
+    const hdr = ipv4PacketHeaderBytes(f, off, d.end);
+    d.end = off + readU16(f, off + 2);
+    d.push(d.ids.ipv4, off, hdr);
+    if (d.outerIpv4Offset < 0) d.outerIpv4Offset = off;
+    d.ipv4Offset = off;
+    const frag = readU16(f, off + 6);
+    d.fragment = (frag & 0x3fff) !== 0;
+    d.cursor = off + hdr;
+    if ((frag & IP_OFFSET_MASK) !== 0) {
+      d.push(d.ids.payload, d.cursor, d.end - d.cursor);
+      d.stop = 'fragment';
+      return NEXT_END;
+    }
+    return d.bindings.ipProtocol[f[off + 9]];
+  },
+  describe(d, i) {
+    const f = d.frame;
+    const o = d.offset[i];
+    const frag = readU16(f, o + 6);
+    const proto = f[o + 9];
+    const flags = [
+      frag & IP_FLAG_DF ? 'DF' : '',
+      frag & IP_FLAG_MF ? 'MF' : '',
+      frag & IP_OFFSET_MASK ? `frag offset ${(frag & IP_OFFSET_MASK) << 3}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    const name = proto === IP_PROTO_UDP ? 'UDP' : proto === IP_PROTO_ESP ? 'ESP' : `proto ${proto}`;
+    const ck = ipv4ChecksumOk(f, o) ? 'cksum ok' : `bad cksum ${hex(readU16(f, o + 10), 4)}`;
+    return `IPv4 ${ipv4ToString(readU32(f, o + 12))} > ${ipv4ToString(readU32(f, o + 16))}: ${name}, id ${readU16(f, o + 4)}, ttl ${f[o + 8]}, length ${readU16(f, o + 2)}${flags ? `, ${flags}` : ''}, ${ck}`;
+  },
+};

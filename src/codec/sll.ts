@@ -10,9 +10,10 @@
  * `protocol` is an ethertype for the usual ARPHRD_ETHER/ARPHRD_NONE (IPv4 = 0x0800).
  * packetType: 0 to us, 1 broadcast, 2 multicast, 3 to someone else, 4 sent by us.
  */
-import { checkUint, needBytes, readU16, readU32, targetBuffer, writeU16, writeU32 } from './bytes.ts';
+import { checkUint, hex, needBytes, readU16, readU32, targetBuffer, writeU16, writeU32 } from './bytes.ts';
 import type { Codec } from './codec.ts';
 import { DecodeError, EncodeError } from './errors.ts';
+import type { LayerSpec } from './layer.ts';
 
 export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_LINUX_SLL2 = 276;
@@ -116,5 +117,47 @@ export const sll2: Codec<Sll2Header> = {
       },
       bytesRead: SLL2_HEADER_BYTES,
     };
+  },
+};
+
+const SLL_PACKET_TYPES = ['In', 'B', 'M', 'P', 'Out'];
+
+export const sllLayer: LayerSpec = {
+  name: 'sll',
+  fields: {
+    packetType: { offset: 0, bytes: 2 },
+    arphrd: { offset: 2, bytes: 2 },
+    protocol: { offset: 14, bytes: 2 },
+  },
+  bindings: [{ table: 'linktype', value: LINKTYPE_LINUX_SLL }],
+  dissect(d) {
+    const off = d.take(SLL_HEADER_BYTES, 'sll');
+    d.push(d.ids.sll, off, SLL_HEADER_BYTES);
+    return d.bindings.etherType[readU16(d.frame, off + 14)];
+  },
+  describe(d, i) {
+    const f = d.frame;
+    const o = d.offset[i];
+    return `SLL ${SLL_PACKET_TYPES[readU16(f, o)] ?? readU16(f, o)}, ARPHRD ${readU16(f, o + 2)}, ethertype ${hex(readU16(f, o + 14), 4)}`;
+  },
+};
+
+export const sll2Layer: LayerSpec = {
+  name: 'sll2',
+  fields: {
+    protocol: { offset: 0, bytes: 2 },
+    ifindex: { offset: 4, bytes: 4 },
+    packetType: { offset: 10, bytes: 1 },
+  },
+  bindings: [{ table: 'linktype', value: LINKTYPE_LINUX_SLL2 }],
+  dissect(d) {
+    const off = d.take(SLL2_HEADER_BYTES, 'sll2');
+    d.push(d.ids.sll2, off, SLL2_HEADER_BYTES);
+    return d.bindings.etherType[readU16(d.frame, off)];
+  },
+  describe(d, i) {
+    const f = d.frame;
+    const o = d.offset[i];
+    return `SLL2 ${SLL_PACKET_TYPES[f[o + 10]] ?? f[o + 10]}, ifindex ${readU32(f, o + 4)}, ethertype ${hex(readU16(f, o), 4)}`;
   },
 };

@@ -7,11 +7,12 @@
  * RFC 7348 §5). The real checksum covers the payload, so it is computed in place once the datagram is
  * assembled: `fillUdpChecksum(buf, ipOffset, udpOffset)`; `udpChecksumOk` verifies (0 counts as valid).
  */
-import { checkUint, needBytes, readU16, targetBuffer, writeU16 } from './bytes.ts';
+import { checkUint, hex, needBytes, readU16, targetBuffer, writeU16 } from './bytes.ts';
 import { onesComplementSum, pseudoHeaderSum } from './checksum.ts';
 import type { Codec } from './codec.ts';
 import { DecodeError } from './errors.ts';
 import { IP_PROTO_UDP } from './ipv4.ts';
+import { type LayerSpec, NEXT_END } from './layer.ts';
 
 export const UDP_HEADER_BYTES = 8;
 /** Largest UDP payload in one IPv4 datagram: 65535 - 20 - 8. */
@@ -85,3 +86,58 @@ export function udpChecksumOk(buf: Uint8Array, ipOffset: number, udpOffset: numb
   const pseudo = pseudoHeaderSum(buf, ipOffset + 12, ipOffset + 16, IP_PROTO_UDP, length);
   return onesComplementSum(buf, udpOffset, length, pseudo) === 0xffff;
 }
+
+/**
+ * UDP in the dissector: the destination port is looked up first, then the source port (so replies from
+ * 4500 are ESP too); a payload on an unbound port is offered to the `udpHeuristic` layers (the probe) in
+ * order. The UDP length bounds the payload; a first fragment stops after the header (stop = 'fragment').
+ */
+export const udpLayer: LayerSpec = {
+  name: 'udp',
+  fields: {
+    srcPort: { offset: 0, bytes: 2 },
+    dstPort: { offset: 2, bytes: 2 },
+    length: { offset: 4, bytes: 2, derived: 'length' },
+    checksum: { offset: 6, bytes: 2, derived: 'checksum' },
+  },
+  bindings: [{ table: 'ipProtocol', value: IP_PROTO_UDP }],
+  dissect(d) {
+    const f = d.frame;
+    const off = d.take(UDP_HEADER_BYTES, 'udp');
+    const length = readU16(f, off + 4);
+    if (length < UDP_HEADER_BYTES)
+      throw new DecodeError('udp', off + 4, `length ${length} is below the 8-byte header`);
+    d.push(d.ids.udp, off, UDP_HEADER_BYTES);
+    d.udpOffset = off;
+    if (d.fragment) {
+      // First fragment: the rest of the datagram is in later fragments.
+      d.push(d.ids.payload, d.cursor, d.end - d.cursor);
+      d.stop = 'fragment';
+      return NEXT_END;
+    }
+    if (off + length > d.end)
+      throw new DecodeError(
+        'udp',
+        off + 4,
+        `length ${length} exceeds the ${d.end - off} bytes of the IP payload`,
+      );
+    d.end = off + length;
+    d.appOffset = d.cursor;
+    d.appLength = d.end - d.cursor;
+    const bound = d.bindings.udpPort[readU16(f, off + 2)] || d.bindings.udpPort[readU16(f, off)];
+    return bound || d.bindings.heuristic(f, d.cursor, d.end) || d.ids.payload;
+  },
+  describe(d, i) {
+    const f = d.frame;
+    const o = d.offset[i];
+    const c = readU16(f, o + 6);
+    let ck = 'no cksum';
+    if (c !== 0)
+      ck = d.fragment
+        ? `cksum ${hex(c, 4)} (fragment)`
+        : udpChecksumOk(f, d.offset[i - 1], o)
+          ? 'cksum ok'
+          : `bad cksum ${hex(c, 4)}`;
+    return `UDP ${readU16(f, o)} > ${readU16(f, o + 2)}, length ${readU16(f, o + 4)}, ${ck}`;
+  },
+};

@@ -7,8 +7,9 @@
  * caller always states `flags` and `vni`, and whoever builds the UDP header states dport 4789.
  * Decode accepts any flags (a hop that sets wrong flags must be reported, not hidden by a decode error).
  */
-import { checkUint, needBytes, readU24, targetBuffer, writeU24 } from './bytes.ts';
+import { checkUint, hex, needBytes, readU24, targetBuffer, writeU24 } from './bytes.ts';
 import type { Codec } from './codec.ts';
+import type { LayerSpec } from './layer.ts';
 
 export const VXLAN_HEADER_BYTES = 8;
 export const VXLAN_UDP_PORT = 4789;
@@ -52,5 +53,23 @@ export const vxlan: Codec<VxlanHeader> = {
       },
       bytesRead: VXLAN_HEADER_BYTES,
     };
+  },
+};
+
+/** VXLAN carries an Ethernet frame that ends where the outer UDP datagram ends. */
+export const vxlanLayer: LayerSpec = {
+  name: 'vxlan',
+  fields: { flags: { offset: 0, bytes: 1 }, vni: { offset: 4, bytes: 3 } },
+  bindings: [{ table: 'udpPort', value: VXLAN_UDP_PORT }],
+  dissect(d) {
+    const off = d.take(VXLAN_HEADER_BYTES, 'vxlan');
+    d.push(d.ids.vxlan, off, VXLAN_HEADER_BYTES);
+    if (d.vxlanOffset < 0) d.vxlanOffset = off;
+    return d.ids.ethernet;
+  },
+  describe(d, i) {
+    const f = d.frame;
+    const o = d.offset[i];
+    return `VXLAN flags ${hex(f[o], 2)}${f[o] & 0x08 ? ' [I]' : ' [no I flag]'}, vni ${readU24(f, o + 4)}`;
   },
 };

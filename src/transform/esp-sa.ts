@@ -31,22 +31,19 @@ import {
   randomFillSync,
 } from 'node:crypto';
 import { inspect } from 'node:util';
-import { ChainprobeError } from '../errors.ts';
+import { ipv4ToString } from '../codec/address.ts';
+import { readU16, readU32, writeU16, writeU32 } from '../codec/bytes.ts';
 import {
   fixIpv4Checksum,
-  formatIpv4,
+  IP_PROTO_ESP,
+  IP_PROTO_IPV4,
+  IP_PROTO_UDP,
   IPV4,
-  ipv4HeaderBytes,
   ipv4Number,
+  ipv4PacketHeaderBytes,
   isFragment,
-  PROTO_ESP,
-  PROTO_IPV4,
-  PROTO_UDP,
-  readU16,
-  readU32,
-  writeU16,
-  writeU32,
-} from './ipv4-fields.ts';
+} from '../codec/ipv4.ts';
+import { ChainprobeError } from '../errors.ts';
 import { type NativeGcmHandle, nativeGcm, nativeGcmStatus } from './native-gcm.ts';
 
 /** Algorithm parameters as data (STYLE A2's registry): adding AES-GCM-256 is one more record. */
@@ -203,7 +200,7 @@ export function sealEsp(
   keys: EspKeys,
   fields: EspSealFields,
   payload: Uint8Array,
-  nextHeader: number = PROTO_IPV4,
+  nextHeader: number = IP_PROTO_IPV4,
   out?: Uint8Array,
   offset = 0,
 ): Uint8Array {
@@ -543,7 +540,7 @@ export class EspSa {
       writeU32(iv, 0, Math.floor(seq / 0x100000000)); // high 32 bits (0 without ESN)
       writeU32(iv, 4, seq >>> 0);
     }
-    const nextHeader = innerIp.length > 0 && innerIp[0] >> 4 === 6 ? 41 : PROTO_IPV4;
+    const nextHeader = innerIp.length > 0 && innerIp[0] >> 4 === 6 ? 41 : IP_PROTO_IPV4;
     const udp = this.encapsulation.kind === 'udp';
     const hdr = this.outerHeaderBytes;
     const total = hdr + espLength(innerIp.length, this.algorithm);
@@ -557,10 +554,10 @@ export class EspSa {
     out[6] = this.dontFragment ? 0x40 : 0;
     out[7] = 0;
     out[8] = this.ttl;
-    out[9] = udp ? PROTO_UDP : PROTO_ESP;
+    out[9] = udp ? IP_PROTO_UDP : IP_PROTO_ESP;
     writeU32(out, 12, this.tunnelSrc);
     writeU32(out, 16, this.tunnelDst);
-    fixIpv4Checksum(out, 20);
+    fixIpv4Checksum(out);
     if (this.encapsulation.kind === 'udp') {
       writeU16(out, 20, this.encapsulation.srcPort);
       writeU16(out, 22, this.encapsulation.dstPort);
@@ -579,7 +576,7 @@ export class EspSa {
   decrypt(outerIp: Uint8Array): DecryptResult {
     let ihl: number;
     try {
-      ihl = ipv4HeaderBytes(outerIp, 'esp-outer-ipv4');
+      ihl = ipv4PacketHeaderBytes(outerIp, 0, outerIp.length, 'esp-outer-ipv4');
     } catch (e) {
       throw new EspError('malformed', `outer packet: ${(e as Error).message}`);
     }
@@ -588,7 +585,7 @@ export class EspSa {
       throw new EspError('fragmented', 'outer packet is an IP fragment: reassemble before decrypting');
     const proto = outerIp[9];
     let espStart: number;
-    if (proto === PROTO_UDP) {
+    if (proto === IP_PROTO_UDP) {
       if (total < ihl + UDP_HEADER_BYTES) throw new EspError('malformed', 'outer UDP header truncated');
       const udpLen = readU16(outerIp, ihl + 4);
       if (udpLen !== total - ihl)
@@ -598,13 +595,13 @@ export class EspSa {
         throw new EspError('not-esp', 'UDP payload starts with the non-ESP marker (IKE on port 4500)');
       if (this.encapsulation.kind !== 'udp')
         throw new EspError('wrong-encapsulation', 'ESP-in-UDP packet for an SA without UDP encapsulation');
-    } else if (proto === PROTO_ESP) {
+    } else if (proto === IP_PROTO_ESP) {
       espStart = ihl;
       if (this.encapsulation.kind !== 'none')
         throw new EspError('wrong-encapsulation', 'raw ESP (protocol 50) packet for a UDP-encapsulated SA');
     } else throw new EspError('not-esp', `outer IP protocol ${proto} is neither ESP (50) nor UDP (17)`);
     const opened = openEsp(this.#keys, outerIp.subarray(espStart, total), { expectSpi: this.spi });
-    if (opened.nextHeader !== PROTO_IPV4 && opened.nextHeader !== 41)
+    if (opened.nextHeader !== IP_PROTO_IPV4 && opened.nextHeader !== 41)
       throw new EspError(
         'unexpected-next-header',
         `ESP SPI ${hex32(opened.spi)} seq ${opened.seq}: next header ${opened.nextHeader}, tunnel mode expects 4 (IPv4) or 41 (IPv6)`,
@@ -621,7 +618,7 @@ export class EspSa {
   }
 
   /** Seal/open with this SA's keys on just the ESP part (for the analyser). */
-  seal(fields: EspSealFields, payload: Uint8Array, nextHeader = PROTO_IPV4): Uint8Array {
+  seal(fields: EspSealFields, payload: Uint8Array, nextHeader = IP_PROTO_IPV4): Uint8Array {
     return sealEsp(this.#keys, fields, payload, nextHeader);
   }
 
@@ -634,8 +631,8 @@ export class EspSa {
     return {
       spi: hex32(this.spi),
       algorithm: this.algorithm.name,
-      tunnelSrc: formatIpv4(this.tunnelSrc),
-      tunnelDst: formatIpv4(this.tunnelDst),
+      tunnelSrc: ipv4ToString(this.tunnelSrc),
+      tunnelDst: ipv4ToString(this.tunnelDst),
       encapsulation: { ...this.encapsulation },
       ttl: this.ttl,
       ivMode: this.ivMode,

@@ -4,7 +4,8 @@
  * streaming `Reassembler` undo it — and never guess: missing, overlapping, duplicate and oversize fragments
  * are reported as typed findings (the analyser counts them as fragmentation violations).
  */
-import { ChainprobeError } from '../errors.ts';
+
+import { readU32, writeU16 } from '../codec/bytes.ts';
 import {
   fixIpv4Checksum,
   flagsFragment,
@@ -14,13 +15,12 @@ import {
   IP_MAX_DATAGRAM_BYTES,
   IP_OFFSET_MASK,
   ipId,
-  ipv4HeaderBytes,
+  ipv4PacketHeaderBytes,
   isFragment,
   moreFragments,
-  readU32,
   totalLength,
-  writeU16,
-} from './ipv4-fields.ts';
+} from '../codec/ipv4.ts';
+import { ChainprobeError } from '../errors.ts';
 
 export type FragmentErrorReason = 'df-set' | 'mtu-too-small' | 'mixed-datagrams' | 'empty';
 
@@ -62,7 +62,7 @@ function copiedOptions(ip: Uint8Array, ihl: number): Uint8Array {
  * 'df-set' (the hop would drop it and send ICMP "fragmentation needed").
  */
 export function fragment(ip: Uint8Array, opts: { mtuBytes: number }): Uint8Array[] {
-  const ihl = ipv4HeaderBytes(ip);
+  const ihl = ipv4PacketHeaderBytes(ip);
   const total = totalLength(ip);
   const mtu = opts.mtuBytes;
   if (total <= mtu) return [ip];
@@ -95,7 +95,7 @@ export function fragment(ip: Uint8Array, opts: { mtuBytes: number }): Uint8Array
     writeU16(f, 2, hdr + chunk);
     const mf = !last || lastHadMf;
     writeU16(f, 6, (ff & 0x8000) | (mf ? IP_FLAG_MF : 0) | ((baseOffset + off) / 8));
-    fixIpv4Checksum(f, hdr);
+    fixIpv4Checksum(f);
     frags.push(f);
     off += chunk;
   }
@@ -193,7 +193,7 @@ class Assembly {
   }
 
   add(ip: Uint8Array): void {
-    const ihl = ipv4HeaderBytes(ip);
+    const ihl = ipv4PacketHeaderBytes(ip);
     const total = totalLength(ip);
     const off = fragmentOffsetBytes(ip);
     const mf = moreFragments(ip);
@@ -321,7 +321,7 @@ class Assembly {
     // flags and offset cleared: a datagram that was fragmented cannot have had DF
     out[6] = 0;
     out[7] = 0;
-    fixIpv4Checksum(out, hdr.length);
+    fixIpv4Checksum(out);
     return out;
   }
 
@@ -359,7 +359,7 @@ export function reassemble(fragments: readonly Uint8Array[]): ReassemblyResult {
   const ks = keyString(key);
   if (fragments.length === 1 && !isFragment(fragments[0])) {
     const ip = fragments[0];
-    ipv4HeaderBytes(ip);
+    ipv4PacketHeaderBytes(ip);
     return {
       ok: true,
       packet: ip,
@@ -470,7 +470,7 @@ export class Reassembler {
 
   push(ip: Uint8Array, timestampNs: bigint): ReassemblyEvent[] {
     const events = this.expire(timestampNs);
-    ipv4HeaderBytes(ip);
+    ipv4PacketHeaderBytes(ip);
     const key = datagramKey(ip);
     if (!isFragment(ip)) {
       const r = reassemble([ip]);

@@ -14,20 +14,17 @@
  * Two forms each: `dnat44`/`snat44` return a rewritten copy (or the very same input object when the rule does
  * not match), `dnat44InPlace`/`snat44InPlace` patch the buffer and return whether they did.
  */
+import { readU16, readU32, writeU16, writeU32 } from '../codec/bytes.ts';
+import { updateChecksum16 } from '../codec/checksum.ts';
 import {
-  checksumAdjust16,
-  checksumAdjust32,
   fragmentOffsetBytes,
-  ipv4HeaderBytes,
+  IP_PROTO_TCP,
+  IP_PROTO_UDP,
   ipv4Number,
-  PROTO_TCP,
-  PROTO_UDP,
-  readU16,
-  readU32,
+  ipv4PacketHeaderBytes,
   totalLength,
-  writeU16,
-  writeU32,
-} from './ipv4-fields.ts';
+  updateChecksum32,
+} from '../codec/ipv4.ts';
 
 export interface Nat44Rule {
   /** which packets: address plus port (port ignored for non-first fragments and for protocols without ports) */
@@ -47,11 +44,11 @@ export interface SnatRule {
 
 /** L4 checksum offset inside the L4 header, or -1 when the protocol has no ports/checksum we patch. */
 function l4ChecksumOffset(proto: number): number {
-  return proto === PROTO_UDP ? 6 : proto === PROTO_TCP ? 16 : -1;
+  return proto === IP_PROTO_UDP ? 6 : proto === IP_PROTO_TCP ? 16 : -1;
 }
 
 function rewriteInPlace(ip: Uint8Array, which: 'src' | 'dst', rule: Nat44Rule): boolean {
-  const ihl = ipv4HeaderBytes(ip, 'nat44');
+  const ihl = ipv4PacketHeaderBytes(ip, 0, ip.length, 'nat44');
   const addrOff = which === 'src' ? 12 : 16;
   const matchIp = ipv4Number(rule.match.ip);
   const newIp = ipv4Number(rule.rewrite.ip);
@@ -60,24 +57,24 @@ function rewriteInPlace(ip: Uint8Array, which: 'src' | 'dst', rule: Nat44Rule): 
   const proto = ip[9];
   const csOff = l4ChecksumOffset(proto);
   const firstFragment = fragmentOffsetBytes(ip) === 0;
-  const hasL4 = csOff >= 0 && firstFragment && totalLength(ip) >= ihl + (proto === PROTO_UDP ? 8 : 20);
+  const hasL4 = csOff >= 0 && firstFragment && totalLength(ip) >= ihl + (proto === IP_PROTO_UDP ? 8 : 20);
   const portOff = ihl + (which === 'src' ? 0 : 2);
   const oldPort = hasL4 ? readU16(ip, portOff) : -1;
   if (rule.match.port !== undefined && hasL4 && oldPort !== rule.match.port) return false;
   if (rule.match.port !== undefined && csOff >= 0 && firstFragment && !hasL4) return false; // truncated L4: cannot match
 
   // IPv4 header checksum: address change only
-  writeU16(ip, 10, checksumAdjust32(readU16(ip, 10), oldIp, newIp));
+  writeU16(ip, 10, updateChecksum32(readU16(ip, 10), oldIp, newIp));
   writeU32(ip, addrOff, newIp);
   if (!hasL4) return true;
 
   const newPort = rule.rewrite.port ?? oldPort;
   const l4cs = ihl + csOff;
   const old = readU16(ip, l4cs);
-  if (!(proto === PROTO_UDP && old === 0)) {
-    let c = checksumAdjust32(old, oldIp, newIp); // pseudo-header address
-    c = checksumAdjust16(c, oldPort, newPort);
-    if (proto === PROTO_UDP && c === 0) c = 0xffff;
+  if (!(proto === IP_PROTO_UDP && old === 0)) {
+    let c = updateChecksum32(old, oldIp, newIp); // pseudo-header address
+    c = updateChecksum16(c, oldPort, newPort);
+    if (proto === IP_PROTO_UDP && c === 0) c = 0xffff;
     writeU16(ip, l4cs, c);
   }
   writeU16(ip, portOff, newPort);

@@ -5,17 +5,11 @@
  * Ethernet frame and of the inner IPv4 packet — no copies. The reference chain's vxlan100 is a port of bridge
  * br100 whose BVI routes the inner packet on, so the inner packet leaves with TTL − 1: `ttlDecrement`.
  */
+
+import { readU16, readU32, writeU16 } from '../codec/bytes.ts';
+import { updateChecksum16 } from '../codec/checksum.ts';
+import { IP_PROTO_UDP, ipv4PacketHeaderBytes, isFragment, totalLength } from '../codec/ipv4.ts';
 import { ChainprobeError } from '../errors.ts';
-import {
-  checksumAdjust16,
-  ipv4HeaderBytes,
-  isFragment,
-  PROTO_UDP,
-  readU16,
-  readU32,
-  totalLength,
-  writeU16,
-} from './ipv4-fields.ts';
 
 export const VXLAN_PORT = 4789;
 const VXLAN_FLAG_I = 0x08;
@@ -84,11 +78,11 @@ export function vxlanDecap(packet: Uint8Array, opts: VxlanDecapOptions): VxlanDe
   const ip = packet.subarray(ipOff);
   let ihl: number;
   try {
-    ihl = ipv4HeaderBytes(ip, 'vxlan-outer-ipv4');
+    ihl = ipv4PacketHeaderBytes(ip, 0, ip.length, 'vxlan-outer-ipv4');
   } catch (e) {
     throw new VxlanError('truncated', (e as Error).message);
   }
-  if (ip[9] !== PROTO_UDP) throw new VxlanError('not-vxlan', `outer IP protocol ${ip[9]}, expected UDP`);
+  if (ip[9] !== IP_PROTO_UDP) throw new VxlanError('not-vxlan', `outer IP protocol ${ip[9]}, expected UDP`);
   if (isFragment(ip))
     throw new VxlanError('fragmented', 'outer packet is a fragment: reassemble before decapsulating');
   const total = totalLength(ip);
@@ -127,12 +121,12 @@ export function vxlanDecap(packet: Uint8Array, opts: VxlanDecapOptions): VxlanDe
  * TTL ≤ 1 → VxlanError 'ttl-expired' (the router drops the packet and sends ICMP time exceeded).
  */
 export function ttlDecrementInPlace(ip: Uint8Array): number {
-  ipv4HeaderBytes(ip);
+  ipv4PacketHeaderBytes(ip);
   const ttl = ip[8];
   if (ttl <= 1) throw new VxlanError('ttl-expired', `TTL ${ttl}: a router would drop this packet`);
   const oldWord = (ip[8] << 8) | ip[9];
   ip[8] = ttl - 1;
-  writeU16(ip, 10, checksumAdjust16(readU16(ip, 10), oldWord, (ip[8] << 8) | ip[9]));
+  writeU16(ip, 10, updateChecksum16(readU16(ip, 10), oldWord, (ip[8] << 8) | ip[9]));
   return ttl - 1;
 }
 

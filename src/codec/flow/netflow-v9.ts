@@ -1,0 +1,238 @@
+/**
+ * NetFlow v9 export packet (RFC 3954).
+ *
+ *   header (20): 0 version=9 | 2 count (records of every kind: templates + options templates + data)
+ *                | 4 sysUptime ms | 8 unixSecs | 12 sequence (counts export *packets*) | 16 sourceId
+ *   FlowSet: 0 flowSetId | 2 length (header + content + padding, a multiple of 4)
+ *     id 0   template FlowSet:          { templateId, fieldCount, (type, length) × fieldCount } …
+ *     id 1   options template FlowSet:  { templateId, scopeLength, optionLength, scope (type, length) …,
+ *                                         option (type, length) … } … (lengths in bytes of the field lists)
+ *     id ≥ 256 data FlowSet: records of template `id`, back to back, then zero padding.
+ *
+ * Decoding data FlowSets needs the templates: pass a TemplateCache (a collector keeps one per source id);
+ * a data FlowSet whose template is unknown is kept raw (`records` undefined), as RFC 3954 §9 asks.
+ */
+import { checkUint, needBytes, readU16, readU32, targetBuffer, writeU16, writeU32 } from '../bytes.ts';
+import type { Codec } from '../codec.ts';
+import { DecodeError, EncodeError } from '../errors.ts';
+import { type FieldValue, pad4, readValue, type Template, TemplateCache, writeValue } from './templates.ts';
+
+export const NETFLOW_V9_HEADER_BYTES = 20;
+
+export type V9FlowSet =
+  | { kind: 'template'; templates: Template[] }
+  | { kind: 'options-template'; templates: Template[] }
+  | { kind: 'data'; templateId: number; records?: FieldValue[][]; raw?: Uint8Array };
+
+export interface NetflowV9Packet {
+  sysUptimeMs: number;
+  unixSecs: number;
+  sequence: number;
+  sourceId: number;
+  flowSets: V9FlowSet[];
+}
+
+const LAYER = 'netflow-v9';
+
+function flowSetLength(s: V9FlowSet, templates: Map<number, Template>): number {
+  let n = 4;
+  if (s.kind === 'template') for (const t of s.templates) n += 4 + 4 * t.fields.length;
+  else if (s.kind === 'options-template') for (const t of s.templates) n += 6 + 4 * t.fields.length;
+  else if (s.raw) n += s.raw.length;
+  else {
+    const t = templates.get(s.templateId);
+    if (!t)
+      throw new EncodeError(
+        LAYER,
+        'flowSets',
+        `data FlowSet for template ${s.templateId}, not in this packet`,
+      );
+    for (const f of t.fields) n += f.length * (s.records?.length ?? 0);
+  }
+  return n + pad4(n);
+}
+
+/** Records the count field counts: every template, options template and data record. */
+function recordCount(s: V9FlowSet): number {
+  return s.kind === 'data' ? (s.records?.length ?? 0) : s.templates.length;
+}
+
+/** Templates available to data FlowSets when encoding: those in the packet plus `known` ones. */
+function templatesOf(v: NetflowV9Packet, known?: Iterable<Template>): Map<number, Template> {
+  const m = new Map<number, Template>();
+  for (const t of known ?? []) m.set(t.templateId, t);
+  for (const s of v.flowSets) if (s.kind !== 'data') for (const t of s.templates) m.set(t.templateId, t);
+  return m;
+}
+
+/**
+ * The v9 codec. Encoding data FlowSets whose templates were sent in an earlier packet: use
+ * `netflowV9With(templates)`.
+ */
+export function netflowV9With(
+  known: Iterable<Template> = [],
+  cache = new TemplateCache(),
+): Codec<NetflowV9Packet> {
+  return {
+    name: LAYER,
+    encodingLength(v) {
+      const ts = templatesOf(v, known);
+      return v.flowSets.reduce((n, s) => n + flowSetLength(s, ts), NETFLOW_V9_HEADER_BYTES);
+    },
+    encode(v, buf, offset = 0) {
+      const ts = templatesOf(v, known);
+      const n = v.flowSets.reduce((a, s) => a + flowSetLength(s, ts), NETFLOW_V9_HEADER_BYTES);
+      for (const k of ['sysUptimeMs', 'unixSecs', 'sequence', 'sourceId'] as const)
+        checkUint(LAYER, k, v[k], 0xffffffff);
+      const count = v.flowSets.reduce((a, s) => a + recordCount(s), 0);
+      checkUint(LAYER, 'count', count, 0xffff);
+      const b = targetBuffer(buf, offset, n, LAYER);
+      writeU16(b, offset, 9);
+      writeU16(b, offset + 2, count);
+      writeU32(b, offset + 4, v.sysUptimeMs);
+      writeU32(b, offset + 8, v.unixSecs);
+      writeU32(b, offset + 12, v.sequence);
+      writeU32(b, offset + 16, v.sourceId);
+      let o = offset + NETFLOW_V9_HEADER_BYTES;
+      for (const s of v.flowSets) {
+        const len = flowSetLength(s, ts);
+        const start = o;
+        o += 4;
+        if (s.kind === 'data') {
+          checkUint(LAYER, 'templateId', s.templateId - 256, 0xffff - 256);
+          writeU16(b, start, s.templateId);
+          if (s.raw) {
+            b.set(s.raw, o);
+            o += s.raw.length;
+          } else {
+            const t = ts.get(s.templateId)!;
+            for (const r of s.records ?? []) {
+              if (r.length !== t.fields.length)
+                throw new EncodeError(LAYER, 'records', `${r.length} values for ${t.fields.length} fields`);
+              for (let i = 0; i < r.length; i++) o += writeValue(LAYER, t.fields[i], r[i], b, o);
+            }
+          }
+        } else {
+          writeU16(b, start, s.kind === 'template' ? 0 : 1);
+          for (const t of s.templates) {
+            checkUint(LAYER, 'templateId', t.templateId - 256, 0xffff - 256);
+            writeU16(b, o, t.templateId);
+            if (s.kind === 'template') {
+              writeU16(b, o + 2, t.fields.length);
+              o += 4;
+            } else {
+              const scope = t.scopeFieldCount ?? 0;
+              writeU16(b, o + 2, 4 * scope);
+              writeU16(b, o + 4, 4 * (t.fields.length - scope));
+              o += 6;
+            }
+            for (const f of t.fields) {
+              checkUint(LAYER, 'field.id', f.id, 0xffff);
+              checkUint(LAYER, 'field.length', f.length, 0xfffe);
+              writeU16(b, o, f.id);
+              writeU16(b, o + 2, f.length);
+              o += 4;
+            }
+          }
+        }
+        b.fill(0, o, start + len);
+        o = start + len;
+        writeU16(b, start + 2, len);
+      }
+      return n;
+    },
+    decode(buf, offset = 0) {
+      return decodeNetflowV9(buf, offset, buf.length, cache);
+    },
+  };
+}
+
+export const netflowV9 = netflowV9With();
+
+function readFields(buf: Uint8Array, o: number, count: number): Template['fields'] {
+  const fields: Template['fields'] = [];
+  for (let i = 0; i < count; i++)
+    fields.push({ id: readU16(buf, o + 4 * i), length: readU16(buf, o + 4 * i + 2) });
+  return fields;
+}
+
+/** Decodes the export packet in [offset, end); templates found are added to `cache` (scope: source id). */
+export function decodeNetflowV9(
+  buf: Uint8Array,
+  offset: number,
+  end: number,
+  cache: TemplateCache,
+): { value: NetflowV9Packet; bytesRead: number } {
+  needBytes(buf, offset, NETFLOW_V9_HEADER_BYTES, LAYER);
+  const version = readU16(buf, offset);
+  if (version !== 9) throw new DecodeError(LAYER, offset, `version ${version}, expected 9`);
+  const sourceId = readU32(buf, offset + 16);
+  const scope = String(sourceId);
+  const flowSets: V9FlowSet[] = [];
+  let o = offset + NETFLOW_V9_HEADER_BYTES;
+  while (o + 4 <= end) {
+    const id = readU16(buf, o);
+    const len = readU16(buf, o + 2);
+    if (len < 4 || o + len > end)
+      throw new DecodeError(LAYER, o + 2, `FlowSet length ${len} does not fit the ${end - o} bytes left`);
+    const setEnd = o + len;
+    let p = o + 4;
+    if (id === 0 || id === 1) {
+      const templates: Template[] = [];
+      while (p + (id === 0 ? 4 : 6) <= setEnd) {
+        const templateId = readU16(buf, p);
+        if (templateId < 256) break; // padding
+        let t: Template;
+        if (id === 0) {
+          const count = readU16(buf, p + 2);
+          if (p + 4 + 4 * count > setEnd)
+            throw new DecodeError(LAYER, p + 2, `${count} fields overrun the FlowSet`);
+          t = { templateId, fields: readFields(buf, p + 4, count) };
+          p += 4 + 4 * count;
+        } else {
+          const scopeLen = readU16(buf, p + 2);
+          const optLen = readU16(buf, p + 4);
+          if ((scopeLen | optLen) & 3 || p + 6 + scopeLen + optLen > setEnd)
+            throw new DecodeError(LAYER, p + 2, `options template lengths ${scopeLen}+${optLen} are invalid`);
+          t = {
+            templateId,
+            fields: readFields(buf, p + 6, (scopeLen + optLen) / 4),
+            scopeFieldCount: scopeLen / 4,
+          };
+          p += 6 + scopeLen + optLen;
+        }
+        cache.set(scope, t);
+        templates.push(t);
+      }
+      flowSets.push({ kind: id === 0 ? 'template' : 'options-template', templates });
+    } else if (id >= 256) {
+      const t = cache.get(scope, id);
+      if (!t) flowSets.push({ kind: 'data', templateId: id, raw: buf.slice(p, setEnd) });
+      else {
+        const records: FieldValue[][] = [];
+        const size = t.fields.reduce((a, f) => a + f.length, 0);
+        const out = { bytes: 0 };
+        while (size > 0 && p + size <= setEnd) {
+          const r: FieldValue[] = [];
+          for (const f of t.fields) {
+            r.push(readValue(LAYER, f, buf, p, setEnd, out));
+            p += out.bytes;
+          }
+          records.push(r);
+        }
+        flowSets.push({ kind: 'data', templateId: id, records });
+      }
+    } else throw new DecodeError(LAYER, o, `FlowSet id ${id} is reserved`);
+    o = setEnd;
+  }
+  return {
+    value: {
+      sysUptimeMs: readU32(buf, offset + 4),
+      unixSecs: readU32(buf, offset + 8),
+      sequence: readU32(buf, offset + 12),
+      sourceId,
+      flowSets,
+    },
+    bytesRead: o - offset,
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * What NetFlow v9 (RFC 3954) and IPFIX (RFC 7011) share: templates that describe records field by field,
+ * the values carried in data records, and a template cache per exporter/source, as a collector keeps one.
+ *
+ * A field value is a number for 1..4-byte fields, a bigint for 8-byte fields, and raw bytes otherwise
+ * (addresses stay numbers: 4 bytes). IPFIX variable-length fields (template length 65535) are bytes.
+ */
+import { readU16, readU32, readU64, writeU16, writeU32, writeU64 } from '../bytes.ts';
+import { DecodeError, EncodeError } from '../errors.ts';
+
+export const VARIABLE_LENGTH = 65535;
+
+export interface TemplateField {
+  /** Information Element id (v9 field type), without the enterprise bit */
+  id: number;
+  /** bytes, or VARIABLE_LENGTH (IPFIX only) */
+  length: number;
+  /** IPFIX private enterprise number (the IE id then has the enterprise bit set on the wire) */
+  enterprise?: number;
+}
+
+export interface Template {
+  templateId: number;
+  fields: TemplateField[];
+  /** options templates: the first `scopeFieldCount` fields are scope fields */
+  scopeFieldCount?: number;
+}
+
+export type FieldValue = number | bigint | Uint8Array;
+
+/** Bytes a fixed-length record of this template takes (variable fields counted at their minimum, 1). */
+export function recordLength(t: Template): number {
+  let n = 0;
+  for (const f of t.fields) n += f.length === VARIABLE_LENGTH ? 1 : f.length;
+  return n;
+}
+
+export function valueLength(f: TemplateField, v: FieldValue): number {
+  if (f.length !== VARIABLE_LENGTH) return f.length;
+  const n = (v as Uint8Array).length;
+  return n < 255 ? 1 + n : 3 + n;
+}
+
+export function writeValue(
+  layer: string,
+  f: TemplateField,
+  v: FieldValue,
+  buf: Uint8Array,
+  o: number,
+): number {
+  if (f.length === VARIABLE_LENGTH) {
+    if (!(v instanceof Uint8Array))
+      throw new EncodeError(layer, `ie${f.id}`, 'variable-length value must be bytes');
+    if (v.length > 0xffff) throw new EncodeError(layer, `ie${f.id}`, `${v.length} bytes exceed 65535`);
+    let p = o;
+    if (v.length < 255) buf[p++] = v.length;
+    else {
+      buf[p++] = 255;
+      writeU16(buf, p, v.length);
+      p += 2;
+    }
+    buf.set(v, p);
+    return p + v.length - o;
+  }
+  if (typeof v === 'number') {
+    if (f.length > 4 || !Number.isInteger(v) || v < 0 || v >= 2 ** (8 * f.length))
+      throw new EncodeError(layer, `ie${f.id}`, `${v} does not fit ${f.length} bytes`);
+    if (f.length === 1) buf[o] = v;
+    else if (f.length === 2) writeU16(buf, o, v);
+    else if (f.length === 4) writeU32(buf, o, v);
+    else for (let i = f.length - 1, x = v; i >= 0; i--, x = Math.floor(x / 256)) buf[o + i] = x & 255;
+  } else if (typeof v === 'bigint') {
+    if (f.length !== 8)
+      throw new EncodeError(layer, `ie${f.id}`, `bigint value for a ${f.length}-byte field`);
+    writeU64(buf, o, v);
+  } else {
+    if (v.length !== f.length)
+      throw new EncodeError(layer, `ie${f.id}`, `${v.length} bytes for a ${f.length}-byte field`);
+    buf.set(v, o);
+  }
+  return f.length;
+}
+
+/** Reads one value at `o` (bounded by `end`); returns it and the bytes read through `out`. */
+export function readValue(
+  layer: string,
+  f: TemplateField,
+  buf: Uint8Array,
+  o: number,
+  end: number,
+  out: { bytes: number },
+): FieldValue {
+  let n = f.length;
+  let p = o;
+  if (n === VARIABLE_LENGTH) {
+    if (p + 1 > end) throw new DecodeError(layer, p, 'truncated variable-length field');
+    n = buf[p++];
+    if (n === 255) {
+      if (p + 2 > end) throw new DecodeError(layer, p, 'truncated variable-length field');
+      n = readU16(buf, p);
+      p += 2;
+    }
+    if (p + n > end) throw new DecodeError(layer, p, `variable-length field of ${n} bytes overruns the set`);
+    out.bytes = p + n - o;
+    return buf.slice(p, p + n);
+  }
+  if (p + n > end) throw new DecodeError(layer, p, `field ${f.id} (${n} bytes) overruns the set`);
+  out.bytes = n;
+  if (n === 1) return buf[p];
+  if (n === 2) return readU16(buf, p);
+  if (n === 4) return readU32(buf, p);
+  if (n === 8) return readU64(buf, p);
+  if (n === 3) return (buf[p] << 16) | (buf[p + 1] << 8) | buf[p + 2];
+  return buf.slice(p, p + n);
+}
+
+/**
+ * Templates as a collector keeps them: per exporter scope (v9: source id; IPFIX: observation domain, plus
+ * the exporter address when the caller has one) and template id.
+ */
+export class TemplateCache {
+  private readonly byKey = new Map<string, Template>();
+  set(scope: string, t: Template): void {
+    this.byKey.set(`${scope}/${t.templateId}`, t);
+  }
+  get(scope: string, templateId: number): Template | undefined {
+    return this.byKey.get(`${scope}/${templateId}`);
+  }
+  get size(): number {
+    return this.byKey.size;
+  }
+}
+
+/** Zero bytes needed to pad `n` to a multiple of 4 (sets and FlowSets are 32-bit aligned). */
+export const pad4 = (n: number): number => (4 - (n & 3)) & 3;

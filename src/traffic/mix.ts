@@ -1,0 +1,196 @@
+/**
+ * A traffic mix as frames: `netflow-v9:50,ipfix:30,sflow:20` with N exporters per kind, interleaved by
+ * weight (smooth weighted round robin: deterministic, no bursts of one kind), exporters of a kind in turn.
+ * Each frame is [Ethernet] + IPv4 + UDP + the exporter's next datagram, written into one reused buffer;
+ * lengths, IPv4 id and both checksums patched per frame. A FrameSource for the injectors (inject/types.ts).
+ *
+ *   const src = createFlowMixSource({ mix: 'netflow-v9:50,ipfix:30,sflow:20', exporters: 20,
+ *                                     exporterBaseIp: '10.10.10.100', dstIp: '10.10.10.10' });
+ *   src.next(i) → Uint8Array (valid until the next call; call with i = 0, 1, 2, … in order:
+ *                 sequence numbers are the exporters' state)
+ */
+import { toIpv4, toMac } from '../codec/address.ts';
+import { writeU16 } from '../codec/bytes.ts';
+import { ETHERTYPE_IPV4, ethernet } from '../codec/ethernet.ts';
+import { fillIpv4Checksum, IP_PROTO_UDP, IPV4_HEADER_BYTES, ipv4 } from '../codec/ipv4.ts';
+import { fillUdpChecksum, UDP_HEADER_BYTES, udp } from '../codec/udp.ts';
+import { ChainprobeError } from '../errors.ts';
+import type { FrameSource } from '../inject/types.ts';
+import type { FlowExporter } from './exporter.ts';
+import { payloadKind, payloadKindNames } from './kinds.ts';
+
+export interface MixEntry {
+  kind: string;
+  weight: number;
+}
+
+/** Parses `kind:weight,kind:weight` (weight defaults to 1) → E_CONFIG naming what was wrong. */
+export function parseMix(text: string): MixEntry[] {
+  const entries = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [kind, w = '1', extra] = part.split(':');
+      const weight = Number(w);
+      if (extra !== undefined || !payloadKind(kind) || !Number.isInteger(weight) || weight < 1)
+        throw new ChainprobeError(
+          'E_CONFIG',
+          `traffic mix "${part}": expected KIND[:WEIGHT] with KIND one of ${payloadKindNames().join(', ')} and WEIGHT a positive integer`,
+          true,
+        );
+      return { kind, weight };
+    });
+  if (entries.length === 0) throw new ChainprobeError('E_CONFIG', 'traffic mix is empty', true);
+  return entries;
+}
+
+export interface FlowMixOptions {
+  mix: string | MixEntry[];
+  /** exporters per kind (default 1) */
+  exporters?: number;
+  /** the first exporter's address; the others follow it (kind by kind, exporter by exporter) */
+  exporterBaseIp: string | number;
+  dstIp: string | number;
+  /** destination port per kind; the kind's default (2055 NetFlow/IPFIX, 6343 sFlow) otherwise */
+  ports?: Record<string, number>;
+  /** exporters' UDP source ports: srcPortBase + exporter number (default 40000) */
+  srcPortBase?: number;
+  /** 'ipv4' (raw injector) or 'ethernet' (l2/tcpreplay; then give the MACs) */
+  frame?: 'ipv4' | 'ethernet';
+  srcMac?: string | number;
+  dstMac?: string | number;
+  ttl?: number;
+  /** export time of frame 0 (Unix ms; default now) and the spacing of frames (default 0.1 ms = 10 kpps) */
+  startMs?: number;
+  msPerFrame?: number;
+  recordsPerDatagram?: number;
+  templateRefreshDatagrams?: number;
+  /** replay kind: the capture's UDP payloads */
+  capture?: readonly Uint8Array[];
+  /** UDP checksum (default true, as exporters send) */
+  udpChecksum?: boolean;
+}
+
+interface Lane {
+  exporter: FlowExporter;
+  header: Uint8Array;
+  ipId: number;
+}
+
+export interface FlowMixSource extends FrameSource {
+  /** every exporter, in lane order (for identity checks and collectors' expectations) */
+  readonly exporters: readonly {
+    kind: string;
+    srcIp: number;
+    srcPort: number;
+    dstPort: number;
+    identity: number;
+  }[];
+}
+
+export function createFlowMixSource(o: FlowMixOptions): FlowMixSource {
+  const mix = typeof o.mix === 'string' ? parseMix(o.mix) : o.mix;
+  const perKind = o.exporters ?? 1;
+  if (!Number.isInteger(perKind) || perKind < 1 || perKind > 4096)
+    throw new ChainprobeError('E_CONFIG', `exporters: ${perKind} is not an integer in 1..4096`, true);
+  const l2 = (o.frame ?? 'ipv4') === 'ethernet';
+  const l2Bytes = l2 ? 14 : 0;
+  const ipAt = l2Bytes;
+  const udpAt = ipAt + IPV4_HEADER_BYTES;
+  const payloadAt = udpAt + UDP_HEADER_BYTES;
+  const base = toIpv4(o.exporterBaseIp);
+  const dst = toIpv4(o.dstIp);
+  const checksum = o.udpChecksum ?? true;
+  const lanesByKind: Lane[][] = [];
+  const exporters: FlowMixSource['exporters'][number][] = [];
+  let n = 0;
+  for (const { kind } of mix) {
+    const pk = payloadKind(kind)!;
+    const dstPort = o.ports?.[kind] ?? pk.defaultPort;
+    const lanes: Lane[] = [];
+    for (let i = 0; i < perKind; i++, n++) {
+      const srcIp = (base + n) >>> 0;
+      const srcPort = (o.srcPortBase ?? 40000) + n;
+      const exporter = pk.createExporter({
+        index: i,
+        srcIp,
+        recordsPerDatagram: o.recordsPerDatagram,
+        templateRefreshDatagrams: o.templateRefreshDatagrams,
+        capture: o.capture,
+      });
+      const header = new Uint8Array(payloadAt);
+      if (l2)
+        ethernet.encode(
+          {
+            dst: toMac(o.dstMac ?? '02:00:00:00:00:02'),
+            src: toMac(o.srcMac ?? '02:00:00:00:00:01'),
+            etherType: ETHERTYPE_IPV4,
+          },
+          header,
+          0,
+        );
+      ipv4.encode(
+        {
+          dscp: 0,
+          ecn: 0,
+          totalLength: IPV4_HEADER_BYTES + UDP_HEADER_BYTES,
+          id: 0,
+          dontFragment: false,
+          moreFragments: false,
+          fragmentOffsetBytes: 0,
+          ttl: o.ttl ?? 64,
+          protocol: IP_PROTO_UDP,
+          src: srcIp,
+          dst,
+        },
+        header,
+        ipAt,
+      );
+      udp.encode({ srcPort, dstPort, length: UDP_HEADER_BYTES, checksum: 0 }, header, udpAt);
+      lanes.push({ exporter, header, ipId: 0 });
+      exporters.push({ kind, srcIp, srcPort, dstPort, identity: exporter.identity });
+    }
+    lanesByKind.push(lanes);
+  }
+  const maxLengthBytes = Math.max(...lanesByKind.flat().map((l) => payloadAt + l.exporter.maxPayloadBytes));
+  if (maxLengthBytes > 65535 + l2Bytes)
+    throw new ChainprobeError('E_CONFIG', `datagrams of ${maxLengthBytes} bytes do not fit IPv4`, true);
+  const buf = new Uint8Array(maxLengthBytes);
+  const weights = mix.map((m) => m.weight);
+  const total = weights.reduce((a, b) => a + b, 0);
+  const current = new Float64Array(mix.length);
+  const turn = new Uint32Array(mix.length);
+  const startMs = o.startMs ?? Date.now();
+  const msPerFrame = o.msPerFrame ?? 0.1;
+  // One view per frame length, made once: frames are handed out without allocating.
+  const views: Uint8Array[] = [];
+  return {
+    kind: l2 ? 'ethernet' : 'ipv4',
+    maxLengthBytes,
+    exporters,
+    next(i) {
+      // Smooth weighted round robin: every kind gains its weight, the richest sends and pays the total.
+      let k = 0;
+      for (let j = 0; j < current.length; j++) {
+        current[j] += weights[j];
+        if (current[j] > current[k]) k = j;
+      }
+      current[k] -= total;
+      const lanes = lanesByKind[k];
+      const lane = lanes[turn[k]];
+      turn[k] = turn[k] + 1 === lanes.length ? 0 : turn[k] + 1;
+      buf.set(lane.header, 0);
+      const payload = lane.exporter.write(buf, payloadAt, Math.floor(startMs + i * msPerFrame));
+      writeU16(buf, ipAt + 2, IPV4_HEADER_BYTES + UDP_HEADER_BYTES + payload);
+      writeU16(buf, ipAt + 4, lane.ipId);
+      lane.ipId = (lane.ipId + 1) & 0xffff;
+      fillIpv4Checksum(buf, ipAt);
+      writeU16(buf, udpAt + 4, UDP_HEADER_BYTES + payload);
+      if (checksum) fillUdpChecksum(buf, ipAt, udpAt);
+      const length = payloadAt + payload;
+      views[length] ??= buf.subarray(0, length);
+      return views[length];
+    },
+  };
+}
