@@ -15,6 +15,7 @@ import {
   IP_MAX_DATAGRAM_BYTES,
   IP_OFFSET_MASK,
   ipId,
+  ipv4HeaderBytes,
   ipv4PacketHeaderBytes,
   isFragment,
   moreFragments,
