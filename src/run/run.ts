@@ -48,6 +48,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   onProgress?: (p: { sent: number; elapsedNs: number; total: number }) => void;
+  /** Transports already open (a ChainSession's, keyed by hop name and '__injector'): used, not closed. */
+  transports?: ReadonlyMap<string, Transport>;
+  /** Write the per-run pcapng bundle (default true). */
+  bundle?: boolean;
 }
 
 export interface RunOutcome {
@@ -69,13 +73,13 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
   oracle.sas(); // a missing runtime key fails before anything starts
   mkdirSync(o.captureDir, { recursive: true });
 
-  const transports = new Map<string, Transport>();
+  const owned = !o.transports;
+  const transports = new Map<string, Transport>(o.transports ?? []);
   const captures: Capture[] = [];
   const pcapPaths: Record<string, string> = {};
   try {
-    for (const hop of profile.hops) transports.set(hop.name, await openTransport(hop.transport));
-    const injectorTransport = await openTransport(profile.injector.transport);
-    transports.set('__injector', injectorTransport);
+    if (owned) await openChainTransports(profile, transports);
+    const injectorTransport = transports.get(INJECTOR_TRANSPORT)!;
 
     // 1. every capture point listening before the first probe leaves
     const specs = profile.captures.map((c) => {
@@ -153,13 +157,27 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       },
       achieved: achievedRate(results, inject),
     };
-    const pcapng = await writeRunPcapng(join(o.captureDir, 'run.pcapng'), profile, pcapPaths);
+    const pcapng =
+      o.bundle === false ? null : await writeRunPcapng(join(o.captureDir, 'run.pcapng'), profile, pcapPaths);
     results.artifacts = { ...results.artifacts, ...(pcapng ? { pcapng } : {}) };
     return { results, inject, captureStats, pcapPaths, pcapng };
   } finally {
     await Promise.allSettled(captures.map((c) => c.abort()));
-    await Promise.allSettled([...transports.values()].map((t) => t.close()));
+    if (owned) await Promise.allSettled([...transports.values()].map((t) => t.close()));
   }
+}
+
+/** Key of the injector's transport in a run's transport map (hops are keyed by their name). */
+export const INJECTOR_TRANSPORT = '__injector';
+
+/** Opens a transport to every hop and to the injector into `into` (the caller closes them). */
+export async function openChainTransports(
+  profile: Profile,
+  into: Map<string, Transport> = new Map(),
+): Promise<Map<string, Transport>> {
+  for (const hop of profile.hops) into.set(hop.name, await openTransport(hop.transport));
+  into.set(INJECTOR_TRANSPORT, await openTransport(profile.injector.transport));
+  return into;
 }
 
 /** The rate on the wire, from the kernel timestamps of the first capture point (not the sender's clock). */
