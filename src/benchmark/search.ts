@@ -124,7 +124,7 @@ export function judgeTrial(
   t: Omit<Trial, 'valid' | 'invalidReason' | 'lossRatio'>,
   o: { minAchievedRatio?: number; maxStretchRatio?: number } = {},
 ): Pick<Trial, 'valid' | 'invalidReason' | 'lossRatio'> {
-  const minAchieved = o.minAchievedRatio ?? 0.98;
+  const minAchieved = o.minAchievedRatio ?? 0.95;
   const maxStretch = o.maxStretchRatio ?? 1.05;
   const lossRatio = t.sent > 0 ? Math.max(0, t.sent - t.delivered) / t.sent : 0;
   const reasons: string[] = [];
