@@ -3,13 +3,10 @@
  * size: NDR and PDR with their bounds, latency under load (end to end and per hop pair), the search's
  * trials (invalid ones marked, with the reason) and a chart of the search's way to its answer.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { LatencyAtLoad, NdrDocument, RateResult, SizeResult } from '../benchmark/ndr.ts';
-import { jsonForScript } from './escape.ts';
 import { formatInt, formatPercent, formatUs } from './format.ts';
-import { REPORT_CSS } from './html-style.ts';
 import { html, type Markup, raw } from './markup.ts';
+import { staticPage, writePage } from './static-page.ts';
 import { svgChart } from './svg-chart.ts';
 
 const PHASE_COLORS: Record<string, string> = {
@@ -21,18 +18,7 @@ const PHASE_COLORS: Record<string, string> = {
 
 export function renderNdrHtml(doc: NdrDocument): string {
   const s = doc.settings;
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>chainprobe NDR/PDR · ${doc.profile} · ${doc.startedAt}</title>
-<style>${raw(REPORT_CSS)}</style>
-</head>
-<body>
-<main>
-<h1>NDR / PDR <span class="muted">· profile ${doc.profile} · ${doc.startedAt} · ${doc.machine.hostname} (${doc.machine.cpus} CPUs, load ${doc.machine.loadAverage})</span></h1>
+  const body = html`<h1>NDR / PDR <span class="muted">· profile ${doc.profile} · ${doc.startedAt} · ${doc.machine.hostname} (${doc.machine.cpus} CPUs, load ${doc.machine.loadAverage})</span></h1>
 <h2 id="summary">Summary</h2>
 <table>
 <tr><th>payload</th><th>NDR (loss ${formatPercent(s.lossRatios[0])})</th><th>bounds</th><th>PDR (loss ≤ ${formatPercent(s.lossRatios[1])})</th><th>bounds</th><th>trials (invalid)</th><th>took</th></tr>
@@ -47,19 +33,16 @@ loads ${formatInt(s.minLoadPps)}–${formatInt(s.maxLoadPps)} pps, ${doc.injecto
 the true capacity lies between it and the upper bound. Invalid trials (the injector could not sustain the offered rate, or a
 capture lost packets) are shown but never counted as the chain's loss.</p>
 ${doc.sizes.map(sizeSection)}
-<footer>chainprobe ${doc.tool.version} · NDR schema v${doc.schemaVersion} · the whole document is embedded (script#ndr-json).</footer>
-</main>
-<script type="application/json" id="ndr-json">${raw(jsonForScript(doc))}</script>
-</body>
-</html>
-`.html;
+<footer>chainprobe ${doc.tool.version} · NDR schema v${doc.schemaVersion} · the whole document is embedded (script#ndr-json).</footer>`;
+  return staticPage({
+    title: `chainprobe NDR/PDR · ${doc.profile} · ${doc.startedAt}`,
+    body,
+    data: { id: 'ndr-json', value: doc },
+  });
 }
 
 export function writeNdrHtml(doc: NdrDocument, dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'index.html');
-  writeFileSync(path, renderNdrHtml(doc));
-  return path;
+  return writePage(dir, renderNdrHtml(doc));
 }
 
 function rateCells(r: RateResult): Markup {

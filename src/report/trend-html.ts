@@ -4,13 +4,10 @@
  * regression group, green for a progression), dashed markers where an anomaly group starts. The detection
  * thresholds are printed at the top, so a reader knows what "regression" meant for this page.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { MetricTrend, TrendAnalysis } from '../benchmark/trend.ts';
-import { jsonForScript } from './escape.ts';
 import { formatPercent } from './format.ts';
-import { REPORT_CSS } from './html-style.ts';
-import { html, type Markup, raw } from './markup.ts';
+import { html, type Markup } from './markup.ts';
+import { staticPage, writePage } from './static-page.ts';
 import { shortNumber, svgChart } from './svg-chart.ts';
 
 const COLORS = { regression: '#cf222e', progression: '#1a7f37', normal: '#0969da' };
@@ -18,18 +15,7 @@ const COLORS = { regression: '#cf222e', progression: '#1a7f37', normal: '#0969da
 export function renderTrendHtml(t: TrendAnalysis, o: { title?: string } = {}): string {
   const title = o.title ?? 'chainprobe benchmark trends';
   const regressed = t.regressions.length > 0;
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${title}</title>
-<style>${raw(REPORT_CSS)}</style>
-</head>
-<body>
-<main>
-<h1>${title} <span class="muted">· ${t.runs.length} runs · ${t.runs[0]?.date ?? ''} … ${t.runs.at(-1)?.date ?? ''}</span></h1>
+  const body = html`<h1>${title} <span class="muted">· ${t.runs.length} runs · ${t.runs[0]?.date ?? ''} … ${t.runs.at(-1)?.date ?? ''}</span></h1>
 <div class="verdict ${regressed ? 'fail' : 'pass'}" id="verdict"><div class="verdict-badge">${regressed ? 'REGRESSION' : 'OK'}</div><div>
 <p class="headline">${
     regressed
@@ -48,19 +34,12 @@ ${t.metrics.map(metricSection)}
 <h2 id="runs">Runs</h2>
 <table><tr><th>#</th><th>date</th><th>commit</th><th>machine</th></tr>
 ${t.runs.map((r, i) => html`<tr><td>${i}</td><td>${r.date}</td><td class="mono">${r.commit?.slice(0, 12) ?? '—'}</td><td>${r.machine}</td></tr>`)}
-</table>
-</main>
-<script type="application/json" id="trend-json">${raw(jsonForScript(t))}</script>
-</body>
-</html>
-`.html;
+</table>`;
+  return staticPage({ title, body, data: { id: 'trend-json', value: t } });
 }
 
 export function writeTrendHtml(t: TrendAnalysis, dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'index.html');
-  writeFileSync(path, renderTrendHtml(t));
-  return path;
+  return writePage(dir, renderTrendHtml(t));
 }
 
 function changeText(m: MetricTrend): string {
