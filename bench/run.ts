@@ -6,6 +6,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_TREND_SETTINGS, trendGroups } from '../src/benchmark/trend.ts';
 import type { BenchFigure, BenchModule } from './figure.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -64,9 +65,10 @@ writeFileSync(join(out, 'bench.md'), `${md}\n`);
 console.log(`\nwrote reports/bench.json and reports/bench.md`);
 
 /**
- * Nightly trend: every run appends its figures to reports/bench-history.jsonl (keep it as a CI artifact),
- * and each figure is compared with the last run that measured it. Ratios are compared where there is a
- * peer (absolute numbers drift with the machine); a move of more than 20 % is called out.
+ * Trend: every run appends its figures to reports/bench-history.jsonl (keep it as a CI artifact), and each
+ * figure's series is grouped by jumpavg (src/benchmark/trend.ts, the same detection as `chainprobe trend`).
+ * Ratios are grouped where there is a peer (absolute numbers drift with the machine); a figure whose latest
+ * run starts or continues a group that moved is called out.
  */
 function reportTrend(path: string, now: BenchFigure[]): void {
   const history = existsSync(path)
@@ -77,27 +79,28 @@ function reportTrend(path: string, now: BenchFigure[]): void {
     : [];
   const lines: string[] = [];
   for (const f of now) {
-    const prev = [...history]
-      .reverse()
-      .flatMap((h) => h.figures.filter((g) => g.group === f.group && g.name === f.name))[0];
-    if (!prev) continue;
-    const [a, b, what] =
-      f.ratio !== undefined && prev.ratio !== undefined
-        ? [f.ratio, prev.ratio, 'ratio']
-        : [f.value, prev.value, f.unit];
-    if (!b) continue;
-    const change = (a - b) / b;
-    if (Math.abs(change) > 0.2)
-      lines.push(
-        `  ${change > 0 ? '▲' : '▼'} ${f.group} / ${f.name}: ${what} ${fmt(b)} → ${fmt(a)} (${(change * 100).toFixed(0)} %)`,
-      );
+    const past = history.flatMap((h) => h.figures.filter((g) => g.group === f.group && g.name === f.name));
+    if (past.length === 0) continue;
+    const byRatio = f.ratio !== undefined && past.every((p) => p.ratio !== undefined);
+    const series = [...past, f].map((g) => (byRatio ? g.ratio! : g.value));
+    const groups = trendGroups(
+      series,
+      f.unit === 'ms' && !byRatio ? 'lower' : 'higher',
+      DEFAULT_TREND_SETTINGS,
+    );
+    const last = groups[groups.length - 1];
+    if (!last.anomaly || last.change === null) continue;
+    const before = groups[groups.length - 2].avg;
+    lines.push(
+      `  ${last.change > 0 ? '▲' : '▼'} ${f.group} / ${f.name}: ${byRatio ? 'ratio' : f.unit} ${fmt(before)} → ${fmt(last.avg)} (${(last.change * 100).toFixed(0)} %, ${last.anomaly})`,
+    );
   }
   appendFileSync(path, `${JSON.stringify({ at: new Date().toISOString(), figures: now })}\n`);
   console.log(
     history.length
       ? lines.length
-        ? `\nchanges of more than 20 % since the previous run:\n${lines.join('\n')}`
-        : '\nno figure moved more than 20 % since the previous run'
+        ? `\nfigures whose latest runs form a group that moved (jumpavg):\n${lines.join('\n')}`
+        : '\nno figure moved (jumpavg grouping over the bench history)'
       : '',
   );
 }

@@ -82,6 +82,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   onProgress?: (p: { sent: number; elapsedNs: number; total: number }) => void;
+  /** Transports already open (a ChainSession's, keyed by hop name and '__injector'): used, not closed. */
+  transports?: ReadonlyMap<string, Transport>;
+  /** Write the per-run pcapng bundle (default true). */
+  bundle?: boolean;
 }
 
 export interface RunOutcome {
@@ -109,17 +113,18 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
 
   const driver = o.driver ?? driverFor(profile);
   // One run per chain: a second one would mix its packets with ours (and `chain up` would wreck both).
+  // Re-entrant in one process: a ChainSession's trials take it again under the session's hold.
   const lock = await acquireChainLock(driver.lockName, 'run', {
     wait: o.waitForLock,
     onWait: (h) => log(`waiting for ${describeHolder(h)}…`),
   });
-  const transports = new Map<string, Transport>();
+  const owned = !o.transports;
+  const transports = new Map<string, Transport>(o.transports ?? []);
   let captures: CaptureSession | undefined;
   const pcapPaths: Record<string, string> = {};
   try {
-    for (const hop of profile.hops) transports.set(hop.name, await openTransport(hop.transport));
-    const injectorTransport = await openTransport(profile.injector.transport);
-    transports.set('__injector', injectorTransport);
+    if (owned) await openChainTransports(profile, transports);
+    const injectorTransport = transports.get(INJECTOR_TRANSPORT)!;
 
     // 1. every capture point listening before the first probe leaves (where the driver says it can be)
     const requests = [];
@@ -218,7 +223,13 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     if (interrupted) markInterrupted(results, inject.sent);
     if (countersBefore.snapshot && countersAfter.snapshot)
       results.counters = hopCounters(countersBefore.snapshot, countersAfter.snapshot);
-    const kept = await keepCaptures(o.keepCaptures ?? 'always', results, profile, o.captureDir, pcapPaths);
+    const kept = await keepCaptures(
+      o.keepCaptures ?? (o.bundle === false ? 'never' : 'always'),
+      results,
+      profile,
+      o.captureDir,
+      pcapPaths,
+    );
     results.artifacts = {
       ...results.artifacts,
       ...(kept.pcapng ? { pcapng: kept.pcapng } : {}),
@@ -235,7 +246,9 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     };
   } finally {
     await captures?.abort();
-    await Promise.allSettled([...transports.values()].map((t) => t.close()));
+    // close what this run opened (all of them, or a session's relocated capture places)
+    const mine = [...transports].filter(([k]) => owned || !o.transports?.has(k)).map(([, t]) => t);
+    await Promise.allSettled(mine.map((t) => t.close()));
     lock.release();
   }
 }
@@ -303,6 +316,19 @@ async function keepCaptures(
   const files = pcapng ? [pcapng] : perPoint;
   const bytes = files.reduce((sum, f) => sum + statSync(f).size, 0);
   return { policy, files, bytes, pcapng };
+}
+
+/** Key of the injector's transport in a run's transport map (hops are keyed by their name). */
+export const INJECTOR_TRANSPORT = '__injector';
+
+/** Opens a transport to every hop and to the injector into `into` (the caller closes them). */
+export async function openChainTransports(
+  profile: Profile,
+  into: Map<string, Transport> = new Map(),
+): Promise<Map<string, Transport>> {
+  for (const hop of profile.hops) into.set(hop.name, await openTransport(hop.transport));
+  into.set(INJECTOR_TRANSPORT, await openTransport(profile.injector.transport));
+  return into;
 }
 
 /** The rate on the wire, from the kernel timestamps of the first capture point (not the sender's clock). */
