@@ -106,7 +106,14 @@ export const linuxVxlanReader: VxlanConfigReader = {
     for (const l of links) {
       const d = l.linkinfo?.info_data ?? {};
       const bridge = l.master ? all.find((x) => x.ifname === l.master) : undefined;
-      const neigh = await json<IpNeigh[]>(t, ['ip', '-j', 'neigh', 'show', 'dev', bridge?.ifname ?? l.ifname]);
+      const neigh = await json<IpNeigh[]>(t, [
+        'ip',
+        '-j',
+        'neigh',
+        'show',
+        'dev',
+        bridge?.ifname ?? l.ifname,
+      ]);
       out.push({
         device: l.ifname,
         vni: d.id ?? 0,
@@ -182,7 +189,12 @@ export async function readEndConfig(t: Transport, device?: string): Promise<EndC
       matchesBySource: reader.matchesBySource,
       vxlan,
       ownAddresses,
-      underlay: { device: route.dev, mtu: links[0]?.mtu ?? 1500, source: route.prefsrc, gateway: route.gateway },
+      underlay: {
+        device: route.dev,
+        mtu: links[0]?.mtu ?? 1500,
+        source: route.prefsrc,
+        gateway: route.gateway,
+      },
       routes,
     };
   }

@@ -22,7 +22,11 @@ export interface DirectionEvidence {
 const other = (s: Side): Side => (s === 'a' ? 'b' : 'a');
 const ends = (d: Direction): [Side, Side] => (d === 'a->b' ? ['a', 'b'] : ['b', 'a']);
 
-export function sightingsOf(r: RoundResult, point: keyof RoundResult['seen'], pick: (p: PlannedProbe) => boolean) {
+export function sightingsOf(
+  r: RoundResult,
+  point: keyof RoundResult['seen'],
+  pick: (p: PlannedProbe) => boolean,
+) {
   const out: Sighting[] = [];
   for (const p of r.planned) {
     if (!pick(p)) continue;
@@ -59,8 +63,10 @@ export function diagnoseDirection(
   const [x, y] = ends(d);
   const X = rt[x].config;
   const Y = rt[y].config;
-  const small = (p: PlannedProbe) => p.direction === d && p.kind === 'vxlan' && p.innerBytes < ev.fullInnerBytes;
-  const full = (p: PlannedProbe) => p.direction === d && p.kind === 'vxlan' && p.innerBytes === ev.fullInnerBytes;
+  const small = (p: PlannedProbe) =>
+    p.direction === d && p.kind === 'vxlan' && p.innerBytes < ev.fullInnerBytes;
+  const full = (p: PlannedProbe) =>
+    p.direction === d && p.kind === 'vxlan' && p.innerBytes === ev.fullInnerBytes;
   const control = (p: PlannedProbe) => p.direction === d && p.kind === 'control';
   const count = (pick: (p: PlannedProbe) => boolean) => r.planned.filter(pick).length;
 
@@ -86,7 +92,12 @@ export function diagnoseDirection(
     receiverPublicSeen: publicOf[y],
     captureDrops: r.captureDrops,
   };
-  const evidence = { sent: withDecoded(sent), received: withDecoded(arrived), decapsulated: withDecoded(decap), facts };
+  const evidence = {
+    sent: withDecoded(sent),
+    received: withDecoded(arrived),
+    decapsulated: withDecoded(decap),
+    facts,
+  };
   const findings: Finding[] = [];
   const who = (s: Side) => `${s.toUpperCase()} (${rt[s].host.name})`;
 
@@ -198,7 +209,9 @@ export function diagnoseDirection(
   }
 
   // 4. Decapsulated, but the inner destination MAC is nobody's on Y.
-  const accepted = new Set([Y.vxlan.mac, ...Y.vxlan.bridgeMacs, 'ff:ff:ff:ff:ff:ff'].map((m) => m.toLowerCase()));
+  const accepted = new Set(
+    [Y.vxlan.mac, ...Y.vxlan.bridgeMacs, 'ff:ff:ff:ff:ff:ff'].map((m) => m.toLowerCase()),
+  );
   const d0 = withDecoded(decap);
   if (!accepted.has(d0.innerDstMac.toLowerCase()))
     findings.push({

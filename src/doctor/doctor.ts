@@ -11,7 +11,14 @@ import { dedupe, diagnoseConfig, diagnoseDirection, observedPublic, sightingsOf 
 import { type DoctorReport, type Finding, verdictOf } from './findings.ts';
 import { type Host, openHost, type SshDefaults } from './host.ts';
 import { type EndRuntime, probeRound, type RoundResult, type Side } from './observe.ts';
-import { type Direction, MIN_INNER_BYTES, newRunId, type PlannedProbe, senderView, VXLAN_OVERHEAD_BYTES } from './probes.ts';
+import {
+  type Direction,
+  MIN_INNER_BYTES,
+  newRunId,
+  type PlannedProbe,
+  senderView,
+  VXLAN_OVERHEAD_BYTES,
+} from './probes.ts';
 
 export interface DoctorOptions {
   a: string;
@@ -44,7 +51,15 @@ class Planner {
 }
 
 function describeEnd(h: Host, c: EndConfig) {
-  return { host: h.name, where: h.transport.description, reader: c.reader, vxlan: c.vxlan, ownAddresses: c.ownAddresses, underlay: c.underlay, routes: c.routes };
+  return {
+    host: h.name,
+    where: h.transport.description,
+    reader: c.reader,
+    vxlan: c.vxlan,
+    ownAddresses: c.ownAddresses,
+    underlay: c.underlay,
+    routes: c.routes,
+  };
 }
 
 export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
@@ -79,7 +94,11 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
 
     // MTU search for directions where small probes reach the receiver and full-size ones do not.
     const reached = (r: RoundResult, d: Direction, pick: (p: PlannedProbe) => boolean) =>
-      sightingsOf(r, `${d === 'a->b' ? 'b' : 'a'}.underlay`, (p) => p.direction === d && p.kind === 'vxlan' && pick(p));
+      sightingsOf(
+        r,
+        `${d === 'a->b' ? 'b' : 'a'}.underlay`,
+        (p) => p.direction === d && p.kind === 'vxlan' && pick(p),
+      );
     const searching = DIRECTIONS.filter(
       (d) =>
         reached(basic, d, (p) => p.innerBytes === SMALL_INNER_BYTES).length > 0 &&
@@ -101,7 +120,8 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
         hi[d] = Math.min(lo[d] + COARSE_STEP, full[senderOf(d)]);
       }
       const fine = new Planner();
-      for (const d of searching) for (let s = (lo[d] as number) + 1; s < (hi[d] as number); s++) fine.add(d, 'vxlan', s);
+      for (const d of searching)
+        for (let s = (lo[d] as number) + 1; s < (hi[d] as number); s++) fine.add(d, 'vxlan', s);
       say(`round 3: MTU search, ${fine.probes.length} probes in 1-byte steps`);
       const exact = fine.probes.length > 0 ? await probeRound(rt, fine.probes, runId + 2) : undefined;
       if (exact) rounds.push(exact);

@@ -6,12 +6,13 @@
  * The sender's underlay capture shows the packet as sent (egress), the receiver's underlay capture the
  * packet as received (after every NAT on the way), the receiver's VXLAN capture the decapsulated frame.
  */
+
+import { type Capture, startCaptures } from '../capture/index.ts';
 import { ipv4ToString, macToString } from '../codec/address.ts';
 import { readU16, readU32 } from '../codec/bytes.ts';
 import { ipv4 } from '../codec/ipv4.ts';
 import { readProbe } from '../codec/probe.ts';
 import { type Bindings, Dissection, dissect, summarize } from '../codec/stack.ts';
-import { type Capture, startCaptures } from '../capture/index.ts';
 import { ChainprobeError } from '../errors.ts';
 import { RawInjector } from '../inject/raw.ts';
 import { framesFromList, type InjectStats } from '../inject/types.ts';
@@ -36,7 +37,14 @@ export interface Sighting {
   seq: number;
   timestampNs: bigint;
   /** outer header (underlay points only) */
-  outer?: { src: string; dst: string; srcPort: number; dstPort: number; dontFragment: boolean; totalLength: number };
+  outer?: {
+    src: string;
+    dst: string;
+    srcPort: number;
+    dstPort: number;
+    dontFragment: boolean;
+    totalLength: number;
+  };
   vni?: number;
   innerDstMac: string;
   innerBytes: number;
@@ -61,7 +69,13 @@ export interface EndRuntime {
 
 const fromSide = (d: Direction): Side => (d === 'a->b' ? 'a' : 'b');
 
-function sighting(pkt: PcapPacket, d: Dissection, underlay: boolean, keepDecoded: boolean, bindings: Bindings): Sighting {
+function sighting(
+  pkt: PcapPacket,
+  d: Dissection,
+  underlay: boolean,
+  keepDecoded: boolean,
+  bindings: Bindings,
+): Sighting {
   const f = d.frame;
   const probe = readProbe(f, d.probeOffset);
   const s: Sighting = {

@@ -6,7 +6,7 @@
  * firewall rule for VXLAN names, so "4789 blocked, path open" can be told from "wrong address".
  */
 import { randomInt } from 'node:crypto';
-import { Bindings, defaultBindings, Layer } from '../codec/stack.ts';
+import { type Bindings, defaultBindings, Layer } from '../codec/stack.ts';
 import { createVxlanTemplate } from '../codec/template.ts';
 import type { EndConfig } from './config.ts';
 
@@ -59,7 +59,8 @@ const FALLBACK_INNER = { a: '192.0.2.1', b: '192.0.2.2' };
 export function senderView(from: EndConfig, to: EndConfig, side: 'a' | 'b'): SenderView {
   const v = from.vxlan;
   // The kernel sends from `local` only if it is an address of this host; otherwise from the route's source.
-  const outerSrc = v.local && from.ownAddresses.includes(v.local) ? v.local : (from.underlay.source ?? v.local ?? '');
+  const outerSrc =
+    v.local && from.ownAddresses.includes(v.local) ? v.local : (from.underlay.source ?? v.local ?? '');
   const innerDst = to.vxlan.innerAddresses[0] ?? FALLBACK_INNER[side === 'a' ? 'b' : 'a'];
   return {
     outerSrc,

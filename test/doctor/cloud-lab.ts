@@ -22,8 +22,20 @@ import { deleteNamespace } from '../transport/lab.ts';
 export const NS = { aws: 'dr-aws', gcp: 'dr-gcp', inet: 'dr-inet' } as const;
 
 export const LAB = {
-  aws: { private: '10.0.1.10', gateway: '10.0.1.1', public: '198.51.100.10', inner: '192.168.100.1', mac: '02:00:00:aa:00:01' },
-  gcp: { private: '10.128.0.10', gateway: '10.128.0.1', public: '203.0.113.20', inner: '192.168.100.2', mac: '02:00:00:bb:00:01' },
+  aws: {
+    private: '10.0.1.10',
+    gateway: '10.0.1.1',
+    public: '198.51.100.10',
+    inner: '192.168.100.1',
+    mac: '02:00:00:aa:00:01',
+  },
+  gcp: {
+    private: '10.128.0.10',
+    gateway: '10.128.0.1',
+    public: '203.0.113.20',
+    inner: '192.168.100.2',
+    mac: '02:00:00:bb:00:01',
+  },
   vni: 100,
   port: 4789,
   vxlanDev: 'vx100',
@@ -122,7 +134,18 @@ export async function cloudLabUp(fault: CloudFault = 'healthy'): Promise<CloudLa
       const me = LAB[side];
       const inetDev = LAB.inetDev[side];
       await command('ip', [
-        'link', 'add', LAB.underlayDev, 'netns', NS[side], 'type', 'veth', 'peer', 'name', inetDev, 'netns', NS.inet,
+        'link',
+        'add',
+        LAB.underlayDev,
+        'netns',
+        NS[side],
+        'type',
+        'veth',
+        'peer',
+        'name',
+        inetDev,
+        'netns',
+        NS.inet,
       ]);
       await ipBatch(NS[side], [
         'link set lo up',
