@@ -7,6 +7,7 @@
  */
 import { ChainOracle, type RuntimeSaKey } from '../chain/oracle.ts';
 import type { Profile } from '../chain/profile.ts';
+import { onReferenceClock, type PointClock, qualifyLatencies } from '../clock/correct.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
 import { readPackets } from '../pcap/reader.ts';
@@ -20,6 +21,8 @@ export interface CaptureInput {
   /** a capture point name of the profile */
   name: string;
   source: string | NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
+  /** Clock hook (src/clock): this point's clock when it is not the analysing host's (SSH capture points). */
+  clock?: PointClock;
 }
 
 export interface AnalyzeOptions {
@@ -79,10 +82,13 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
       ),
   );
   const streams = points.map((p) => {
-    const source = opts.captures.find((c) => c.name === p.name)!.source;
-    return namedErrors(
-      readPackets(source),
-      `capture "${p.name}"${typeof source === 'string' ? ` (${source})` : ''}`,
+    const { source, clock } = opts.captures.find((c) => c.name === p.name)!;
+    return onReferenceClock(
+      namedErrors(
+        readPackets(source),
+        `capture "${p.name}"${typeof source === 'string' ? ` (${source})` : ''}`,
+      ),
+      clock,
     );
   });
   let n = 0;
@@ -94,7 +100,7 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
   const journey = tracker.finish();
 
   const fragStage = profile.stages.find((s) => s.transform?.kind === 'fragment');
-  return buildResults({
+  const results = buildResults({
     journey,
     points: points.map((p, i) => ({
       name: p.name,
@@ -133,6 +139,9 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
     },
     version: opts.version ?? '0.1.0',
   });
+  // Clock hook (src/clock): latencies across clocks are rounded to their uncertainty, or withheld.
+  const clocks = Object.fromEntries(opts.captures.flatMap((c) => (c.clock ? [[c.name, c.clock]] : [])));
+  return qualifyLatencies(results, clocks);
 }
 
 /** With four captures, "malformed pcap at byte 4711" must say which one. */

@@ -13,7 +13,6 @@ import { type Host, openHost, type SshDefaults } from './host.ts';
 import { type EndRuntime, probeRound, type RoundResult, type Side } from './observe.ts';
 import {
   type Direction,
-  MIN_INNER_BYTES,
   newRunId,
   type PlannedProbe,
   senderView,
