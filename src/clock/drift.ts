@@ -17,7 +17,7 @@ export class ClockTrack {
   }
 
   /** slope (ns of offset per ns of time) and intercept at the first sample */
-  private fit(): { t0: number; offset0: number; slope: number; residualNs: number } {
+  private linearFit(): { t0: number; offset0: number; slope: number; residualNs: number } {
     const s = this.samples;
     const t0 = s[0].atNs;
     if (s.length < 2) return { t0, offset0: s[0].offsetNs, slope: 0, residualNs: 0 };
@@ -40,7 +40,7 @@ export class ClockTrack {
   /** The offset at reference time `atNs`, with the drift and an uncertainty that covers the fit. */
   at(atNs: number): ClockOffset {
     if (this.samples.length === 0) throw new RangeError('ClockTrack.at: no samples');
-    const f = this.fit();
+    const f = this.linearFit();
     return {
       offsetNs: f.offset0 + f.slope * (atNs - f.t0),
       uncertaintyNs: Math.max(...this.samples.map((s) => s.uncertaintyNs)) + f.residualNs,

@@ -11,13 +11,7 @@ import { dedupe, diagnoseConfig, diagnoseDirection, observedPublic, sightingsOf 
 import { type DoctorReport, type Finding, verdictOf } from './findings.ts';
 import { type Host, openHost, type SshDefaults } from './host.ts';
 import { type EndRuntime, probeRound, type RoundResult, type Side } from './observe.ts';
-import {
-  type Direction,
-  newRunId,
-  type PlannedProbe,
-  senderView,
-  VXLAN_OVERHEAD_BYTES,
-} from './probes.ts';
+import { type Direction, newRunId, type PlannedProbe, senderView, VXLAN_OVERHEAD_BYTES } from './probes.ts';
 
 export interface DoctorOptions {
   a: string;
