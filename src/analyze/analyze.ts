@@ -7,6 +7,7 @@
  */
 import { ChainOracle, type RuntimeSaKey } from '../chain/oracle.ts';
 import type { Profile } from '../chain/profile.ts';
+import { onReferenceClock, type PointClock, qualifyLatencies } from '../clock/correct.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
 import { readPackets } from '../pcap/reader.ts';
@@ -22,6 +23,8 @@ export interface CaptureInput {
   name: string;
   /** a pcap/pcapng file or stream; a run's run.pcapng bundle gives the interface named after the point */
   source: string | NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
+  /** Clock hook (src/clock): this point's clock when it is not the analysing host's (SSH capture points). */
+  clock?: PointClock;
 }
 
 export interface AnalyzeOptions {
@@ -83,10 +86,13 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
       ),
   );
   const streams = points.map((p) => {
-    const source = opts.captures.find((c) => c.name === p.name)!.source;
-    return namedErrors(
-      pointPackets(source, p.name),
-      `capture "${p.name}"${typeof source === 'string' ? ` (${source})` : ''}`,
+    const { source, clock } = opts.captures.find((c) => c.name === p.name)!;
+    return onReferenceClock(
+      namedErrors(
+        pointPackets(source, p.name),
+        `capture "${p.name}"${typeof source === 'string' ? ` (${source})` : ''}`,
+      ),
+      clock,
     );
   });
   let n = 0;
@@ -101,7 +107,7 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
   const stageAt = (name: string) => profile.stages.findIndex((s) => s.name === name);
   const natStage = profile.stages.findIndex((s) => s.transform?.kind === 'dnat44');
   const tool = provenance();
-  return buildResults({
+  const results = buildResults({
     journey,
     points: points.map((p, i) => ({
       name: p.name,
@@ -146,6 +152,9 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
     version: opts.version ?? tool.version,
     commit: tool.commit,
   });
+  // Clock hook (src/clock): latencies across clocks are rounded to their uncertainty, or withheld.
+  const clocks = Object.fromEntries(opts.captures.flatMap((c) => (c.clock ? [[c.name, c.clock]] : [])));
+  return qualifyLatencies(results, clocks);
 }
 
 /**

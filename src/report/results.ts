@@ -29,6 +29,8 @@ export interface LatencySummary {
   /** log-spaced histogram buckets for charts: upper bound (ns) → count */
   histogram: { leNs: number; count: number }[];
   note?: string;
+  /** set when the two points are on different clocks: values are rounded to it, smaller ones withheld */
+  clockUncertaintyNs?: number;
 }
 
 export interface HopResult {
