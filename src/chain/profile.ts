@@ -155,6 +155,8 @@ export const ProfileSpec = z
             srcPort: port,
             dstPort: port,
             ttl: z.number().int().min(1).max(255).default(64),
+            /** Set DF on the inner packet: a hop whose MTU is too small must then drop it (and count it). */
+            dontFragment: z.boolean().default(false),
           })
           .strict(),
       })
