@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { chainDown, chainUp, defaultProfile, readSinkCounters } from '../src/chain/refchain/index.ts';
+import { chainDown, chainUp, defaultProfile, readSinkCounters } from '../src/drivers/refchain/index.ts';
 import type { BenchFigure } from './figure.ts';
 
 const TRIAL_S = 2;

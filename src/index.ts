@@ -4,20 +4,29 @@
  */
 
 export { type AnalyzeOptions, analyzeCaptures } from './analyze/analyze.ts';
-export { startCapture, startCaptures } from './capture/index.ts';
+export {
+  type CaptureBackend,
+  registerCaptureBackend,
+  startCapture,
+  startCaptureSession,
+  startCaptures,
+} from './capture/index.ts';
 export { ChainOracle, type RuntimeSaKey } from './chain/oracle.ts';
 export { loadProfile, type Profile, ProfileError, parseProfile } from './chain/profile.ts';
-export {
-  chainDown,
-  chainStatus,
-  chainUp,
-  clearFaults,
-  loadRuntimeSas,
-  setFault,
-} from './chain/refchain/index.ts';
 export { DecodeError } from './codec/errors.ts';
 export { Dissection, describe as describeLayers, dissect } from './codec/stack.ts';
 export { createIpv4UdpTemplate, createVxlanTemplate } from './codec/template.ts';
+export {
+  acquireChainLock,
+  type ChainDriver,
+  type CounterDelta,
+  type CounterSnapshot,
+  counterDelta,
+  defaultProfile,
+  driverFor,
+  type Fault,
+  registerDriver,
+} from './drivers/index.ts';
 export { ChainprobeError } from './errors.ts';
 export { L2Injector, RawInjector, TcpreplayInjector } from './inject/index.ts';
 export {

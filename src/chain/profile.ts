@@ -116,6 +116,9 @@ export const CapturePointSpec = z
     stage: name,
     direction: z.enum(['in', 'out', 'inout']).default('inout'),
     snaplenBytes: z.number().int().min(64).max(262144).default(262144),
+    /** Which capture backend takes this point (src/capture/backends.ts): "tcpdump" (libpcap through the
+     *  hop's transport) unless the interface is only visible inside a data plane (e.g. VPP's pcap trace). */
+    backend: name.default('tcpdump'),
   })
   .strict();
 export type CapturePointSpec = z.infer<typeof CapturePointSpec>;
@@ -125,6 +128,9 @@ export const ProfileSpec = z
     schemaVersion: z.literal(1),
     name,
     description: z.string().optional(),
+    /** Which lab driver manages this chain (src/drivers/registry.ts): up/down/status/faults/keys/counters.
+     *  "refchain" is the embedded reference chain; "external" a chain chainprobe only measures. */
+    driver: name.default('refchain'),
     /** Traffic may only be sent to these prefixes (safety interlock). */
     labPrefixes: z.array(cidr).min(1),
     traffic: z

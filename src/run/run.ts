@@ -13,11 +13,23 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeCaptures } from '../analyze/analyze.ts';
-import { type Capture, captureOptionsForPoint, startCaptures } from '../capture/index.ts';
-import type { CaptureStats } from '../capture/tcpdump.ts';
+import {
+  type CapturePointResult,
+  type CaptureSession,
+  captureRequestForPoint,
+  startCaptureSession,
+} from '../capture/index.ts';
 import { ChainOracle, type RuntimeSaKey } from '../chain/oracle.ts';
 import type { Profile } from '../chain/profile.ts';
 import type { ProbeTemplate } from '../codec/template.ts';
+import {
+  acquireChainLock,
+  type ChainDriver,
+  type CounterDelta,
+  counterDelta,
+  describeHolder,
+  driverFor,
+} from '../drivers/index.ts';
 import { ChainprobeError } from '../errors.ts';
 import { L2Injector } from '../inject/l2.ts';
 import { RawInjector } from '../inject/raw.ts';
@@ -40,6 +52,10 @@ export interface RunOptions {
   payloadBytes: number[];
   injector?: InjectorKind;
   runtimeKeys?: RuntimeSaKey[];
+  /** the chain's driver (default: the one the profile names): lock, counters, capture places */
+  driver?: ChainDriver;
+  /** another run (or chain verb) holds the chain: wait for it instead of refusing */
+  waitForLock?: boolean;
   /** where the per-point pcaps and the bundle go */
   captureDir: string;
   runId?: number;
@@ -53,7 +69,10 @@ export interface RunOptions {
 export interface RunOutcome {
   results: RunResults;
   inject: InjectStats;
-  captureStats: { name: string; stats: CaptureStats | null; error?: string }[];
+  captureStats: CapturePointResult[];
+  /** what the chain's own counters say happened during the run (null: the driver has none; see note) */
+  counters: CounterDelta | null;
+  countersNote?: string;
   pcapPaths: Record<string, string>;
   pcapng: string | null;
 }
@@ -69,25 +88,40 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
   oracle.sas(); // a missing runtime key fails before anything starts
   mkdirSync(o.captureDir, { recursive: true });
 
+  const driver = o.driver ?? driverFor(profile);
+  // One run per chain: a second one would mix its packets with ours (and `chain up` would wreck both).
+  const lock = await acquireChainLock(driver.lockName, 'run', {
+    wait: o.waitForLock,
+    onWait: (h) => log(`waiting for ${describeHolder(h)}…`),
+  });
   const transports = new Map<string, Transport>();
-  const captures: Capture[] = [];
+  let captures: CaptureSession | undefined;
   const pcapPaths: Record<string, string> = {};
   try {
     for (const hop of profile.hops) transports.set(hop.name, await openTransport(hop.transport));
     const injectorTransport = await openTransport(profile.injector.transport);
     transports.set('__injector', injectorTransport);
 
-    // 1. every capture point listening before the first probe leaves
-    const specs = profile.captures.map((c) => {
+    // 1. every capture point listening before the first probe leaves (where the driver says it can be)
+    const requests = [];
+    for (const c of profile.captures) {
       pcapPaths[c.name] = join(o.captureDir, `${c.name}.pcap`);
-      return captureOptionsForPoint(profile, c.name, transports.get(c.hop)!, {
-        bufferKiB: 32 * 1024,
-        teePath: pcapPaths[c.name],
-        discardPackets: true,
-      });
-    });
-    captures.push(...(await startCaptures(specs)));
-    log(`capturing at ${profile.captures.map((c) => `${c.name} (${c.hop}/${c.interface})`).join(', ')}`);
+      const moved = await driver.capturePlace?.(c);
+      if (moved) transports.set(`__capture:${c.name}`, await openTransport(moved.transport));
+      requests.push(
+        captureRequestForPoint(profile, c, transports.get(c.hop)!, {
+          pcapPath: pcapPaths[c.name],
+          bufferKiB: 32 * 1024,
+          ...(moved ? { place: { ...moved, transport: transports.get(`__capture:${c.name}`)! } } : {}),
+        }),
+      );
+    }
+    const countersBefore = await snapshotCounters(driver);
+    captures = await startCaptureSession(requests);
+    log(
+      `capturing at ${requests.map((r) => `${r.point.name} (${r.interface} at ${r.transport.description})`).join(', ')}`,
+    );
+    for (const r of requests) if (r.relocated) log(r.relocated);
 
     // 2. inject
     const frames = probeFrames(
@@ -110,15 +144,14 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     log(`sent ${inject.sent} (${inject.failed} failed) in ${(inject.elapsedNs / 1e9).toFixed(2)} s`);
 
     // 3. stop the captures: settle so tcpdump's ring hands over its last block (REFCHAIN G9)
-    const stopped = await Promise.allSettled(
-      captures.map((c) => c.stop({ settleMs: 1500, quietMs: 300, maxWaitMs: 10_000 })),
-    );
-    captures.length = 0;
-    const captureStats = stopped.map((s, i) => ({
-      name: profile.captures[i].name,
-      stats: s.status === 'fulfilled' ? s.value : null,
-      ...(s.status === 'rejected' ? { error: (s.reason as Error).message } : {}),
-    }));
+    const captureStats = await captures.stop({ settleMs: 1500, quietMs: 300, maxWaitMs: 10_000 });
+    captures = undefined;
+    const countersAfter = await snapshotCounters(driver);
+    const counters =
+      countersBefore.snapshot && countersAfter.snapshot
+        ? counterDelta(countersBefore.snapshot, countersAfter.snapshot)
+        : null;
+    const countersNote = countersBefore.note ?? countersAfter.note;
     const failedCapture = captureStats.find((c) => c.error);
     if (failedCapture)
       throw new ChainprobeError(
@@ -155,10 +188,29 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     };
     const pcapng = await writeRunPcapng(join(o.captureDir, 'run.pcapng'), profile, pcapPaths);
     results.artifacts = { ...results.artifacts, ...(pcapng ? { pcapng } : {}) };
-    return { results, inject, captureStats, pcapPaths, pcapng };
+    return {
+      results,
+      inject,
+      captureStats,
+      counters,
+      ...(countersNote ? { countersNote } : {}),
+      pcapPaths,
+      pcapng,
+    };
   } finally {
-    await Promise.allSettled(captures.map((c) => c.abort()));
+    await captures?.abort();
     await Promise.allSettled([...transports.values()].map((t) => t.close()));
+    lock.release();
+  }
+}
+
+/** The driver's counters, or why there are none (a chain without counters still runs). */
+async function snapshotCounters(driver: ChainDriver) {
+  if (!driver.counters) return { note: `the ${driver.name} driver reads no counters` };
+  try {
+    return { snapshot: await driver.counters() };
+  } catch (e) {
+    return { note: `counters unavailable: ${(e as Error).message}` };
   }
 }
 

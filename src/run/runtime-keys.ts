@@ -1,10 +1,10 @@
 /**
- * Keys for SAs the profile says are negotiated at run time. The embedded reference chain records them
- * (root-only file) when it comes up; anything else must be given explicitly (--sa-key).
+ * Keys for SAs the profile says are negotiated at run time. The chain's driver hands them over when it can
+ * (the reference chain records them, root-only, when it comes up); otherwise they must be given (--sa-key).
  */
 import type { RuntimeSaKey } from '../chain/oracle.ts';
 import type { Profile } from '../chain/profile.ts';
-import { loadRuntimeSas } from '../chain/refchain/index.ts';
+import { type ChainDriver, driverFor } from '../drivers/index.ts';
 import { ChainprobeError } from '../errors.ts';
 
 export function needsRuntimeKeys(profile: Profile): boolean {
@@ -13,11 +13,21 @@ export function needsRuntimeKeys(profile: Profile): boolean {
   );
 }
 
-/** Explicit keys win; otherwise the reference chain's live SAs, when the profile needs runtime keys. */
-export function resolveRuntimeKeys(profile: Profile, explicit: RuntimeSaKey[]): RuntimeSaKey[] {
+/** Explicit keys win; otherwise the live chain's, through its driver, when the profile needs runtime keys. */
+export async function resolveRuntimeKeys(
+  profile: Profile,
+  explicit: RuntimeSaKey[],
+  driver: ChainDriver = driverFor(profile),
+): Promise<RuntimeSaKey[]> {
   if (explicit.length || !needsRuntimeKeys(profile)) return explicit;
+  if (!driver.runtimeKeys)
+    throw new ChainprobeError(
+      'E_NO_SA_KEY',
+      `profile ${profile.name} takes its ESP keys from the live chain, and its "${driver.name}" driver cannot read them; pass --sa-key SPI=KEYSALT`,
+      true,
+    );
   try {
-    return loadRuntimeSas().map((sa) => ({ spi: sa.spi, key: sa.key, salt: sa.salt }));
+    return await driver.runtimeKeys();
   } catch (e) {
     throw new ChainprobeError(
       'E_NO_SA_KEY',

@@ -7,24 +7,26 @@
  *     expect(run).toDeliverAtLeast(0.9);
  *   });
  *
- * `chain` (scope: file): brings the embedded reference chain up once per test file and down after it
- * (or, with CHAINPROBE_PROFILE set to another profile, uses that live chain as it is). `probe` (per test):
- * one live run; its report goes to reports/suites/<file>/<test>/ and, when the test fails, the per-hop
- * pcapng and the HTML report are attached to the test result with `annotate`. Faults a test sets with
- * `chain.fault(...)` are cleared when the test ends, pass or fail.
+ * `chain` (scope: file): holds the chain's lock for the file (waiting for a run or another suite that
+ * holds it), brings the embedded reference chain up once per test file and down after it (or, with
+ * CHAINPROBE_PROFILE set to another profile, uses that live chain as it is). Everything goes through the
+ * profile's driver (src/drivers), so faults work on any chain whose driver can inject them. `probe` (per
+ * test): one live run; its report goes to reports/suites/<file>/<test>/ and, when the test fails, the
+ * per-hop pcapng and the HTML report are attached to the test result with `annotate`. Faults a test sets
+ * with `chain.fault(...)` are cleared when the test ends, pass or fail.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test as base, expect } from 'vitest';
 import { loadProfile, type Profile } from '../chain/profile.ts';
 import {
-  chainDown,
-  chainUp,
-  clearFaults,
+  acquireChainLock,
+  type ChainDriver,
   defaultProfile,
+  driverFor,
   type Fault,
-  setFault,
-} from '../chain/refchain/index.ts';
+  requireVerb,
+} from '../drivers/index.ts';
 import type { RunResults } from '../report/results.ts';
 import { writeArtifacts } from '../report/write.ts';
 import { type InjectorKind, runChain } from '../run/run.ts';
@@ -40,8 +42,11 @@ export interface ProbeRequest {
 
 export interface ChainHandle {
   profile: Profile;
+  driver: ChainDriver;
   /** true when chainprobe brought the chain up itself (the embedded reference chain) */
   embedded: boolean;
+  /** true once a test set a fault (the probe fixture clears them when the test ends) */
+  faulted: boolean;
   fault(hop: string, fault: Fault): Promise<void>;
   clearFaults(): Promise<void>;
 }
@@ -66,26 +71,34 @@ export const chainTest = base.extend<ChainFixtures>({
     // biome-ignore lint/correctness/noEmptyPattern: vitest fixtures take their dependencies by destructuring
     async ({}, use) => {
       const external = process.env.CHAINPROBE_PROFILE;
-      if (external) {
-        const profile = loadProfile(external);
-        await use({ profile, embedded: false, fault: noFaults, clearFaults: async () => {} });
-        return;
-      }
-      const profile = defaultProfile();
-      await chainUp({ profile });
+      const profile = external ? loadProfile(external) : defaultProfile();
+      const driver = driverFor(profile);
+      // the whole file is one user of the chain: a CLI run or another suite waits, and we wait for them
+      const lock = await acquireChainLock(driver.lockName, 'vitest suite', { wait: true });
+      const embedded = !external;
       try {
-        await use({
+        if (embedded) await requireVerb(driver, 'up')();
+        const handle: ChainHandle = {
           profile,
-          embedded: true,
+          driver,
+          embedded,
+          faulted: false,
           fault: async (hop, f) => {
-            await setFault(hop, f);
+            handle.faulted = true;
+            await requireVerb(driver, 'setFault')(hop, f);
           },
           clearFaults: async () => {
-            await clearFaults();
+            await requireVerb(driver, 'clearFaults')();
+            handle.faulted = false;
           },
-        });
+        };
+        await use(handle);
       } finally {
-        await chainDown({ profile });
+        try {
+          if (embedded) await requireVerb(driver, 'down')();
+        } finally {
+          lock.release();
+        }
       }
     },
     { scope: 'file' },
@@ -101,7 +114,8 @@ export const chainTest = base.extend<ChainFixtures>({
         pps: req.pps ?? 1000,
         payloadBytes: req.sizes ?? [100],
         injector: req.injector ?? 'l2',
-        runtimeKeys: resolveRuntimeKeys(chain.profile, []),
+        runtimeKeys: await resolveRuntimeKeys(chain.profile, [], chain.driver),
+        driver: chain.driver,
         captureDir: join(dir, 'pcaps'),
       });
       const paths = writeArtifacts(outcome.results, { reportDir: dir });
@@ -115,7 +129,7 @@ export const chainTest = base.extend<ChainFixtures>({
       return outcome.results;
     });
     // Faults set by a test live only for that test.
-    if (chain.embedded) await chain.clearFaults();
+    if (chain.faulted) await chain.clearFaults();
     // Teardown runs while the test is still open for annotations; its errors are already recorded.
     const failed = (task.result?.errors?.length ?? 0) > 0 || task.result?.state === 'fail';
     // A run whose test passed had the verdict the test wanted (fault suites want 'fail').
@@ -132,10 +146,6 @@ export const chainTest = base.extend<ChainFixtures>({
     }
   },
 });
-
-async function noFaults(): Promise<void> {
-  throw new Error('faults can only be injected into the embedded reference chain');
-}
 
 /** Every suite run is listed for the reports index (reports/index.html). */
 function recordRun(entry: {

@@ -17,7 +17,7 @@ import {
   readSinkCounters,
   sendProbe,
   setFault,
-} from '../../src/chain/refchain/index.ts';
+} from '../../src/drivers/refchain/index.ts';
 import { readWithTshark, startCapture } from './tcpdump-capture.ts';
 
 const NAMESPACES = ['rc-gen', 'rc-vx', 'rc-sec', 'rc-dst'];

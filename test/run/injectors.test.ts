@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chainDown, chainUp, defaultProfile, readSinkCounters } from '../../src/chain/refchain/index.ts';
+import { chainDown, chainUp, defaultProfile, readSinkCounters } from '../../src/drivers/refchain/index.ts';
 import { type InjectorKind, runChain } from '../../src/run/run.ts';
 import { resolveRuntimeKeys } from '../../src/run/runtime-keys.ts';
 
@@ -35,7 +35,7 @@ describe.each<InjectorKind>(['l2', 'raw', 'tcpreplay'])(
         pps: 1000,
         payloadBytes: [100, 8000],
         injector,
-        runtimeKeys: resolveRuntimeKeys(profile, []),
+        runtimeKeys: await resolveRuntimeKeys(profile, []),
         captureDir: join(dir, injector),
       });
       expect(inject.sent).toBe(400);

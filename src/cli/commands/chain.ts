@@ -1,31 +1,41 @@
 /**
- * `chainprobe chain up|down|status|fault`: the embedded reference chain (src/chain/refchain). Thin: every
- * verb calls the library. `up` cleans up after itself on Ctrl-C; `down` is safe to run any number of times.
+ * `chainprobe chain up|down|status|fault [--profile FILE]`: manage the chain a profile describes, through the
+ * profile's driver (src/drivers; default: the embedded reference chain). Thin: every verb calls the driver.
+ * A verb the driver cannot do is bad input (exit 2). up/down/fault hold the chain lock: while a run (or
+ * another verb) holds it they are refused, naming the holder, or wait for it with --wait.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { loadProfile } from '../../chain/profile.ts';
+import { loadProfile, type Profile } from '../../chain/profile.ts';
 import {
-  type ChainStatus,
-  chainDown,
-  chainStatus,
-  chainUp,
-  clearFaults,
+  type ChainDriver,
+  type DriverStatus,
+  describeFault,
+  describeHolder,
+  driverFor,
   type Fault,
-  HOP_NAMES,
-  setFault,
-} from '../../chain/refchain/index.ts';
+  type LockOptions,
+  requireVerb,
+} from '../../drivers/index.ts';
+import { DEFAULT_PROFILE_PATH } from '../../drivers/refchain/index.ts';
+import { ChainprobeError } from '../../errors.ts';
 import { UsageError } from '../errors.ts';
 
 const USAGE = `usage:
-  chainprobe chain up [--profile FILE] [--timeout SECONDS]
-  chainprobe chain down
-  chainprobe chain status [--json]
-  chainprobe chain fault --hop ${HOP_NAMES.join('|')} (--drop PCT | --rate RATE | --down | --rewrite-source IP | --clear)
-  chainprobe chain fault --clear            (every hop)
+  chainprobe chain up     [--profile FILE] [--timeout SECONDS] [--wait]
+  chainprobe chain down   [--profile FILE] [--wait]
+  chainprobe chain status [--profile FILE] [--json]
+  chainprobe chain fault  [--profile FILE] [--wait] --hop HOP (--drop PCT | --rate RATE | --down | --rewrite-source IP | --mtu BYTES | --clear)
+  chainprobe chain fault  [--profile FILE] [--wait] --clear            (every hop)
 
-  RATE is a tc rate: 10mbit, 500kbit, 1mbps (bytes/s). Needs root.`;
+  --profile FILE  the chain's profile; its "driver" says who manages it (default: ${DEFAULT_PROFILE_PATH})
+  --wait          when a run or another chain command holds the chain, wait for it instead of refusing
+  RATE is a tc rate: 10mbit, 500kbit, 1mbps (bytes/s). The reference chain needs root.`;
 
 export async function run(args: string[]): Promise<number> {
+  // `chain status | head -1`: the reader went away; what is left to print does not matter.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
   const [sub, ...rest] = args;
   switch (sub) {
     case 'up':
@@ -46,26 +56,39 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
-function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>) {
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): Values {
   try {
     return parseArgs({
       args,
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      options: { ...options, profile: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       allowPositionals: false,
       strict: true,
-    }).values as Record<string, string | boolean | undefined>;
+    }).values as Values;
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n${USAGE}`);
   }
 }
 
+const profileOf = (v: Values): Profile =>
+  loadProfile(typeof v.profile === 'string' ? v.profile : DEFAULT_PROFILE_PATH);
+
+function lockOptions(v: Values, verb: string): LockOptions {
+  return {
+    wait: v.wait === true,
+    onWait: (h) => console.error(`chain ${verb}: waiting for ${describeHolder(h)}…`),
+  };
+}
+
+const WAIT = { wait: { type: 'boolean' } } as const;
+
 async function up(args: string[]): Promise<number> {
-  const v = parse(args, { profile: { type: 'string' }, timeout: { type: 'string' } });
-  if (v.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const profile = typeof v.profile === 'string' ? loadProfile(v.profile) : undefined;
+  const v = parse(args, { timeout: { type: 'string' }, ...WAIT });
+  if (v.help) return help();
+  const profile = profileOf(v);
+  const driver = driverFor(profile);
+  const upChain = requireVerb(driver, 'up');
   const timeoutS = v.timeout === undefined ? 30 : Number(v.timeout);
   if (!(timeoutS > 0))
     throw new UsageError(`--timeout must be a positive number of seconds (got "${v.timeout}")`);
@@ -75,20 +98,19 @@ async function up(args: string[]): Promise<number> {
     if (interrupted) return;
     interrupted = true;
     console.error(`chain up: ${sig}, removing what was built…`);
-    chainDown({ profile }).finally(() => process.exit(130));
+    (driver.down?.({ wait: false }) ?? Promise.resolve()).finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    console.log(
-      'chain up: reference chain (namespaces, kernel VXLAN, nftables DNAT, strongSwan libipsec ESP)',
-    );
-    const r = await chainUp({ profile, timeoutMs: timeoutS * 1000, log: (l) => console.log(`  ${l}`) });
-    console.log(
-      `  SAs: ${r.sas.map((s) => `SPI ${s.spi} ${s.src} → ${s.dst}`).join(', ')} (keys for the analyser in a root-only file)`,
-    );
-    console.log(`  daemons: ${r.daemons.map((d) => `${d.what} pid ${d.pid} (${d.netns})`).join(', ')}`);
-    console.log(`chain up: ready in ${(r.timingsMs.total / 1000).toFixed(2)} s`);
+    console.log(`chain up: ${profile.name} (driver ${driver.name})`);
+    const r = await upChain({
+      timeoutMs: timeoutS * 1000,
+      log: (l) => console.log(`  ${l}`),
+      ...lockOptions(v, 'up'),
+    });
+    for (const l of r.summary) console.log(`  ${l}`);
+    console.log(`chain up: ready in ${(r.tookMs / 1000).toFixed(2)} s`);
     return 0;
   } finally {
     process.off('SIGINT', onSignal);
@@ -97,62 +119,73 @@ async function up(args: string[]): Promise<number> {
 }
 
 async function down(args: string[]): Promise<number> {
-  const v = parse(args, {});
-  if (v.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const r = await chainDown();
-  const what = r.namespaces.length
-    ? `removed namespaces ${r.namespaces.join(', ')}${r.killed.length ? ` and stopped pids ${r.killed.join(', ')}` : ''}`
-    : 'nothing was up';
+  const v = parse(args, { ...WAIT });
+  if (v.help) return help();
+  const driver = driverFor(profileOf(v));
+  const r = await requireVerb(driver, 'down')(lockOptions(v, 'down'));
+  const what = r.removed.length ? `removed ${r.removed.join(', ')}` : 'nothing was up';
   console.log(`chain down: ${what} (${(r.tookMs / 1000).toFixed(2)} s)`);
   return 0;
 }
 
-function printStatus(s: ChainStatus): void {
+function printStatus(s: DriverStatus): void {
   console.log(
-    `reference chain: ${s.up ? 'up' : 'down'}${s.up ? (s.healthy ? ', healthy' : ', UNHEALTHY') : ''}${s.upAt ? ` (since ${s.upAt})` : ''}`,
+    `chain ${s.profile} (driver ${s.driver}): ${s.up ? 'up' : 'down'}${s.up ? (s.healthy ? ', healthy' : ', UNHEALTHY') : ''}`,
   );
+  if (s.lockedBy) console.log(`  in use by ${describeHolder(s.lockedBy)}`);
   for (const h of s.hops) {
-    if (!h.exists) {
-      console.log(`  ${h.name} (${h.namespace}): no namespace`);
+    if (!h.reachable) {
+      console.log(`  ${h.name} (${h.place}): not there`);
       continue;
     }
     console.log(
-      `  ${h.name} (${h.namespace})${h.faults.length ? `  FAULTS: ${h.faults.map((f) => JSON.stringify(f)).join(' ')}` : ''}`,
+      `  ${h.name} (${h.place})${h.faults.length ? `  FAULTS: ${h.faults.map(describeFault).join(', ')}` : ''}`,
     );
     for (const i of h.interfaces)
       console.log(
         `    ${i.name.padEnd(9)} ${i.state.padEnd(5)} mtu ${String(i.mtu).padEnd(5)} ${i.mac ?? ''}  ${i.addresses.join(' ')}`,
       );
   }
-  for (const sa of s.sas) {
-    for (const c of sa.children) {
-      console.log(
-        `  SA ${sa.hop}: IKE ${sa.ike}; ${c.child} ${c.state} ${c.protocol}${c.encap ? '-in-UDP' : ''} ${c.encryption} spi in ${c.spiIn} out ${c.spiOut}; in ${c.packetsIn} pkts, out ${c.packetsOut} pkts`,
-      );
-    }
-  }
-  for (const d of s.daemons)
-    console.log(`  daemon ${d.what} pid ${d.pid} in ${d.netns}: ${d.alive ? 'running' : 'NOT RUNNING'}`);
-  if (s.sink)
-    console.log(
-      `  sink ${s.sink.bind}: ${s.sink.packets} datagrams; sizes ${JSON.stringify(s.sink.sizes)}; sources ${JSON.stringify(s.sink.sources)}`,
-    );
+  for (const n of s.notes) console.log(`  ${n}`);
   for (const p of s.problems) console.log(`  problem: ${p}`);
 }
 
 async function status(args: string[]): Promise<number> {
   const v = parse(args, { json: { type: 'boolean' } });
-  if (v.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const s = await chainStatus();
+  if (v.help) return help();
+  const s = await requireVerb(driverFor(profileOf(v)), 'status')();
   if (v.json) console.log(JSON.stringify(s, null, 2));
   else printStatus(s);
   return s.up && s.healthy ? 0 : 1;
+}
+
+const FAULT_FLAGS = ['drop', 'rate', 'down', 'rewrite-source', 'mtu', 'clear'] as const;
+
+function faultFrom(flag: (typeof FAULT_FLAGS)[number], v: Values): Fault {
+  const value = String(v[flag]);
+  switch (flag) {
+    case 'drop':
+      if (!/^\d+$/.test(value) || Number(value) > 100)
+        throw new UsageError(`--drop takes an integer percentage 0..100 (got "${value}")`);
+      return { kind: 'drop', percent: Number(value) };
+    case 'rate':
+      return { kind: 'rate', rate: value };
+    case 'down':
+      return { kind: 'down' };
+    case 'rewrite-source':
+      return { kind: 'rewrite-source', ip: value };
+    case 'mtu':
+      if (!/^\d+$/.test(value)) throw new UsageError(`--mtu takes a number of bytes (got "${value}")`);
+      return { kind: 'mtu', mtuBytes: Number(value) };
+    case 'clear':
+      throw new Error('unreachable: --clear is not a fault');
+  }
+}
+
+function requireHop(driver: ChainDriver, hop: string): void {
+  const hops = driver.profile.hops.map((h) => h.name);
+  if (!hops.includes(hop))
+    throw new ChainprobeError('E_CONFIG', `unknown hop "${hop}"; hops are ${hops.join(', ')}`, true);
 }
 
 async function fault(args: string[]): Promise<number> {
@@ -162,45 +195,38 @@ async function fault(args: string[]): Promise<number> {
     rate: { type: 'string' },
     down: { type: 'boolean' },
     'rewrite-source': { type: 'string' },
+    mtu: { type: 'string' },
     clear: { type: 'boolean' },
+    ...WAIT,
   });
-  if (v.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const chosen = (['drop', 'rate', 'down', 'rewrite-source', 'clear'] as const).filter(
-    (k) => v[k] !== undefined,
-  );
+  if (v.help) return help();
+  const chosen = FAULT_FLAGS.filter((k) => v[k] !== undefined);
   if (chosen.length !== 1)
-    throw new UsageError(`give exactly one of --drop, --rate, --down, --rewrite-source, --clear\n${USAGE}`);
+    throw new UsageError(`give exactly one of ${FAULT_FLAGS.map((f) => `--${f}`).join(', ')}\n${USAGE}`);
+  const driver = driverFor(profileOf(v));
   const hop = typeof v.hop === 'string' ? v.hop : undefined;
+  if (hop) requireHop(driver, hop);
   if (chosen[0] === 'clear') {
-    await clearFaults(hop);
+    await requireVerb(driver, 'clearFaults')(hop, lockOptions(v, 'fault'));
     console.log(`chain fault: cleared ${hop ?? 'every hop'}`);
     return 0;
   }
-  if (!hop) throw new UsageError(`--hop is required (${HOP_NAMES.join(', ')})\n${USAGE}`);
-  let f: Fault;
-  switch (chosen[0]) {
-    case 'drop': {
-      const pct = Number(v.drop);
-      if (!/^\d+$/.test(String(v.drop)) || pct > 100)
-        throw new UsageError(`--drop takes an integer percentage 0..100 (got "${v.drop}")`);
-      f = { kind: 'drop', percent: pct };
-      break;
-    }
-    case 'rate':
-      f = { kind: 'rate', rate: String(v.rate) };
-      break;
-    case 'down':
-      f = { kind: 'down' };
-      break;
-    default:
-      f = { kind: 'rewrite-source', ip: String(v['rewrite-source']) };
-  }
-  const all = await setFault(hop, f);
+  const setFault = requireVerb(driver, 'setFault');
+  if (!hop)
+    throw new UsageError(
+      `--hop is required (${driver.profile.hops.map((h) => h.name).join(', ')})\n${USAGE}`,
+    );
+  const active = await setFault(hop, faultFrom(chosen[0], v), lockOptions(v, 'fault'));
   console.log(
-    `chain fault: ${hop}: ${(all[hop as keyof typeof all] ?? []).map((x) => JSON.stringify(x)).join(' ')}`,
+    `chain fault: ${hop}: ${active
+      .filter((a) => a.hop === hop)
+      .map((a) => describeFault(a.fault))
+      .join(', ')}`,
   );
+  return 0;
+}
+
+function help(): number {
+  console.log(USAGE);
   return 0;
 }

@@ -65,7 +65,7 @@ export async function run(args: string[]): Promise<number> {
       ? intOption('--run-id', values['run-id'], 0, 0xffffffff)
       : (Math.random() * 0xffffffff) >>> 0;
   const flowId = intOption('--flow-id', values['flow-id'], 0, 0xffffffff);
-  const keys: RuntimeSaKey[] = resolveRuntimeKeys(profile, parseSaKeys(values['sa-key']));
+  const keys: RuntimeSaKey[] = await resolveRuntimeKeys(profile, parseSaKeys(values['sa-key']));
 
   const oracle = new ChainOracle(profile, keys);
   oracle.sas(); // resolve keys up front: a missing runtime key fails before anything is written

@@ -27,6 +27,7 @@ const HELP = `usage: chainprobe run --profile FILE [options]
   --json FILE         write the results document here
   --run-id N          probe run id (default random)
   --sa-key SPI=HEX    ESP key+salt for runtime-keyed SAs (default: read from the running reference chain)
+  --wait              another run (or chain up/down/fault) holds the chain: wait for it instead of refusing
   --allow-outside-lab send even to addresses outside the profile's labPrefixes (never needed for the lab)`;
 
 export async function run(args: string[]): Promise<number> {
@@ -44,6 +45,7 @@ export async function run(args: string[]): Promise<number> {
       'run-id': { type: 'string' },
       'sa-key': { type: 'string', multiple: true, default: [] },
       'allow-outside-lab': { type: 'boolean', default: false },
+      wait: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -74,7 +76,8 @@ export async function run(args: string[]): Promise<number> {
       pps,
       payloadBytes: sizes,
       injector: values.inject as InjectorKind,
-      runtimeKeys: resolveRuntimeKeys(profile, parseSaKeys(values['sa-key'])),
+      runtimeKeys: await resolveRuntimeKeys(profile, parseSaKeys(values['sa-key'])),
+      waitForLock: values.wait,
       captureDir: join(reportDir, 'pcaps'),
       runId: values['run-id'] ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : undefined,
       allowOutsideLab: values['allow-outside-lab'],

@@ -11,65 +11,15 @@
  *                    Stateless on purpose: a conntrack `snat` rule would only catch flows created after the
  *                    fault, and the probe flows are long-lived conntrack entries.
  */
-import { ChainprobeError } from '../../errors.ts';
+import { type Fault, rateBytesPerSecond, validateFault } from '../fault.ts';
 import { command, ipBatch } from './command.ts';
 import { readJson, runPath, writePrivate } from './rundir.ts';
 import { dstRoutes, type HopName, secRoutes, type Topology, vxRoutes } from './topology.ts';
-
-export type Fault =
-  | { kind: 'drop'; percent: number }
-  | { kind: 'rate'; rate: string }
-  | { kind: 'down' }
-  | { kind: 'rewrite-source'; ip: string };
 
 export type ActiveFaults = Partial<Record<HopName, Fault[]>>;
 
 const faultsPath = () => runPath('faults.json');
 export const readFaults = (): ActiveFaults => readJson<ActiveFaults>(faultsPath()) ?? {};
-
-const RATE = /^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)$/i;
-const MULT: Record<string, number> = {
-  bit: 1 / 8,
-  kbit: 125,
-  mbit: 125_000,
-  gbit: 125_000_000,
-  bps: 1,
-  kbps: 1000,
-  mbps: 1e6,
-  gbps: 1e9,
-};
-
-/** tc-style rate → bytes per second ("10mbit" = 1 250 000 B/s; "bps" is bytes per second, as in tc). */
-export function rateBytesPerSecond(rate: string): number {
-  const m = RATE.exec(rate.trim());
-  if (!m)
-    throw new ChainprobeError(
-      'E_CONFIG',
-      `rate "${rate}" is not a tc rate like 10mbit, 500kbit or 1mbps`,
-      true,
-    );
-  const v = Math.round(Number(m[1]) * MULT[m[2].toLowerCase()]);
-  if (v < 1000) throw new ChainprobeError('E_CONFIG', `rate "${rate}" is below 8kbit`, true);
-  return v;
-}
-
-export function validateFault(f: Fault): Fault {
-  if (f.kind === 'drop' && !(Number.isInteger(f.percent) && f.percent >= 0 && f.percent <= 100)) {
-    throw new ChainprobeError(
-      'E_CONFIG',
-      `drop percentage must be an integer 0..100 (got ${f.percent})`,
-      true,
-    );
-  }
-  if (f.kind === 'rate') rateBytesPerSecond(f.rate);
-  if (
-    f.kind === 'rewrite-source' &&
-    !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(f.ip)
-  ) {
-    throw new ChainprobeError('E_CONFIG', `rewrite-source needs an IPv4 address (got "${f.ip}")`, true);
-  }
-  return f;
-}
 
 const table = (hop: HopName, kind: Fault['kind']) => `refchain_fault_${hop}_${kind.replace('-', '_')}`;
 

@@ -3,8 +3,9 @@
  * the injector-facing MACs and addresses, VNI, NAT, SPI, MTUs) comes from the profile; the internal links
  * (vx1–sec0, sec1–dst0) are fixed here, with pinned MACs so the chain is identical on every `up`.
  */
+
+import type { EspSaSpec, Profile, TransformSpec } from '../../chain/profile.ts';
 import { ChainprobeError } from '../../errors.ts';
-import type { EspSaSpec, Profile, TransformSpec } from '../profile.ts';
 
 export interface Topology {
   ns: { gen: string; vx: string; sec: string; dst: string };

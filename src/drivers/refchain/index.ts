@@ -11,9 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadProfile, type Profile } from '../../chain/profile.ts';
 import { ChainprobeError } from '../../errors.ts';
 import { parseCharonKeys } from '../../transform/esp-sa.ts';
-import { loadProfile, type Profile } from '../profile.ts';
+import type { InterfaceStatus } from '../driver.ts';
+import { type Fault, validateFault } from '../fault.ts';
 import {
   charonLogTail,
   initiate,
@@ -30,10 +32,8 @@ import { isAlive, netnsPids, stopPids, waitFor } from './daemon.ts';
 import {
   type ActiveFaults,
   clearFaults as clearFaultsIn,
-  type Fault,
   readFaults,
   setFault as setFaultIn,
-  validateFault,
 } from './fault.ts';
 import { checkPrerequisites } from './prerequisites.ts';
 import {
@@ -307,7 +307,12 @@ export async function chainDown(opts: { profile?: Profile } = {}): Promise<Chain
   const existing = [...names].filter((ns) => existsSync(`/run/netns/${ns}`));
   // Processes inside our namespaces — found through the kernel, not only through our pid record.
   const pids = [...new Set((await Promise.all(existing.map(netnsPids))).flat())];
-  await stopPids(pids);
+  const survivors = await stopPids(pids);
+  if (survivors.length)
+    throw new ChainprobeError(
+      'E_CHAIN',
+      `chain down: pid${survivors.length > 1 ? 's' : ''} ${survivors.join(', ')} did not exit after SIGKILL; namespaces left in place`,
+    );
   for (const ns of existing) await command('ip', ['netns', 'del', ns], { check: false });
   rmSync(RUN_DIR, { recursive: true, force: true });
   try {
@@ -316,14 +321,6 @@ export async function chainDown(opts: { profile?: Profile } = {}): Promise<Chain
     /* not empty or already gone */
   }
   return { namespaces: existing, killed: pids, tookMs: Date.now() - t0 };
-}
-
-export interface InterfaceStatus {
-  name: string;
-  mac?: string;
-  mtu: number;
-  state: string;
-  addresses: string[];
 }
 
 export interface ChainStatus {

@@ -61,8 +61,11 @@ export async function netnsPids(ns: string): Promise<number[]> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** SIGTERM, then SIGKILL after `graceMs` (a charon wedged in libipsec ignores SIGTERM, G4). */
-export async function stopPids(pids: number[], graceMs = 3000): Promise<void> {
+/**
+ * SIGTERM, then SIGKILL after `graceMs` (a charon wedged in libipsec ignores SIGTERM, G4); returns when
+ * every process has exited. The pids still alive 10 s after SIGKILL are returned (in D state, say).
+ */
+export async function stopPids(pids: number[], graceMs = 3000): Promise<number[]> {
   const signal = (pid: number, sig: NodeJS.Signals) => {
     try {
       process.kill(pid, sig);
@@ -75,8 +78,9 @@ export async function stopPids(pids: number[], graceMs = 3000): Promise<void> {
   while (pids.some(isAlive) && Date.now() < until) await sleep(25);
   const stubborn = pids.filter(isAlive);
   for (const pid of stubborn) signal(pid, 'SIGKILL');
-  const killUntil = Date.now() + 2000;
+  const killUntil = Date.now() + 10_000;
   while (stubborn.some(isAlive) && Date.now() < killUntil) await sleep(25);
+  return stubborn.filter(isAlive);
 }
 
 export async function waitFor<T>(
