@@ -105,16 +105,18 @@ export const CONFIG: Record<VppInstance, string[]> = {
 
 /** Faults of the proof in issue 10, as VPP CLI on one instance. */
 export const FAULTS = {
-  /** NAT the wrong way round (the users' production guide warns about it): the source is rewritten. */
+  /**
+   * NAT the wrong way round (the users' production guide warns about it): inside on the vxlan side,
+   * outside on the tunnel, with a pool address. The static mapping still rewrites the destination, but
+   * in2out also rewrites the *source* to the pool address: delivered, source not preserved.
+   */
   natReversed: {
     instance: 'sec' as VppInstance,
     cli: [
-      'nat44 add static mapping udp local 172.20.102.10 2055 external 10.10.10.10 2055 del',
       'set interface nat44 out host-sec0 del',
       'set interface nat44 in ipip0 del',
       'set interface nat44 in host-sec0 out ipip0',
-      'nat44 add address 172.20.101.50',
-      'nat44 add static mapping udp local 10.10.10.10 2055 external 172.20.102.10 2055',
+      'nat44 add address 172.20.102.50',
     ],
   },
   /** The vxlan hop's uplink MTU lowered under DF-set probes: ip4 MTU exceeded and DF set. */
