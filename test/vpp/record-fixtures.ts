@@ -30,6 +30,7 @@ const SHOWS = [
   'show ipsec sa 0',
   'show ipsec sa 1',
   'show ipsec protect',
+  'show ipip tunnel',
   'show ip fib',
   'show ip4-full-reassembly',
 ];
