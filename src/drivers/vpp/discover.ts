@@ -17,7 +17,7 @@ import type { Profile, TransportSpec, VppHopSpec } from '../../chain/profile.ts'
 import { parseProfile } from '../../chain/profile.ts';
 import { parseShowHardwareInterfaces, parseShowInterface, parseShowInterfaceAddr } from './parse/interface.ts';
 import { parseShowIpFib, type VppFibEntry, type VppFibPath } from './parse/ip.ts';
-import { parseShowIpsecProtect, parseShowIpsecSa, parseShowIpsecSaList } from './parse/ipsec.ts';
+import { parseShowIpsecProtect, parseShowIpsecSa } from './parse/ipsec.ts';
 import { parseShowBridgeDomainDetail, parseShowVxlanTunnel } from './parse/l2.ts';
 import { parseShowNat44Interfaces, parseShowNat44StaticMappings } from './parse/nat44.ts';
 
@@ -139,7 +139,7 @@ export async function discoverChain(input: DiscoverInput): Promise<DiscoverResul
   const mapping = udpMappings[0];
   if (!mapping) throw new DiscoverError(`${natView.hop.name}: no UDP static mapping`);
   if (udpMappings.length > 1) unmapped.push(`${natView.hop.name}: ${udpMappings.length} UDP static mappings; traffic goes to the first (${mapping.external.address}:${mapping.external.port})`);
-  const natOut = natView.natInterfaces.find((i) => i.out)?.name;
+  const natOut = natView.natInterfaces.find((i) => i.outside)?.name;
   if (mapping.flags.length) unmapped.push(`${natView.hop.name}: static mapping flags ${mapping.flags.join(' ')} not modelled`);
 
   // 3. ESP: the protected tunnel toward the NAT's local (collector) side
@@ -148,10 +148,7 @@ export async function discoverChain(input: DiscoverInput): Promise<DiscoverResul
   const prot = secView.protect[0]!;
   const ipip = secView.ipip.find((t) => t.name === prot.interface);
   if (!ipip) throw new DiscoverError(`${secView.hop.name}: ${prot.interface} is protected but is not an ipip tunnel`);
-  const saList = parseShowIpsecSaList(await input.read(secView.hop.name, 'show ipsec sa'));
-  const saRef = saList.find((s) => s.id === prot.outputSa);
-  if (!saRef) throw new DiscoverError(`${secView.hop.name}: output SA ${prot.outputSa} is not in show ipsec sa`);
-  const sa = parseShowIpsecSa(await input.read(secView.hop.name, `show ipsec sa ${saRef.index}`));
+  const sa = parseShowIpsecSa(await input.read(secView.hop.name, `show ipsec sa ${prot.outputSa.index}`));
   if (sa.cryptoAlg !== 'aes-gcm-128')
     throw new DiscoverError(`${secView.hop.name}: SA ${sa.id} uses ${sa.cryptoAlg}; chainprobe models aes-gcm-128`);
   if (sa.flags.includes('udp-encap')) unmapped.push(`${secView.hop.name}: SA ${sa.id} is UDP-encapsulated: ports not read, assumed 4500`);

@@ -45,6 +45,10 @@ export class VppDriver implements ChainDriver {
   }
 
   /** Runs fn with a vppctl for the hop, closing the transport after. */
+  async withVppOf<T>(hop: HopSpec, fn: (vpp: Vppctl) => Promise<T>): Promise<T> {
+    return this.withVpp(hop, fn);
+  }
+
   protected async withVpp<T>(hop: HopSpec, fn: (vpp: Vppctl) => Promise<T>): Promise<T> {
     const t = await openTransport(hop.transport);
     try {
