@@ -34,7 +34,11 @@ export function parseShowErrors(text: string): VppErrorCounter[] {
   const headerAt = lines.findIndex((l) => /^\s*Count\s+Node\s+Reason\s+Severity/.test(l));
   if (headerAt < 0) throw unrecognised(command, 'no "Count Node Reason Severity" header', text);
   const header = lines[headerAt] as string;
-  const cells = fixedColumns(command, header, header.includes('Index') ? [...COLUMNS, { title: 'Index', width: 6 }] : COLUMNS);
+  const cells = fixedColumns(
+    command,
+    header,
+    header.includes('Index') ? [...COLUMNS, { title: 'Index', width: 6 }] : COLUMNS,
+  );
   const byKey = new Map<string, VppErrorCounter>();
   for (const line of lines.slice(headerAt + 1)) {
     if (line.trim() === '' || /^Thread \d+ /.test(line)) continue;

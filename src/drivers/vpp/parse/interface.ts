@@ -22,7 +22,8 @@ const COUNTER = /^(\S.*?)\s+(\d+)$/;
 export function parseShowInterface(text: string): VppInterface[] {
   const command = 'show interface';
   const lines = vppLines(text);
-  if (!/^\s*Name\s+Idx\s+State\s+MTU/.test(lines[0] ?? '')) throw unrecognised(command, 'no "Name Idx State MTU" header', text);
+  if (!/^\s*Name\s+Idx\s+State\s+MTU/.test(lines[0] ?? ''))
+    throw unrecognised(command, 'no "Name Idx State MTU" header', text);
   const out: VppInterface[] = [];
   for (const raw of lines.slice(1)) {
     const line = raw.trimEnd();
@@ -99,12 +100,18 @@ export interface VppHardwareInterface {
 export function parseShowHardwareInterfaces(text: string): VppHardwareInterface[] {
   const command = 'show hardware-interfaces';
   const lines = vppLines(text);
-  if (!/^\s*Name\s+Idx\s+Link\s+Hardware/.test(lines[0] ?? '')) throw unrecognised(command, 'no "Name Idx Link Hardware" header', text);
+  if (!/^\s*Name\s+Idx\s+Link\s+Hardware/.test(lines[0] ?? ''))
+    throw unrecognised(command, 'no "Name Idx Link Hardware" header', text);
   const out: VppHardwareInterface[] = [];
   for (const line of lines.slice(1)) {
     const row = line.match(/^(\S+)\s+(\d+)\s+(\S+)\s+(\S+)\s*$/);
     if (row) {
-      out.push({ name: row[1] as string, index: Number(row[2]), link: row[3] as string, hardware: row[4] as string });
+      out.push({
+        name: row[1] as string,
+        index: Number(row[2]),
+        link: row[3] as string,
+        hardware: row[4] as string,
+      });
       continue;
     }
     const current = out.at(-1);
@@ -112,7 +119,11 @@ export function parseShowHardwareInterfaces(text: string): VppHardwareInterface[
     const mac = line.match(/^\s+Ethernet address ([0-9a-f:]{17})/i);
     const afPacket = line.match(/^\s+Linux PACKET socket interface (v\d+)/);
     if (mac) current.mac = (mac[1] as string).toLowerCase();
-    if (afPacket) current.afPacket = { hostInterface: current.hardware.replace(/^host-/, ''), version: afPacket[1] as string };
+    if (afPacket)
+      current.afPacket = {
+        hostInterface: current.hardware.replace(/^host-/, ''),
+        version: afPacket[1] as string,
+      };
   }
   return out;
 }

@@ -59,7 +59,8 @@ export function parseShowIpFib(text: string): VppFibEntry[] {
       current.paths.push(path);
       stacking = path;
     } else if (/^\s+stacked-on entry/.test(line)) continue;
-    else if (/^\s+\[@\d+\]:/.test(line) && stacking && !stacking.stackedOn) stacking.stackedOn = fibPath(line);
+    else if (/^\s+\[@\d+\]:/.test(line) && stacking && !stacking.stackedOn)
+      stacking.stackedOn = fibPath(line);
   }
   if (vrf === undefined) throw unrecognised(command, 'no "ipv4-VRF:" table header', text);
   return out;
@@ -83,8 +84,14 @@ export function parseShowIp4FullReassembly(text: string): VppIp4Reassembly {
   };
   return {
     currentReassemblies: value(/Current full IP4 reassemblies count: (\d+)/, 'reassemblies count'),
-    maxConcurrentPerThread: value(/concurrent full IP4 reassemblies per worker-thread: (\d+)/, 'concurrent reassemblies'),
-    maxFragmentsPerDatagram: value(/amount of fragments per full IP4 reassembly: (\d+)/, 'fragments per reassembly'),
+    maxConcurrentPerThread: value(
+      /concurrent full IP4 reassemblies per worker-thread: (\d+)/,
+      'concurrent reassemblies',
+    ),
+    maxFragmentsPerDatagram: value(
+      /amount of fragments per full IP4 reassembly: (\d+)/,
+      'fragments per reassembly',
+    ),
     timeoutMs: value(/full IP4 reassembly timeout: (\d+)ms/, 'timeout'),
     expireWalkIntervalMs: value(/expire walk interval: (\d+)ms/, 'expire walk interval'),
   };

@@ -15,7 +15,8 @@ export interface VppSaRef {
   flags: string[];
 }
 
-const SA_LINE = /^\s*\[(\d+)\] sa (\d+) \(0x[0-9a-f]+\) spi (\d+) \(0x[0-9a-f]+\) protocol:(esp|ah) flags:\[([^\]]*)\]/;
+const SA_LINE =
+  /^\s*\[(\d+)\] sa (\d+) \(0x[0-9a-f]+\) spi (\d+) \(0x[0-9a-f]+\) protocol:(esp|ah) flags:\[([^\]]*)\]/;
 
 function saRef(command: string, line: string): VppSaRef {
   const m = line.match(SA_LINE);
@@ -74,10 +75,11 @@ export interface VppSa extends VppSaRef {
 
 const HEX_KEY = /^[0-9a-f]+$/i;
 
-export function parseShowIpsecSa(text: string): VppSa {
+/** null when VPP says "No such SA index: N" (a hop without that SA). */
+export function parseShowIpsecSa(text: string): VppSa | null {
   const command = 'show ipsec sa N';
   const lines = vppLines(text);
-  if (/No such SA index/.test(text)) throw unrecognised(command, 'no such SA', text);
+  if (/^No such SA index/.test(text)) return null;
   const ref = saRef(command, lines[0] ?? '');
   const find = (re: RegExp, what: string) => {
     for (const l of lines) {

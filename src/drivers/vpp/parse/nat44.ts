@@ -19,14 +19,17 @@ export interface VppNatStaticMapping {
 
 const endpoint = (s: string): VppNatEndpoint => {
   const [address, port] = s.split(':');
-  return port === undefined ? { address: address as string } : { address: address as string, port: Number(port) };
+  return port === undefined
+    ? { address: address as string }
+    : { address: address as string, port: Number(port) };
 };
 
 /** ` UDP local 172.20.102.10:2055 external 10.10.10.10:2055 vrf 0` */
 export function parseShowNat44StaticMappings(text: string): VppNatStaticMapping[] {
   const command = 'show nat44 static mappings';
   const lines = vppLines(text);
-  if (!/^NAT44 static mappings:/.test(lines[0] ?? '')) throw unrecognised(command, 'no "NAT44 static mappings:" title', text);
+  if (!/^NAT44 static mappings:/.test(lines[0] ?? ''))
+    throw unrecognised(command, 'no "NAT44 static mappings:" title', text);
   return lines
     .slice(1)
     .filter((l) => l.trim() !== '')
@@ -53,13 +56,15 @@ export interface VppNatInterface {
 export function parseShowNat44Interfaces(text: string): VppNatInterface[] {
   const command = 'show nat44 interfaces';
   const lines = vppLines(text);
-  if (!/^NAT44 interfaces:/.test(lines[0] ?? '')) throw unrecognised(command, 'no "NAT44 interfaces:" title', text);
+  if (!/^NAT44 interfaces:/.test(lines[0] ?? ''))
+    throw unrecognised(command, 'no "NAT44 interfaces:" title', text);
   return lines
     .slice(1)
     .filter((l) => l.trim() !== '')
     .map((line) => {
       const [name, ...roles] = line.trim().split(/\s+/);
-      if (!name || roles.some((r) => r !== 'in' && r !== 'out')) throw unrecognised(command, 'role not in/out', line);
+      if (!name || roles.some((r) => r !== 'in' && r !== 'out'))
+        throw unrecognised(command, 'role not in/out', line);
       return { name, inside: roles.includes('in'), outside: roles.includes('out') };
     });
 }
@@ -124,12 +129,14 @@ const rewrite = (s: string): VppNatRewrite => {
 export function parseShowNat44Sessions(text: string): VppNatSessions {
   const command = 'show nat44 sessions';
   const lines = vppLines(text);
-  if (!/^NAT44 ED sessions:/.test(lines[0] ?? '')) throw unrecognised(command, 'no "NAT44 ED sessions:" title', text);
+  if (!/^NAT44 ED sessions:/.test(lines[0] ?? ''))
+    throw unrecognised(command, 'no "NAT44 ED sessions:" title', text);
   const out: VppNatSessions = { perThread: [], sessions: [] };
   let session: Partial<VppNatSession> & { i2o?: VppNatSession['i2o']; o2i?: VppNatSession['o2i'] } = {};
   let thread = 0;
   const flush = () => {
-    if (session.i2o && session.o2i && session.totalPackets !== undefined) out.sessions.push(session as VppNatSession);
+    if (session.i2o && session.o2i && session.totalPackets !== undefined)
+      out.sessions.push(session as VppNatSession);
     session = {};
   };
   for (const line of lines.slice(1)) {
@@ -145,7 +152,11 @@ export function parseShowNat44Sessions(text: string): VppNatSessions {
     } else if (proto) {
       flush();
       session = { thread, protocol: proto[1] as string };
-    } else if (flow) session[flow[1] as 'i2o' | 'o2i'] = { match: (flow[2] as string).trim(), rewrite: rewrite(flow[3] as string) };
+    } else if (flow)
+      session[flow[1] as 'i2o' | 'o2i'] = {
+        match: (flow[2] as string).trim(),
+        rewrite: rewrite(flow[3] as string),
+      };
     else if (total) {
       session.totalPackets = Number(total[1]);
       session.totalBytes = Number(total[2]);

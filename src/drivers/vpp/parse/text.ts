@@ -12,9 +12,14 @@ export function vppLines(text: string): string[] {
 /** VPP answered something this parser does not recognise: never read as "nothing counted". */
 export function unrecognised(command: string, why: string, text: string): ChainprobeError {
   const first = vppLines(text).find((l) => l.trim() !== '') ?? '(empty output)';
-  return new ChainprobeError('E_VPP_OUTPUT', `\`${command}\`: ${why} (VPP said: ${first.trim().slice(0, 120)})`, false, {
-    command,
-  });
+  return new ChainprobeError(
+    'E_VPP_OUTPUT',
+    `\`${command}\`: ${why} (VPP said: ${first.trim().slice(0, 120)})`,
+    false,
+    {
+      command,
+    },
+  );
 }
 
 /**
@@ -29,17 +34,20 @@ export function fixedColumns(
   let start = 0;
   const bounds = columns.map(({ title, width }) => {
     const cell = header.slice(start, start + width);
-    if (cell.trim() !== title) throw unrecognised(command, `header column "${title}" not where VPP puts it`, header);
+    if (cell.trim() !== title)
+      throw unrecognised(command, `header column "${title}" not where VPP puts it`, header);
     const b = [start, start + width] as const;
     start += width;
     return b;
   });
-  return (line) => bounds.map(([from, to], i) => (i === bounds.length - 1 ? line.slice(from) : line.slice(from, to)).trim());
+  return (line) =>
+    bounds.map(([from, to], i) => (i === bounds.length - 1 ? line.slice(from) : line.slice(from, to)).trim());
 }
 
 /** A non-negative integer VPP printed, or a typed error naming the field. */
 export function count(command: string, field: string, value: string | undefined): number {
-  if (value === undefined || !/^\d+$/.test(value)) throw unrecognised(command, `${field} is not a count: "${value}"`, value ?? '');
+  if (value === undefined || !/^\d+$/.test(value))
+    throw unrecognised(command, `${field} is not a count: "${value}"`, value ?? '');
   return Number(value);
 }
 

@@ -39,7 +39,7 @@ export function parseShowTrace(text: string): VppTracedPacket[] {
       const [, h, m, s, us, node] = step;
       current.steps.push({
         time: line.slice(0, line.indexOf(': ')),
-        seconds: Number(h) * 3600 + Number(m) * 60 + Number(s) + Number(us) / 1e6,
+        seconds: ((Number(h) * 3600 + Number(m) * 60 + Number(s)) * 1e6 + Number(us)) / 1e6,
         node: node as string,
         lines: [],
       });
@@ -68,6 +68,7 @@ export function parsePcapTraceOff(text: string, max?: number): VppPcapTraceOff {
     const packets = Number(written[1]);
     return { file: written[2] as string, packets, limitHit: max === undefined ? null : packets >= max };
   }
-  if (/No packets captured/.test(text)) return { file: null, packets: 0, limitHit: max === undefined ? null : false };
+  if (/No packets captured/.test(text))
+    return { file: null, packets: 0, limitHit: max === undefined ? null : false };
   throw unrecognised(command, 'neither "Write N packets" nor "No packets captured"', text);
 }
