@@ -10,7 +10,7 @@
  *
  * A capture point in a profile names its backend (`"backend": "tcpdump"` by default).
  */
-import type { CapturePointSpec } from '../chain/profile.ts';
+import type { CapturePointSpec, HopSpec } from '../chain/profile.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { StopOptions } from './capture.ts';
@@ -30,6 +30,10 @@ export interface CapturePointRequest {
   bufferKiB?: number;
   /** why the point is captured somewhere else than the profile says */
   relocated?: string;
+  /** the hop the point belongs to (backends that talk to the hop's data plane, e.g. VPP, need its spec) */
+  hop?: HopSpec;
+  /** how many packets the run expects here at most (backends with a fixed buffer size it from this) */
+  expectedPackets?: number;
 }
 
 export interface CaptureCounters extends CaptureStats {

@@ -47,10 +47,12 @@ export function captureRequestForPoint(
   profile: Profile,
   point: CapturePointSpec,
   transport: Transport,
-  o: { pcapPath: string; bufferKiB?: number; place?: PointPlace },
+  o: { pcapPath: string; bufferKiB?: number; place?: PointPlace; expectedPackets?: number },
 ): CapturePointRequest {
   return {
     point,
+    hop: profile.hops.find((h) => h.name === point.hop),
+    ...(o.expectedPackets ? { expectedPackets: o.expectedPackets } : {}),
     transport: o.place?.transport ?? transport,
     interface: o.place?.interface ?? point.interface,
     direction: o.place?.direction ?? point.direction,

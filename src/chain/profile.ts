@@ -101,8 +101,27 @@ export const StageSpec = z
   .strict();
 export type StageSpec = z.infer<typeof StageSpec>;
 
+/** A hop that is an FD.io VPP instance: how to reach its CLI through the hop's transport. */
+export const VppHopSpec = z
+  .object({
+    /** VPP's CLI socket as seen where the hop's transport runs commands (unix { cli-listen … }). */
+    cli: z.string().min(1).default('/run/vpp/cli.sock'),
+    /** the vppctl binary there */
+    vppctl: z.string().min(1).default('vppctl'),
+    /** VPP's names of the hop's ingress and egress interfaces (faults: `down` acts on ingress, `mtu` on egress). */
+    ingress: z.string().min(1).optional(),
+    egress: z.string().min(1).optional(),
+  })
+  .strict();
+export type VppHopSpec = z.infer<typeof VppHopSpec>;
+
 export const HopSpec = z
-  .object({ name, description: z.string().optional(), transport: TransportSpec })
+  .object({
+    name,
+    description: z.string().optional(),
+    transport: TransportSpec,
+    vpp: VppHopSpec.optional(),
+  })
   .strict();
 export type HopSpec = z.infer<typeof HopSpec>;
 
@@ -161,6 +180,8 @@ export const ProfileSpec = z
             srcPort: port,
             dstPort: port,
             ttl: z.number().int().min(1).max(255).default(64),
+            /** Set DF on the inner packet: a hop whose MTU is too small must then drop it (and count it). */
+            dontFragment: z.boolean().default(false),
           })
           .strict(),
       })

@@ -12,6 +12,8 @@ export interface CounterSnapshot {
   /** what could not be read, and why (a counter that is missing is never reported as 0) */
   unavailable: { hop: string; reason: string }[];
   tookMs: number;
+  /** hop → counter name → how bad a rise is, where the data plane says (VPP's error severities) */
+  severity?: Record<string, Record<string, 'error' | 'warn' | 'info'>>;
 }
 
 export interface CounterDelta {

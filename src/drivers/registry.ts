@@ -7,13 +7,20 @@ import { ChainprobeError } from '../errors.ts';
 import type { ChainDriver } from './driver.ts';
 import { ExternalDriver } from './external.ts';
 import { RefchainDriver } from './refchain/driver.ts';
+import { registerCaptureBackend } from '../capture/backend.ts';
+import { VppDriver } from './vpp/driver.ts';
+import { vppPcapBackend } from './vpp/pcap-trace.ts';
 
 export type DriverFactory = (profile: Profile) => ChainDriver;
 
 const drivers = new Map<string, DriverFactory>([
   ['refchain', (p) => new RefchainDriver(p)],
   ['external', (p) => new ExternalDriver(p)],
+  ['vpp', (p) => new VppDriver(p)],
 ]);
+
+// VPP's pcap trace is a capture backend only VPP hops use; it registers with the driver that needs it.
+registerCaptureBackend(vppPcapBackend);
 
 export function registerDriver(name: string, factory: DriverFactory): void {
   drivers.set(name, factory);

@@ -1,0 +1,83 @@
+/**
+ * One VPP instance's parsed `show` output as named counters, in the project's naming (paths, as in VPP's
+ * stats segment), with each counter's severity beside it:
+ *   if/<interface>/<counter>   "if/host-sec1/tx-error", "if/host-sec0/rx-packets" (spaces become "-")
+ *   err/<node>/<reason>        "err/ip4-input/ip4 MTU exceeded and DF set" (reason as the CLI prints it, ≤ 35 chars)
+ *   sa/<spi>/packets|bytes     the SA's one combined counter (tx for an outbound SA, rx for an inbound one)
+ *   sa/<spi>/err/<name>        "sa/1000/err/Integrity check failed"
+ *   nat44/sessions             sessions over all threads
+ */
+import type { VppErrorCounter, VppSeverity } from './parse/errors.ts';
+import type { VppInterface } from './parse/interface.ts';
+import type { VppSa } from './parse/ipsec.ts';
+import type { VppNatSessions } from './parse/nat44.ts';
+
+export type CounterSeverity = 'error' | 'warn' | 'info';
+
+export interface VppCounters {
+  counters: Record<string, number>;
+  /** counter name → severity, where VPP (or the counter's meaning) says it */
+  severity: Record<string, CounterSeverity>;
+}
+
+/** What one instance answered; any part may be missing (a hop without NAT or IPsec). */
+export interface VppInstanceOutput {
+  interfaces?: VppInterface[];
+  errors?: VppErrorCounter[];
+  sas?: VppSa[];
+  natSessions?: VppNatSessions;
+}
+
+/** Interface counters that count packets VPP did not deliver. */
+const INTERFACE_DROPS = new Set(['drops', 'rx-miss', 'rx-error', 'tx-error', 'rx-no-buf']);
+
+const fromVppSeverity = (s: VppSeverity): CounterSeverity | undefined => (s === 'unknown' ? undefined : s);
+
+export function vppCounters(output: VppInstanceOutput): VppCounters {
+  const counters: Record<string, number> = {};
+  const severity: Record<string, CounterSeverity> = {};
+  const put = (name: string, value: number, sev?: CounterSeverity) => {
+    counters[name] = (counters[name] ?? 0) + value;
+    if (sev) severity[name] = sev;
+  };
+  for (const i of output.interfaces ?? []) {
+    for (const [name, value] of Object.entries(i.counters)) {
+      const counter = name.replace(/\s+/g, '-');
+      put(`if/${i.name}/${counter}`, value, INTERFACE_DROPS.has(counter) ? 'error' : 'info');
+    }
+  }
+  for (const e of output.errors ?? []) put(`err/${e.node}/${e.reason}`, e.count, fromVppSeverity(e.severity));
+  for (const sa of output.sas ?? []) {
+    put(`sa/${sa.spi}/packets`, sa.packets, 'info');
+    put(`sa/${sa.spi}/bytes`, sa.bytes, 'info');
+    for (const [name, value] of Object.entries(sa.errors)) put(`sa/${sa.spi}/err/${name}`, value, 'error');
+  }
+  if (output.natSessions) {
+    put(
+      'nat44/sessions',
+      output.natSessions.perThread.reduce((n, t) => n + t.sessions, 0),
+      'info',
+    );
+  }
+  return { counters, severity };
+}
+
+/**
+ * after − before for one VPP instance. VPP's CLI hides zero counters (`show errors`, `show interface`), so a
+ * counter missing before the run counted 0 then. A counter that went down was reset during the run: it is
+ * listed in `reset`, never turned into a negative delta.
+ */
+export function vppCounterDelta(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): { delta: Record<string, number>; reset: string[] } {
+  const delta: Record<string, number> = {};
+  const reset: string[] = [];
+  for (const [name, value] of Object.entries(after)) {
+    const was = before[name] ?? 0;
+    if (value > was) delta[name] = value - was;
+    else if (value < was) reset.push(name);
+  }
+  for (const name of Object.keys(before)) if (!(name in after) && (before[name] ?? 0) > 0) reset.push(name);
+  return { delta, reset };
+}

@@ -1,0 +1,94 @@
+/**
+ * Which VPP counters account for the probes lost at one hop: from the hop's counter delta (after − before)
+ * and the number of probes lost there, the drop-like counters that moved, ranked, as sentences:
+ *   VPP node ip4-input, error "ip4 MTU exceeded and DF set" +100 (explains all 100 lost)
+ * or "no VPP counter explains the N probes lost here".
+ */
+import type { CounterSeverity } from './counters.ts';
+
+export interface LossAttribution {
+  counter: string;
+  delta: number;
+  /** all: the delta equals the loss (in probes, or in fragments of them); part: it does not */
+  explains: 'all' | 'part';
+  /** the unit the delta matched: probes, or fragments (lost × fragments per probe) */
+  unit: 'probes' | 'fragments';
+  text: string;
+}
+
+export interface LossExplanation {
+  lost: number;
+  /** best first: counters that explain all, then the closest */
+  attributions: LossAttribution[];
+  summary: string;
+}
+
+export interface LossAtHop {
+  /** counter name → after − before (only counters that moved) */
+  delta: Record<string, number>;
+  severity: Record<string, CounterSeverity>;
+  /** probes lost at this hop */
+  lost: number;
+  /** when the lost probes were fragmented before this hop: fragments per probe (a fragment-level counter moves by lost × this) */
+  fragmentsPerProbe?: number;
+}
+
+/**
+ * VPP declares many forwarding-path counters without a severity and then prints them as "error"
+ * (v24.10: vxlan4-input "good packets decapsulated", l2-input "L2 input packets", l2-learn "L2 learn
+ * misses"…): they count packets that went on, so they never explain a loss.
+ */
+const FORWARDING_PATH = [/^good packets\b/, /^L2 \S+ (packets|misses)$/];
+
+function isDropLike(name: string, severity: CounterSeverity | undefined): boolean {
+  if (severity !== 'error' && severity !== 'warn') return false;
+  if (!name.startsWith('err/')) return true;
+  const reason = name.slice(name.indexOf('/', 4) + 1);
+  return !FORWARDING_PATH.some((re) => re.test(reason));
+}
+
+/** "VPP node X, error "R"", "VPP interface I, counter C", "VPP SA spi S, error "E"". */
+export function describeVppCounter(name: string): string {
+  const err = name.match(/^err\/([^/]+)\/(.*)$/);
+  if (err) return `VPP node ${err[1]}, error "${err[2]}"`;
+  const sa = name.match(/^sa\/(\d+)\/err\/(.*)$/);
+  if (sa) return `VPP SA spi ${sa[1]}, error "${sa[2]}"`;
+  const itf = name.match(/^if\/(.+)\/([^/]+)$/);
+  if (itf) return `VPP interface ${itf[1]}, counter ${itf[2]}`;
+  return `VPP counter ${name}`;
+}
+
+export function explainLoss({ delta, severity, lost, fragmentsPerProbe }: LossAtHop): LossExplanation {
+  if (lost <= 0) return { lost, attributions: [], summary: 'no probes lost here: nothing to explain' };
+  const fragments = fragmentsPerProbe && fragmentsPerProbe > 1 ? lost * fragmentsPerProbe : undefined;
+  const attributions = Object.entries(delta)
+    .filter(([name, d]) => d > 0 && isDropLike(name, severity[name]))
+    .map(([counter, d]): LossAttribution & { distance: number } => {
+      const unit = d === fragments ? 'fragments' : 'probes';
+      const explains = d === lost || d === fragments ? 'all' : 'part';
+      const how =
+        explains === 'all'
+          ? `explains all ${lost} lost${unit === 'fragments' ? `, ${fragmentsPerProbe} fragments each` : ''}`
+          : d < lost
+            ? `explains ${d} of ${lost} lost`
+            : `more than the ${lost} lost: other packets too`;
+      return {
+        counter,
+        delta: d,
+        explains,
+        unit,
+        text: `${describeVppCounter(counter)} +${d} (${how})`,
+        distance:
+          explains === 'all'
+            ? 0
+            : Math.min(Math.abs(d - lost), fragments ? Math.abs(d - fragments) : Infinity),
+      };
+    })
+    .sort((a, b) => a.distance - b.distance || a.counter.localeCompare(b.counter))
+    .map(({ distance: _, ...a }) => a);
+  return {
+    lost,
+    attributions,
+    summary: attributions[0]?.text ?? `no VPP counter explains the ${lost} probes lost here`,
+  };
+}
