@@ -16,7 +16,7 @@ const VERBS: Record<string, Verb> = {
     load: () => import('./commands/craft.ts'),
   },
   chain: {
-    summary: 'the embedded reference chain: up | down | status | fault',
+    summary: "a profile's chain through its driver: up | down | status | fault",
     load: () => import('./commands/chain.ts'),
   },
   run: {
@@ -26,6 +26,22 @@ const VERBS: Record<string, Verb> = {
   analyze: {
     summary: 'analyse captures taken elsewhere against a profile',
     load: () => import('./commands/analyze.ts'),
+  },
+  discover: {
+    summary: 'read a running VPP chain (vppctl through each hop) and write its profile',
+    load: () => import('./commands/discover.ts'),
+  },
+  ndr: {
+    summary: 'NDR/PDR search per payload size (MLRsearch), latency under load, JSON + HTML',
+    load: () => import('./commands/ndr.ts'),
+  },
+  trend: {
+    summary: 'trend page over a benchmark history; exit 1 on a regression',
+    load: () => import('./commands/trend.ts'),
+  },
+  doctor: {
+    summary: 'diagnose a VXLAN underlay between two hosts (NAT, blocked UDP, VNI, MTU, L2)',
+    load: () => import('./commands/doctor.ts'),
   },
 };
 

@@ -18,7 +18,8 @@ import { parseProfile } from '../../chain/profile.ts';
 import { parseShowHardwareInterfaces, parseShowInterface, parseShowInterfaceAddr } from './parse/interface.ts';
 import { parseShowIpFib, type VppFibEntry, type VppFibPath } from './parse/ip.ts';
 import { parseShowIpsecProtect, parseShowIpsecSa } from './parse/ipsec.ts';
-import { parseShowBridgeDomainDetail, parseShowVxlanTunnel } from './parse/l2.ts';
+import { parseShowBridgeDomainDetail } from './parse/l2.ts';
+import { parseShowIpipTunnel, parseShowVxlanTunnel } from './parse/tunnel.ts';
 import { parseShowNat44Interfaces, parseShowNat44StaticMappings } from './parse/nat44.ts';
 
 export interface DiscoverHop {
@@ -64,14 +65,6 @@ const inPrefix = (ip: string, prefix: string) => {
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
   return (ipToInt(ip) & mask) === (ipToInt(net as string) & mask);
 };
-
-/** `show ipip tunnel`: `[0] instance 0 src 172.20.103.1 dst 172.20.103.2 table-ID 0 sw-if-idx 3 …` */
-export function parseShowIpipTunnel(text: string): { instance: number; src: string; dst: string }[] {
-  const out: { instance: number; src: string; dst: string }[] = [];
-  for (const m of text.matchAll(/instance (\d+) src (\S+) dst (\S+)/g))
-    out.push({ instance: Number(m[1]), src: m[2] as string, dst: m[3] as string });
-  return out;
-}
 
 /** Longest-prefix match in a parsed FIB; the path a packet to `ip` leaves by (a tunnel's stacked path). */
 function route(fib: VppFibEntry[], ip: string): { entry: VppFibEntry; path: VppFibPath; out: VppFibPath } | undefined {
@@ -149,6 +142,7 @@ export async function discoverChain(input: DiscoverInput): Promise<DiscoverResul
   const ipip = secView.ipip.find((t) => t.name === prot.interface);
   if (!ipip) throw new DiscoverError(`${secView.hop.name}: ${prot.interface} is protected but is not an ipip tunnel`);
   const sa = parseShowIpsecSa(await input.read(secView.hop.name, `show ipsec sa ${prot.outputSa.index}`));
+  if (!sa) throw new DiscoverError(`${secView.hop.name}: output SA index ${prot.outputSa.index} is gone (show ipsec sa)`);
   if (sa.cryptoAlg !== 'aes-gcm-128')
     throw new DiscoverError(`${secView.hop.name}: SA ${sa.id} uses ${sa.cryptoAlg}; chainprobe models aes-gcm-128`);
   if (sa.flags.includes('udp-encap')) unmapped.push(`${secView.hop.name}: SA ${sa.id} is UDP-encapsulated: ports not read, assumed 4500`);

@@ -46,6 +46,7 @@ export async function readRuntimeKeys(d: VppHops): Promise<RuntimeSaKey[]> {
         const ref = parseShowIpsecSaList(await vpp.exec('show ipsec sa')).find((s) => s.spi === spi);
         if (!ref) return undefined;
         const sa = parseShowIpsecSa(await vpp.exec(`show ipsec sa ${ref.index}`));
+        if (!sa) return undefined;
         const hex = sa.secret.reveal().crypto;
         if (!hex || hex.length < 32) return undefined;
         const salt = Buffer.alloc(4);
@@ -80,8 +81,10 @@ export async function readCounters(d: VppHops): Promise<CounterSnapshot> {
         try {
           const c = await d.withVppOf(hop, async (vpp) => {
             const sas = [];
-            for (const ref of parseShowIpsecSaList(await vpp.exec('show ipsec sa')))
-              sas.push(parseShowIpsecSa(await vpp.exec(`show ipsec sa ${ref.index}`)));
+            for (const ref of parseShowIpsecSaList(await vpp.exec('show ipsec sa'))) {
+              const sa = parseShowIpsecSa(await vpp.exec(`show ipsec sa ${ref.index}`));
+              if (sa) sas.push(sa); // an SA deleted between the list and its detail: nothing to count
+            }
             const nat = await vpp.exec('show nat44 sessions').catch(() => undefined);
             return vppCounters({
               interfaces: parseShowInterface(await vpp.exec('show interface')),
