@@ -2,12 +2,13 @@
  * Which driver manages a profile's chain: the profile's `driver` field, looked up here. A new lab (VPP in
  * containers, VMs over SSH) registers its driver; nothing else changes.
  */
+
+import { registerCaptureBackend } from '../capture/backend.ts';
 import type { Profile } from '../chain/profile.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { ChainDriver } from './driver.ts';
 import { ExternalDriver } from './external.ts';
 import { RefchainDriver } from './refchain/driver.ts';
-import { registerCaptureBackend } from '../capture/backend.ts';
 import { VppDriver } from './vpp/driver.ts';
 import { vppPcapBackend } from './vpp/pcap-trace.ts';
 

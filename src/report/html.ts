@@ -181,7 +181,9 @@ ${countersBlock(r)}`;
 function countersBlock(r: RunResults): Markup | string {
   const hops = Object.entries(r.counters ?? {});
   if (!hops.length) return '';
+  const explained = r.lossExplanations ?? [];
   return html`<h3 id="hop-counters">Hop counters</h3>
+${explained.length ? html`<ul data-testid="loss-explanations">${explained.map((e) => html`<li class="${e.counters[0]?.explains === 'all' ? 'bad' : 'na'}">${e.lost} lost between ${e.from} and ${e.to}: ${e.summary}</li>`)}</ul>` : ''}
 <p class="muted">What each hop counted itself during the run (after − before), to compare with the funnel above.</p>
 <div class="grid">${hops.map(
     ([

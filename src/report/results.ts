@@ -111,6 +111,19 @@ export interface HopCounters {
   counters: { name: string; before: number; after: number; delta: number }[];
 }
 
+/** The counters that account for the probes lost between two capture points. */
+export interface LossExplanation {
+  from: string;
+  to: string;
+  /** the hops whose counters were read for this segment */
+  hops: string[];
+  lost: number;
+  /** one sentence: the best-matching counter, or "no counter explains …" */
+  summary: string;
+  /** every drop-like counter that moved, best first */
+  counters: { hop: string; counter: string; delta: number; explains: 'all' | 'part'; text: string }[];
+}
+
 /** Delivery and latency of the probes of one payload size. */
 export interface SizeResult {
   payloadBytes: number;
@@ -174,6 +187,11 @@ export interface RunResults {
   findings: Finding[];
   /** per hop name, counters the chain's driver read around the run (absent when it reads none) */
   counters?: Record<string, HopCounters>;
+  /**
+   * For each segment that lost probes: which of the hops' own counters account for them (e.g. VPP node
+   * ip4-input, error "ip4 MTU exceeded and DF set" +100), or that none does. Absent without counters.
+   */
+  lossExplanations?: LossExplanation[];
   /** delivery over time: one bucket per interval of the injection capture */
   timeline: { startNs: number; sent: number; delivered: number }[];
   captureDrops: CaptureDrop[];

@@ -41,6 +41,7 @@ import type { FrameSource, Injector, InjectStats } from '../inject/types.ts';
 import type { ActiveFault, RunResults } from '../report/results.ts';
 import { openTransport } from '../transport/index.ts';
 import type { Transport } from '../transport/transport.ts';
+import { attachLossExplanations, explainLossByCounters } from './loss-counters.ts';
 import { writeRunPcapng } from './pcapng-bundle.ts';
 
 export type InjectorKind = 'l2' | 'raw' | 'tcpreplay';
@@ -221,8 +222,13 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         : {}),
     };
     if (interrupted) markInterrupted(results, inject.sent);
-    if (countersBefore.snapshot && countersAfter.snapshot)
+    if (countersBefore.snapshot && countersAfter.snapshot) {
       results.counters = hopCounters(countersBefore.snapshot, countersAfter.snapshot);
+      attachLossExplanations(
+        results,
+        explainLossByCounters(results, countersBefore.snapshot, countersAfter.snapshot),
+      );
+    }
     const kept = await keepCaptures(
       o.keepCaptures ?? (o.bundle === false ? 'never' : 'always'),
       results,

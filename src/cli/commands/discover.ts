@@ -43,7 +43,11 @@ const OPTIONS = {
 const DEFAULT_CLI = '/run/vpp/cli.sock';
 
 /** `kind:rest[:socket]` → a transport and the text after it. */
-export function parsePlace(option: string, raw: string, knownHosts?: string): { transport: TransportSpec; rest?: string } {
+export function parsePlace(
+  option: string,
+  raw: string,
+  knownHosts?: string,
+): { transport: TransportSpec; rest?: string } {
   const [kind, ...parts] = raw.split(':');
   const rest = parts.length ? parts.slice(1).join(':') || undefined : undefined;
   const first = parts[0];
@@ -59,9 +63,20 @@ export function parsePlace(option: string, raw: string, knownHosts?: string): { 
     case 'ssh': {
       const m = /^([^@]+)@(.+)$/.exec(first ?? '');
       if (!m) break;
-      if (!knownHosts) throw new UsageError(`${option} ${raw}: ssh places need --known-hosts (host keys are always verified)`);
+      if (!knownHosts)
+        throw new UsageError(
+          `${option} ${raw}: ssh places need --known-hosts (host keys are always verified)`,
+        );
       return {
-        transport: { kind: 'ssh', username: m[1], host: m[2], port: 22, knownHostsPath: knownHosts, sudo: false, readyTimeoutMs: 10_000 },
+        transport: {
+          kind: 'ssh',
+          username: m[1],
+          host: m[2],
+          port: 22,
+          knownHostsPath: knownHosts,
+          sudo: false,
+          readyTimeoutMs: 10_000,
+        },
         rest,
       };
     }
@@ -82,7 +97,11 @@ export function run(args: string[]): Promise<number> {
       const m = /^([a-z][a-z0-9_-]*)=(.+)$/.exec(h);
       if (!m) throw new UsageError(`--hop must be NAME=PLACE (a lower-case name), not "${h}"`);
       const place = parsePlace('--hop', m[2], knownHosts);
-      return { name: m[1], transport: place.transport, vpp: { cli: place.rest ?? DEFAULT_CLI, vppctl: values.vppctl } };
+      return {
+        name: m[1],
+        transport: place.transport,
+        vpp: { cli: place.rest ?? DEFAULT_CLI, vppctl: values.vppctl },
+      };
     });
     const inj = parsePlace('--inject', values.inject, knownHosts);
     if (!inj.rest) throw new UsageError(`--inject ${values.inject}: name the interface (PLACE:IF)`);
@@ -98,7 +117,8 @@ export function run(args: string[]): Promise<number> {
       const injT = await openTransport(inj.transport);
       opened.push(injT);
       const link = await injT.run(['ip', '-j', 'link', 'show', 'dev', inj.rest]);
-      const mac = link.exitCode === 0 ? (JSON.parse(link.stdout)[0]?.address as string | undefined) : undefined;
+      const mac =
+        link.exitCode === 0 ? (JSON.parse(link.stdout)[0]?.address as string | undefined) : undefined;
       if (!mac) throw new UsageError(`--inject: no interface "${inj.rest}" at ${injT.description}`);
       const started = Date.now();
       const found = await discoverChain({
@@ -108,8 +128,12 @@ export function run(args: string[]): Promise<number> {
         read: (hop, command) => ctl.get(hop)!.exec(command),
       });
       found.profile.name = values.name;
-      writeFileSync(values.out, `${JSON.stringify(found.profile, null, 2)}\n`, { mode: values['with-keys'] ? 0o600 : 0o644 });
-      console.log(`discovered ${hops.length} VPP hops in ${Date.now() - started} ms → ${values.out}${values['with-keys'] ? ' (with ESP keys: mode 0600)' : ''}`);
+      writeFileSync(values.out, `${JSON.stringify(found.profile, null, 2)}\n`, {
+        mode: values['with-keys'] ? 0o600 : 0o644,
+      });
+      console.log(
+        `discovered ${hops.length} VPP hops in ${Date.now() - started} ms → ${values.out}${values['with-keys'] ? ' (with ESP keys: mode 0600)' : ''}`,
+      );
       for (const n of found.notes) console.log(`  note: ${n}`);
       for (const u of found.unmapped) console.log(`  not mapped: ${u}`);
       return 0;

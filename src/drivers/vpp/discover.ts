@@ -15,12 +15,16 @@
  */
 import type { Profile, TransportSpec, VppHopSpec } from '../../chain/profile.ts';
 import { parseProfile } from '../../chain/profile.ts';
-import { parseShowHardwareInterfaces, parseShowInterface, parseShowInterfaceAddr } from './parse/interface.ts';
+import {
+  parseShowHardwareInterfaces,
+  parseShowInterface,
+  parseShowInterfaceAddr,
+} from './parse/interface.ts';
 import { parseShowIpFib, type VppFibEntry, type VppFibPath } from './parse/ip.ts';
 import { parseShowIpsecProtect, parseShowIpsecSa } from './parse/ipsec.ts';
 import { parseShowBridgeDomainDetail } from './parse/l2.ts';
-import { parseShowIpipTunnel, parseShowVxlanTunnel } from './parse/tunnel.ts';
 import { parseShowNat44Interfaces, parseShowNat44StaticMappings } from './parse/nat44.ts';
+import { parseShowIpipTunnel, parseShowVxlanTunnel } from './parse/tunnel.ts';
 
 export interface DiscoverHop {
   name: string;
@@ -67,7 +71,10 @@ const inPrefix = (ip: string, prefix: string) => {
 };
 
 /** Longest-prefix match in a parsed FIB; the path a packet to `ip` leaves by (a tunnel's stacked path). */
-function route(fib: VppFibEntry[], ip: string): { entry: VppFibEntry; path: VppFibPath; out: VppFibPath } | undefined {
+function route(
+  fib: VppFibEntry[],
+  ip: string,
+): { entry: VppFibEntry; path: VppFibPath; out: VppFibPath } | undefined {
   const hits = fib.filter((e) => e.vrf === 0 && inPrefix(ip, e.prefix));
   hits.sort((a, b) => Number(b.prefix.split('/')[1]) - Number(a.prefix.split('/')[1]));
   const entry = hits[0];
@@ -105,52 +112,79 @@ export async function discoverChain(input: DiscoverInput): Promise<DiscoverResul
   // 1. the VXLAN hop: the tunnel whose remote is the injector side
   const vxView = views.find((v) => v.vxlan.length > 0);
   if (!vxView) throw new DiscoverError('no hop has a VXLAN tunnel (show vxlan tunnel is empty everywhere)');
-  if (vxView.vxlan.length > 1) unmapped.push(`${vxView.hop.name}: ${vxView.vxlan.length} VXLAN tunnels; mapped the first (VNI ${vxView.vxlan[0]?.vni})`);
+  if (vxView.vxlan.length > 1)
+    unmapped.push(
+      `${vxView.hop.name}: ${vxView.vxlan.length} VXLAN tunnels; mapped the first (VNI ${vxView.vxlan[0]?.vni})`,
+    );
   const tunnel = vxView.vxlan[0]!;
   const vxIngress = ownerOf(vxView, tunnel.src);
   const vxIngressMac = vxView.hw.find((h) => h.name === vxIngress?.name)?.mac;
-  if (!vxIngress || !vxIngressMac) throw new DiscoverError(`${vxView.hop.name}: no interface owns the tunnel source ${tunnel.src}`);
+  if (!vxIngress || !vxIngressMac)
+    throw new DiscoverError(`${vxView.hop.name}: no interface owns the tunnel source ${tunnel.src}`);
   const tunnelIf = vxView.addrs.find((a) => a.bridge && a.name.startsWith('vxlan_tunnel'));
   const bd = tunnelIf?.bridge?.bdId;
   let bviName: string | undefined;
   if (bd !== undefined) {
-    const domain = parseShowBridgeDomainDetail(await input.read(vxView.hop.name, `show bridge-domain ${bd} detail`));
+    const domain = parseShowBridgeDomainDetail(
+      await input.read(vxView.hop.name, `show bridge-domain ${bd} detail`),
+    );
     bviName = domain?.bvi;
   }
   const bvi = vxView.addrs.find((a) => a.name === bviName);
   const bviMac = vxView.hw.find((h) => h.name === bviName)?.mac;
   const bviPrefix = bvi?.l3[0];
   if (!bvi || !bviMac || !bviPrefix)
-    throw new DiscoverError(`${vxView.hop.name}: the VXLAN tunnel's bridge domain ${bd ?? '?'} has no BVI with an address: nothing routes the decapsulated traffic`);
+    throw new DiscoverError(
+      `${vxView.hop.name}: the VXLAN tunnel's bridge domain ${bd ?? '?'} has no BVI with an address: nothing routes the decapsulated traffic`,
+    );
 
   // 2. NAT: the static mapping whose external side the traffic is sent to
   const natView = views.find((v) => v.natMappings.length > 0);
   if (!natView) throw new DiscoverError('no hop has a NAT44 static mapping');
-  const udpMappings = natView.natMappings.filter((m) => m.protocol === 'UDP' && m.external.port !== undefined);
+  const udpMappings = natView.natMappings.filter(
+    (m) => m.protocol === 'UDP' && m.external.port !== undefined,
+  );
   for (const m of natView.natMappings.filter((x) => !udpMappings.includes(x)))
-    unmapped.push(`${natView.hop.name}: NAT44 static mapping ${m.protocol ?? 'address-only'} ${m.local.address} ↔ ${m.external.address}: only UDP port mappings are traffic targets`);
+    unmapped.push(
+      `${natView.hop.name}: NAT44 static mapping ${m.protocol ?? 'address-only'} ${m.local.address} ↔ ${m.external.address}: only UDP port mappings are traffic targets`,
+    );
   const mapping = udpMappings[0];
   if (!mapping) throw new DiscoverError(`${natView.hop.name}: no UDP static mapping`);
-  if (udpMappings.length > 1) unmapped.push(`${natView.hop.name}: ${udpMappings.length} UDP static mappings; traffic goes to the first (${mapping.external.address}:${mapping.external.port})`);
+  if (udpMappings.length > 1)
+    unmapped.push(
+      `${natView.hop.name}: ${udpMappings.length} UDP static mappings; traffic goes to the first (${mapping.external.address}:${mapping.external.port})`,
+    );
   const natOut = natView.natInterfaces.find((i) => i.outside)?.name;
-  if (mapping.flags.length) unmapped.push(`${natView.hop.name}: static mapping flags ${mapping.flags.join(' ')} not modelled`);
+  if (mapping.flags.length)
+    unmapped.push(`${natView.hop.name}: static mapping flags ${mapping.flags.join(' ')} not modelled`);
 
   // 3. ESP: the protected tunnel toward the NAT's local (collector) side
   const secView = views.find((v) => v.protect.some((p) => p.outputSa !== undefined));
   if (!secView) throw new DiscoverError('no hop protects a tunnel with IPsec (show ipsec protect is empty)');
   const prot = secView.protect[0]!;
   const ipip = secView.ipip.find((t) => t.name === prot.interface);
-  if (!ipip) throw new DiscoverError(`${secView.hop.name}: ${prot.interface} is protected but is not an ipip tunnel`);
+  if (!ipip)
+    throw new DiscoverError(`${secView.hop.name}: ${prot.interface} is protected but is not an ipip tunnel`);
   const sa = parseShowIpsecSa(await input.read(secView.hop.name, `show ipsec sa ${prot.outputSa.index}`));
-  if (!sa) throw new DiscoverError(`${secView.hop.name}: output SA index ${prot.outputSa.index} is gone (show ipsec sa)`);
+  if (!sa)
+    throw new DiscoverError(
+      `${secView.hop.name}: output SA index ${prot.outputSa.index} is gone (show ipsec sa)`,
+    );
   if (sa.cryptoAlg !== 'aes-gcm-128')
-    throw new DiscoverError(`${secView.hop.name}: SA ${sa.id} uses ${sa.cryptoAlg}; chainprobe models aes-gcm-128`);
-  if (sa.flags.includes('udp-encap')) unmapped.push(`${secView.hop.name}: SA ${sa.id} is UDP-encapsulated: ports not read, assumed 4500`);
+    throw new DiscoverError(
+      `${secView.hop.name}: SA ${sa.id} uses ${sa.cryptoAlg}; chainprobe models aes-gcm-128`,
+    );
+  if (sa.flags.includes('udp-encap'))
+    unmapped.push(`${secView.hop.name}: SA ${sa.id} is UDP-encapsulated: ports not read, assumed 4500`);
   const uplink = route(secView.fib, ipip.dst);
-  if (!uplink?.out.mtu) throw new DiscoverError(`${secView.hop.name}: no route to the tunnel's far end ${ipip.dst}`);
+  if (!uplink?.out.mtu)
+    throw new DiscoverError(`${secView.hop.name}: no route to the tunnel's far end ${ipip.dst}`);
 
   const dstView = views.find((v) => v !== secView && v.ipip.some((t) => t.src === ipip.dst));
-  if (!dstView) unmapped.push(`no hop terminates the tunnel at ${ipip.dst}: the delivered stage is modelled, not captured`);
+  if (!dstView)
+    unmapped.push(
+      `no hop terminates the tunnel at ${ipip.dst}: the delivered stage is modelled, not captured`,
+    );
 
   // 4. each hop's ingress and egress (faults and captures act on them)
   const egressOf = (v: HopView, toward: string) => route(v.fib, toward)?.out.interface;
@@ -168,7 +202,9 @@ export async function discoverChain(input: DiscoverInput): Promise<DiscoverResul
   // 5. the inner source: an exporter inside the BVI's subnet (VPP cannot tell us who sends; say so)
   const [bviIp, bviLen] = bviPrefix.split('/');
   const exporter = intToIp(ipToInt(bviIp as string) + (Number(bviLen) >= 31 ? 1 : 4));
-  notes.push(`inner source ${exporter}: an address in the BVI's subnet ${bviPrefix}; set traffic.inner.srcIp to a real exporter's`);
+  notes.push(
+    `inner source ${exporter}: an address in the BVI's subnet ${bviPrefix}; set traffic.inner.srcIp to a real exporter's`,
+  );
 
   const stageOf: Record<string, [string, string]> = {
     [vxView.hop.name]: ['ingress', 'decap'],
@@ -187,11 +223,37 @@ export async function discoverChain(input: DiscoverInput): Promise<DiscoverResul
     const entryHw = v.hw.find((h) => h.name === entry);
     if (entry && entryHw?.afPacket)
       // an af_packet interface: the Linux side sees what VPP receives
-      captures.push({ name: `${v.hop.name}-in`, hop: v.hop.name, interface: entryHw.afPacket.hostInterface, stage: stages[0], direction: 'in', snaplenBytes: 262144, backend: 'tcpdump' });
-    else if (entry) captures.push({ name: `${v.hop.name}-in`, hop: v.hop.name, interface: entry, stage: stages[0], direction: 'in', snaplenBytes: 9000, backend: 'vpp-pcap' });
+      captures.push({
+        name: `${v.hop.name}-in`,
+        hop: v.hop.name,
+        interface: entryHw.afPacket.hostInterface,
+        stage: stages[0],
+        direction: 'in',
+        snaplenBytes: 262144,
+        backend: 'tcpdump',
+      });
+    else if (entry)
+      captures.push({
+        name: `${v.hop.name}-in`,
+        hop: v.hop.name,
+        interface: entry,
+        stage: stages[0],
+        direction: 'in',
+        snaplenBytes: 9000,
+        backend: 'vpp-pcap',
+      });
     else unmapped.push(`${v.hop.name}: its ingress interface was not found`);
     // what VPP transmits on af_packet bypasses the kernel's taps (qdisc bypass): only VPP's own trace sees it
-    if (exit) captures.push({ name: `${v.hop.name}-out`, hop: v.hop.name, interface: exit, stage: stages[1], direction: 'out', snaplenBytes: 9000, backend: 'vpp-pcap' });
+    if (exit)
+      captures.push({
+        name: `${v.hop.name}-out`,
+        hop: v.hop.name,
+        interface: exit,
+        stage: stages[1],
+        direction: 'out',
+        snaplenBytes: 9000,
+        backend: 'vpp-pcap',
+      });
     else unmapped.push(`${v.hop.name}: its egress interface was not found`);
   }
 

@@ -17,8 +17,8 @@ import type { RuntimeSaKey } from '../../chain/oracle.ts';
 import type { HopSpec, Profile } from '../../chain/profile.ts';
 import { ChainprobeError } from '../../errors.ts';
 import { openTransport } from '../../transport/index.ts';
-import type { ChainDriver, DriverStatus, HopStatus } from '../driver.ts';
 import type { CounterSnapshot } from '../counters.ts';
+import type { ChainDriver, DriverStatus, HopStatus } from '../driver.ts';
 import type { ActiveFault, Fault } from '../fault.ts';
 import { type LockOptions, withChainLock } from '../lock.ts';
 import { readCounters, readInterfaces, readRuntimeKeys } from './read.ts';
@@ -161,9 +161,16 @@ export class VppDriver implements ChainDriver {
           interfaces,
           faults: faults.filter((f) => f.hop === hop.name).map((f) => f.fault),
         });
-        for (const i of interfaces) if (i.state !== 'up' && i.name !== 'local0') problems.push(`${hop.name}: ${i.name} is ${i.state}`);
+        for (const i of interfaces)
+          if (i.state !== 'up' && i.name !== 'local0') problems.push(`${hop.name}: ${i.name} is ${i.state}`);
       } catch (e) {
-        hops.push({ name: hop.name, place: hop.transport.kind, reachable: false, interfaces: [], faults: [] });
+        hops.push({
+          name: hop.name,
+          place: hop.transport.kind,
+          reachable: false,
+          interfaces: [],
+          faults: [],
+        });
         problems.push(`${hop.name}: ${(e as Error).message}`);
       }
     }

@@ -15,7 +15,12 @@
  *    vpp-pcap point per VPP hop, tracing exactly its interface (`intfc NAME`).
  */
 import { rmSync } from 'node:fs';
-import type { CaptureBackend, CapturePointRequest, CapturePointResult, CaptureSession } from '../../capture/backend.ts';
+import type {
+  CaptureBackend,
+  CapturePointRequest,
+  CapturePointResult,
+  CaptureSession,
+} from '../../capture/backend.ts';
 import { fetchFile } from '../../capture/fetch.ts';
 import { ChainprobeError } from '../../errors.ts';
 import { PcapWriter } from '../../pcap/pcap-writer.ts';
@@ -28,7 +33,9 @@ const DEFAULT_MAX_PACKETS = 200_000;
 const DIRECTION: Record<CapturePointRequest['direction'], string> = { in: 'rx', out: 'tx', inout: 'rx tx' };
 
 /** What `pcap trace off` answered: how many packets VPP wrote, and where (VPP 24.10 interface_cli.c). */
-export function parsePcapTraceOff(text: string): { packets: number; file: string } | { packets: 0; file: null } {
+export function parsePcapTraceOff(
+  text: string,
+): { packets: number; file: string } | { packets: 0; file: null } {
   const m = /Write (\d+) packets to (\S+), and stop capture/.exec(text);
   if (m) return { packets: Number(m[1]), file: m[2] };
   return { packets: 0, file: null };
@@ -42,9 +49,12 @@ interface Armed {
 }
 
 function arm(req: CapturePointRequest): Armed {
-  if (!req.hop) throw new ChainprobeError('E_CONFIG', `capture point "${req.point.name}": its hop is unknown`, true);
+  if (!req.hop)
+    throw new ChainprobeError('E_CONFIG', `capture point "${req.point.name}": its hop is unknown`, true);
   const vpp = Vppctl.forHop(req.hop, req.transport);
-  const maxPackets = req.expectedPackets ? Math.max(1000, Math.ceil(req.expectedPackets * 1.5)) : DEFAULT_MAX_PACKETS;
+  const maxPackets = req.expectedPackets
+    ? Math.max(1000, Math.ceil(req.expectedPackets * 1.5))
+    : DEFAULT_MAX_PACKETS;
   // VPP puts the file under its /tmp; a name of our own per process and point, no path
   const fileName = `chainprobe-${process.pid}-${req.point.name}.pcap`;
   return { req, vpp, fileName, maxPackets };

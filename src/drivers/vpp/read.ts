@@ -10,7 +10,11 @@ import type { CounterSnapshot } from '../counters.ts';
 import type { InterfaceStatus } from '../driver.ts';
 import { vppCounters } from './counters.ts';
 import { parseShowErrors } from './parse/errors.ts';
-import { parseShowHardwareInterfaces, parseShowInterface, parseShowInterfaceAddr } from './parse/interface.ts';
+import {
+  parseShowHardwareInterfaces,
+  parseShowInterface,
+  parseShowInterfaceAddr,
+} from './parse/interface.ts';
 import { parseShowIpsecSa, parseShowIpsecSaList } from './parse/ipsec.ts';
 import { parseShowNat44Sessions } from './parse/nat44.ts';
 import type { Vppctl } from './vppctl.ts';
@@ -51,7 +55,11 @@ export async function readRuntimeKeys(d: VppHops): Promise<RuntimeSaKey[]> {
         if (!hex || hex.length < 32) return undefined;
         const salt = Buffer.alloc(4);
         salt.writeUInt32BE(sa.salt >>> 0);
-        return { spi, key: Uint8Array.from(Buffer.from(hex.slice(0, 32), 'hex')), salt: Uint8Array.from(salt) };
+        return {
+          spi,
+          key: Uint8Array.from(Buffer.from(hex.slice(0, 32), 'hex')),
+          salt: Uint8Array.from(salt),
+        };
       });
       if (key) {
         keys.push(key);
@@ -100,5 +108,12 @@ export async function readCounters(d: VppHops): Promise<CounterSnapshot> {
         }
       }),
   );
-  return { driver: 'vpp', takenAt: new Date().toISOString(), hops, severity, unavailable, tookMs: Date.now() - started };
+  return {
+    driver: 'vpp',
+    takenAt: new Date().toISOString(),
+    hops,
+    severity,
+    unavailable,
+    tookMs: Date.now() - started,
+  };
 }

@@ -50,7 +50,11 @@ export class Vppctl {
       );
     }
     if (CLI_ERROR.test(r.stdout))
-      throw new ChainprobeError('E_CHAIN', `VPP at hop "${this.hop}" rejected "${command}": ${firstLine}`, false);
+      throw new ChainprobeError(
+        'E_CHAIN',
+        `VPP at hop "${this.hop}" rejected "${command}": ${firstLine}`,
+        false,
+      );
     return r.stdout;
   }
 }

@@ -1,0 +1,58 @@
+/**
+ * Where the funnel says probes vanished, the hops' own counters say why: for every segment between two
+ * capture points that lost probes, the drop-like counters of the hops at either end whose rise accounts
+ * for the loss (drivers/vpp/explain.ts ranks them), as a sentence the verdict and the report carry —
+ * "…at hop security: VPP node ip4-input, error "ip4 MTU exceeded and DF set" +100 (explains all 100 lost)",
+ * or "no counter explains them".
+ */
+import type { CounterSnapshot } from '../drivers/counters.ts';
+import { explainLoss } from '../drivers/vpp/explain.ts';
+import type { LossExplanation, RunResults } from '../report/results.ts';
+
+export function explainLossByCounters(
+  results: RunResults,
+  before: CounterSnapshot,
+  after: CounterSnapshot,
+): LossExplanation[] {
+  const out: LossExplanation[] = [];
+  results.hops.forEach((point, i) => {
+    if (point.lostHere <= 0) return;
+    const prev = results.hops[i - 1];
+    const hops = [...new Set([prev?.hop, point.hop].filter((h): h is string => !!h && !!after.hops[h]))];
+    const counters: LossExplanation['counters'] = [];
+    for (const hop of hops) {
+      const was = before.hops[hop] ?? {};
+      const delta: Record<string, number> = {};
+      for (const [name, v] of Object.entries(after.hops[hop] ?? {})) {
+        const d = v - (was[name] ?? 0); // a counter the data plane hid at zero (VPP) was 0
+        if (d > 0) delta[name] = d;
+      }
+      const e = explainLoss({ delta, severity: after.severity?.[hop] ?? {}, lost: point.lostHere });
+      for (const a of e.attributions)
+        counters.push({ hop, counter: a.counter, delta: a.delta, explains: a.explains, text: a.text });
+    }
+    counters.sort((a, b) => (a.explains === b.explains ? 0 : a.explains === 'all' ? -1 : 1));
+    const best = counters[0];
+    out.push({
+      from: prev?.name ?? 'the injector',
+      to: point.name,
+      hops,
+      lost: point.lostHere,
+      counters,
+      summary: best
+        ? `at hop ${best.hop}: ${best.text}`
+        : hops.length
+          ? `no counter of ${hops.join(' or ')} explains the ${point.lostHere} probes lost here`
+          : 'no counters were read at these hops',
+    });
+  });
+  return out;
+}
+
+/** The verdict names the counter: appended to the failing delivery check. */
+export function attachLossExplanations(results: RunResults, explanations: LossExplanation[]): void {
+  results.lossExplanations = explanations;
+  const delivery = results.checks.find((c) => c.name === 'delivery');
+  if (delivery && delivery.status === 'fail' && explanations.length)
+    delivery.detail += `; counters: ${explanations.map((e) => `${e.from}→${e.to}: ${e.summary}`).join('; ')}`;
+}
