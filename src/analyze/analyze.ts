@@ -135,6 +135,7 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
       spis: [...new Set(peelers.flatMap((p) => [...p.spis]))].sort((a, b) => a - b),
       undecryptable: peelers.reduce((s, p) => s + p.undecryptable, 0),
       sequenceRegressions: peelers.reduce((s, p) => s + p.sequenceRegressions, 0),
+      sequenceReorders: peelers.reduce((s, p) => s + p.sequenceReorders, 0),
     },
     run: {
       id: run.runId ?? 0,

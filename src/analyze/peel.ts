@@ -27,6 +27,9 @@ import {
 } from '../transform/fragment.ts';
 import type { JourneyTracker, ViolationKind } from './journey.ts';
 
+/** VPP's and RFC 4303's default anti-replay window (packets). */
+const ESP_REPLAY_WINDOW = 64;
+
 export interface PointContext {
   index: number;
   name: string;
@@ -80,6 +83,8 @@ export class PointPeeler {
   maxFragmentBytes = 0;
   undecryptable = 0;
   sequenceRegressions = 0;
+  /** ESP sequence numbers that arrived late but inside the anti-replay window (accepted by a receiver) */
+  sequenceReorders = 0;
   /** datagrams that never completed (fragments missing): a loss symptom, counted apart from violations */
   incomplete = 0;
   readonly spis = new Set<number>();
@@ -104,7 +109,32 @@ export class PointPeeler {
     maxBytes: 64 * 1024 * 1024,
     maxDatagrams: 65_536,
   });
-  private readonly lastEspSeq = new Map<number, number>();
+  /** per SPI: the highest sequence number seen, and a ring of the last ESP_REPLAY_WINDOW numbers seen */
+  private readonly espWindows = new Map<number, { top: number; seen: Uint32Array }>();
+
+  /**
+   * RFC 4303 §3.4.3: a receiver accepts an ESP packet whose sequence number is new and within the window
+   * below the highest seen. VPP encrypts a vector of packets, then sends the small ones before the
+   * fragments of a large one, so its wire order is not its sequence order: such reorders are counted,
+   * not judged; a duplicate or a number behind the window is what a receiver drops.
+   */
+  private replayWindow(spi: number, seq: number): 'new' | 'reordered' | 'duplicate' | 'too-old' {
+    let w = this.espWindows.get(spi);
+    if (!w) {
+      w = { top: 0, seen: new Uint32Array(ESP_REPLAY_WINDOW) };
+      this.espWindows.set(spi, w);
+    }
+    const slot = seq % ESP_REPLAY_WINDOW;
+    if (seq > w.top) {
+      w.top = seq;
+      w.seen[slot] = seq;
+      return 'new';
+    }
+    if (seq + ESP_REPLAY_WINDOW <= w.top) return 'too-old';
+    if (w.seen[slot] === seq) return 'duplicate';
+    w.seen[slot] = seq;
+    return 'reordered';
+  }
   private readonly examples = new Map<ViolationKind, number>();
 
   constructor(
@@ -282,18 +312,19 @@ export class PointPeeler {
       return;
     }
     this.spis.add(spi);
-    const last = this.lastEspSeq.get(spi);
-    if (last !== undefined && seq <= last) {
+    const replay = this.replayWindow(spi, seq);
+    if (replay === 'reordered') this.sequenceReorders++;
+    else if (replay !== 'new') {
       this.sequenceRegressions++;
       this.violation(
         'esp',
         undefined,
-        `ESP SPI 0x${spi.toString(16)} sequence ${seq} after ${last}`,
+        `ESP SPI 0x${spi.toString(16)} sequence ${seq} ${replay === 'duplicate' ? 'seen twice (a replay)' : `is behind the ${ESP_REPLAY_WINDOW}-packet anti-replay window`}`,
         null,
         0,
         ts,
       );
-    } else this.lastEspSeq.set(spi, seq);
+    }
     let inner: Uint8Array;
     try {
       inner = sa.decrypt(ip).inner;

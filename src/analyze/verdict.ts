@@ -51,7 +51,7 @@ export interface VerdictInput {
     incomplete?: number;
     expectFragments: boolean;
   };
-  esp: { spis: number[]; undecryptable: number; sequenceRegressions: number };
+  esp: { spis: number[]; undecryptable: number; sequenceRegressions: number; sequenceReorders?: number };
   /** false when the profile has no ESP stage */
   expectEsp?: boolean;
   /** false when the profile has no NAT stage */
@@ -236,7 +236,7 @@ export function buildResults(input: VerdictInput): RunResults {
         )
       : judged('fragmentation', fragViolations === 0, fragDetail),
   );
-  const espDetail = `SPIs seen ${input.esp.spis.map((s) => `0x${s.toString(16)}`).join(', ') || 'none'}; ${input.esp.undecryptable} undecryptable; ${input.esp.sequenceRegressions} sequence regressions`;
+  const espDetail = `SPIs seen ${input.esp.spis.map((s) => `0x${s.toString(16)}`).join(', ') || 'none'}; ${input.esp.undecryptable} undecryptable; ${input.esp.sequenceRegressions} replayed or behind the window; ${input.esp.sequenceReorders ?? 0} reordered within the anti-replay window (accepted)`;
   checks.push(
     v('esp').probes === 0 && input.esp.spis.length === 0
       ? notEvaluated(

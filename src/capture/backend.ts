@@ -45,6 +45,13 @@ export interface ClockNote {
   /** kernel: libpcap timestamps of this host; backend: the data plane's own clock (offset to be estimated) */
   source: 'kernel' | 'backend';
   note: string;
+  /**
+   * For a backend clock: its offset to this host's kernel clock as the backend measured it (ns, backend −
+   * kernel), with a bound. The analysis subtracts it before comparing points (src/clock).
+   */
+  offset?: { offsetNs: number; uncertaintyNs: number; method: string };
+  /** the readings behind `offset` (host time, ns since epoch → offset ns), for a drift fit */
+  samples?: { atNs: number; offsetNs: number; uncertaintyNs: number }[];
 }
 
 export interface CapturePointResult {

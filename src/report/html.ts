@@ -323,7 +323,7 @@ function violationsSection(r: RunResults): Markup {
       id: 'esp',
       title: 'ESP',
       v: e,
-      extra: html`SPIs ${e.spis.length ? e.spis.map((s) => `0x${s.toString(16)} (${s})`).join(', ') : 'none seen'}; ${formatInt(e.undecryptable)} undecryptable; ${formatInt(e.sequenceRegressions)} sequence regressions`,
+      extra: html`SPIs ${e.spis.length ? e.spis.map((s) => `0x${s.toString(16)} (${s})`).join(', ') : 'none seen'}; ${formatInt(e.undecryptable)} undecryptable; ${formatInt(e.sequenceRegressions)} replayed or behind the anti-replay window; ${formatInt(e.sequenceReorders ?? 0)} reordered within it (accepted)`,
     },
   ];
   return html`<h2 id="violations">Violations</h2>

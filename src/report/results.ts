@@ -172,7 +172,7 @@ export interface RunResults {
     /** datagrams whose fragments never all arrived: loss (counted in the funnel), not a violation */
     incomplete?: number;
   };
-  esp: ViolationSummary & { spis: number[]; undecryptable: number; sequenceRegressions: number };
+  esp: ViolationSummary & { spis: number[]; undecryptable: number; sequenceRegressions: number; sequenceReorders?: number };
   nat: ViolationSummary;
   reordered: number;
   duplicates: number;

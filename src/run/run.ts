@@ -21,6 +21,7 @@ import {
 } from '../capture/index.ts';
 import { ChainOracle, type RuntimeSaKey } from '../chain/oracle.ts';
 import type { Profile } from '../chain/profile.ts';
+import { type ClockOffset, ClockTrack } from '../clock/index.ts';
 import { createVxlanTemplate, type ProbeTemplate } from '../codec/template.ts';
 import {
   acquireChainLock,
@@ -188,7 +189,17 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       runtimeKeys: o.runtimeKeys,
       injected: inject.sent,
       injectedBySize: sentPerSize(inject.sent, o.payloadBytes),
-      captures: profile.captures.map((c) => ({ name: c.name, source: pcapPaths[c.name] })),
+      captures: profile.captures.map((c) => {
+        // a backend with its own clock (VPP's pcap trace) says its offset to this host's kernel clock
+        const clock = captureStats.find((s) => s.name === c.name)?.clock;
+        return {
+          name: c.name,
+          source: pcapPaths[c.name],
+          ...(clock?.offset
+            ? { clock: { host: `${c.hop} (backend clock)`, offset: backendClockOffset(clock) } }
+            : {}),
+        };
+      }),
       captureCounters: captureStats.map((c) => ({
         capture: c.name,
         receivedByFilter: c.stats?.receivedByFilter ?? null,
@@ -270,6 +281,15 @@ function hopCounters(before: CounterSnapshot, after: CounterSnapshot): RunResult
     out[hop] = { source: `${after.driver} driver`, counters: moved };
   }
   return out;
+}
+
+/** A backend clock's offset: a drift track over its readings when it took two or more, else the one offset. */
+function backendClockOffset(clock: CapturePointResult['clock']): ClockOffset | ClockTrack {
+  const samples = clock.samples ?? [];
+  if (samples.length < 2) return { ...clock.offset!, atNs: samples[0]?.atNs ?? 0 };
+  const track = new ClockTrack();
+  for (const s of samples) track.add({ ...s, method: clock.offset!.method });
+  return track;
 }
 
 /** The driver's counters, or why there are none (a chain without counters still runs). */

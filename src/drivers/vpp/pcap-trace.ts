@@ -24,6 +24,8 @@ import type {
 import { fetchFile } from '../../capture/fetch.ts';
 import { ChainprobeError } from '../../errors.ts';
 import { PcapWriter } from '../../pcap/pcap-writer.ts';
+import { parseShowClockVerbose } from './parse/clock.ts';
+import { parsePcapTraceOff } from './parse/trace.ts';
 import { Vppctl } from './vppctl.ts';
 
 const VPP_MAX_BYTES_PER_PKT = 9000;
@@ -32,21 +34,46 @@ const DEFAULT_MAX_PACKETS = 200_000;
 
 const DIRECTION: Record<CapturePointRequest['direction'], string> = { in: 'rx', out: 'tx', inout: 'rx tx' };
 
-/** What `pcap trace off` answered: how many packets VPP wrote, and where (VPP 24.10 interface_cli.c). */
-export function parsePcapTraceOff(
-  text: string,
-): { packets: number; file: string } | { packets: 0; file: null } {
-  const m = /Write (\d+) packets to (\S+), and stop capture/.exec(text);
-  if (m) return { packets: Number(m[1]), file: m[2] };
-  return { packets: 0, file: null };
-}
-
 interface Armed {
   req: CapturePointRequest;
   vpp: Vppctl;
   fileName: string;
   maxPackets: number;
+  /** VPP's clock error, read while the trace runs */
+  readings: ClockReading[];
+  sampler?: NodeJS.Timeout;
 }
+
+/**
+ * VPP re-verifies its CPU clock against the kernel's every few seconds and steers it, so its offset moves
+ * by hundreds of µs over a run: read it this often while tracing, and fit the readings (ClockTrack).
+ */
+const CLOCK_SAMPLE_MS = 250;
+
+interface ClockReading {
+  /** this host's time of the reading (ns since epoch, midpoint of the vppctl call) */
+  atNs: number;
+  /** VPP − kernel, ns */
+  offsetNs: number;
+}
+
+/**
+ * VPP − kernel clock offset over the trace: `show clock verbose` read at start and stop. VPP re-syncs its
+ * CPU clock to the kernel's now and then, so the two readings bound the offset of every packet between.
+ */
+async function clockError(vpp: Vppctl): Promise<ClockReading | undefined> {
+  try {
+    const before = Date.now();
+    const text = await vpp.exec('show clock verbose');
+    const atNs = ((before + Date.now()) / 2) * 1e6;
+    return { atNs, offsetNs: parseShowClockVerbose(text).errorS * 1e9 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** VPP prints the error in µs; both clocks are read in one call, so that is the reading's bound. */
+const READING_UNCERTAINTY_NS = 1000;
 
 function arm(req: CapturePointRequest): Armed {
   if (!req.hop)
@@ -57,7 +84,7 @@ function arm(req: CapturePointRequest): Armed {
     : DEFAULT_MAX_PACKETS;
   // VPP puts the file under its /tmp; a name of our own per process and point, no path
   const fileName = `chainprobe-${process.pid}-${req.point.name}.pcap`;
-  return { req, vpp, fileName, maxPackets };
+  return { req, vpp, fileName, maxPackets, readings: [] };
 }
 
 export const vppPcapBackend: CaptureBackend = {
@@ -86,12 +113,26 @@ export const vppPcapBackend: CaptureBackend = {
             false,
           );
         const snap = Math.min(VPP_MAX_BYTES_PER_PKT, Math.max(32, a.req.point.snaplenBytes));
+        const first = await clockError(a.vpp);
+        if (first) a.readings.push(first);
         await a.vpp.exec(
           `pcap trace ${DIRECTION[a.req.direction]} max ${a.maxPackets} max-bytes-per-pkt ${snap} intfc ${a.req.interface} file ${a.fileName}`,
         );
         started.push(a);
+        let busy = false;
+        a.sampler = setInterval(() => {
+          if (busy) return;
+          busy = true;
+          void clockError(a.vpp)
+            .then((r) => r && a.readings.push(r))
+            .finally(() => {
+              busy = false;
+            });
+        }, CLOCK_SAMPLE_MS);
+        a.sampler.unref();
       }
     } catch (e) {
+      for (const a of started) clearInterval(a.sampler);
       await Promise.allSettled(started.map((a) => a.vpp.exec('pcap trace off')));
       throw e;
     }
@@ -103,10 +144,28 @@ export const vppPcapBackend: CaptureBackend = {
         place: `VPP ${a.req.interface} at ${a.req.transport.description}`,
         clock: {
           source: 'backend' as const,
-          note: "VPP's own clock (CPU time counter scaled to wall time at VPP's start): its offset to the kernel's clock is estimated, not assumed",
-        },
+          note: "VPP's own clock (CPU time counter scaled to wall time at VPP's start): its offset to the kernel's clock is read from VPP, not assumed",
+        } as CapturePointResult['clock'],
       };
-      const off = parsePcapTraceOff(await a.vpp.exec('pcap trace off'));
+      clearInterval(a.sampler);
+      const off = parsePcapTraceOff(await a.vpp.exec('pcap trace off'), a.maxPackets);
+      const last = await clockError(a.vpp);
+      if (last) a.readings.push(last);
+      const readings = a.readings;
+      if (readings.length) {
+        const offsets = readings.map((r) => r.offsetNs);
+        const lo = Math.min(...offsets);
+        const hi = Math.max(...offsets);
+        base.clock = {
+          ...base.clock,
+          offset: {
+            offsetNs: (lo + hi) / 2,
+            uncertaintyNs: (hi - lo) / 2 + READING_UNCERTAINTY_NS,
+            method: `VPP "show clock verbose" error, ${readings.length} readings every ${CLOCK_SAMPLE_MS} ms while tracing (${(lo / 1e6).toFixed(3)}–${(hi / 1e6).toFixed(3)} ms)`,
+          },
+          samples: readings.map((r) => ({ ...r, uncertaintyNs: READING_UNCERTAINTY_NS })),
+        };
+      }
       const remote = off.file ?? `/tmp/${a.fileName}`;
       let bytes = 0;
       try {
@@ -120,7 +179,8 @@ export const vppPcapBackend: CaptureBackend = {
       } finally {
         await a.req.transport.run(['rm', '-f', '--', remote]).catch(() => {});
       }
-      const limitHit = off.packets >= a.maxPackets || (off.packets === 0 && bytes > 24);
+      // VPP writes the file by itself when `max` is reached, and then `off` finds nothing left to write
+      const limitHit = off.limitHit === true || (off.packets === 0 && bytes > 24);
       return {
         ...base,
         stats: {
@@ -154,6 +214,7 @@ export const vppPcapBackend: CaptureBackend = {
         );
       },
       async abort() {
+        for (const a of armed) clearInterval(a.sampler);
         await Promise.allSettled(
           armed.map(async (a) => {
             await a.vpp.exec('pcap trace off');

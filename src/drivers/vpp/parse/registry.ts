@@ -2,6 +2,7 @@
  * Which parser reads which vppctl command: the driver and `discover` look commands up here instead of
  * switching over them. Commands are matched by their words (`show ipsec sa 3` → the SA-detail parser).
  */
+import { parseShowClockVerbose } from './clock.ts';
 import { parseShowErrors } from './errors.ts';
 import { parseShowHardwareInterfaces, parseShowInterface, parseShowInterfaceAddr } from './interface.ts';
 import { parseShowIp4FullReassembly, parseShowIpFib } from './ip.ts';
@@ -20,6 +21,7 @@ import { parseShowVersion } from './version.ts';
 /** The parsers by name; `VppParsed<'show errors'>` is what a command's parser returns. */
 export const VPP_PARSERS = {
   'show version': { pattern: /^show version$/, parse: parseShowVersion },
+  'show clock verbose': { pattern: /^show clock verbose$/, parse: parseShowClockVerbose },
   'show interface': { pattern: /^show (interface|int)$/, parse: parseShowInterface },
   'show interface addr': { pattern: /^show (interface|int) addr(ess)?$/, parse: parseShowInterfaceAddr },
   'show hardware-interfaces': {
