@@ -78,6 +78,13 @@ export interface CapturePlace {
   note: string;
 }
 
+/** One hop's packet trace, summarised: which node dropped or rewrote the traced packets, and how many. */
+export interface HopTrace {
+  hop: string;
+  traced: number;
+  findings: { finding: string; packets: number; path: string }[];
+}
+
 export interface ChainDriver {
   readonly name: string;
   readonly profile: Profile;
@@ -97,6 +104,10 @@ export interface ChainDriver {
   runtimeKeys?(): Promise<RuntimeSaKey[]>;
   /** per-hop named counters now, for before/after deltas around a run */
   counters?(): Promise<CounterSnapshot>;
+  /** arm the data plane's own packet trace of the next `packets` packets per hop (VPP: `trace add`) */
+  armTrace?(packets: number): Promise<void>;
+  /** what the packet traces say happened, per hop: one line per distinct finding (drops, rewrites) */
+  readTraces?(): Promise<HopTrace[]>;
   /** where to capture a point right now, when not where the profile says (undefined: as the profile says) */
   capturePlace?(point: CapturePointSpec): Promise<CapturePlace | undefined>;
 }

@@ -10,6 +10,7 @@ export type {
   DriverUpResult,
   DriverVerb,
   HopStatus,
+  HopTrace,
   InterfaceStatus,
 } from './driver.ts';
 export { requireFaultKind, requireVerb, supportedVerbs } from './driver.ts';

@@ -180,10 +180,11 @@ ${countersBlock(r)}`;
 /** The hops' own counters (read by the chain's driver before and after the run), beside the funnel. */
 function countersBlock(r: RunResults): Markup | string {
   const hops = Object.entries(r.counters ?? {});
-  if (!hops.length) return '';
+  if (!hops.length) return packetTraceBlock(r);
   const explained = r.lossExplanations ?? [];
   return html`<h3 id="hop-counters">Hop counters</h3>
 ${explained.length ? html`<ul data-testid="loss-explanations">${explained.map((e) => html`<li class="${e.counters[0]?.explains === 'all' ? 'bad' : 'na'}">${e.lost} lost between ${e.from} and ${e.to}: ${e.summary}</li>`)}</ul>` : ''}
+${packetTraceBlock(r)}
 <p class="muted">What each hop counted itself during the run (after − before), to compare with the funnel above.</p>
 <div class="grid">${hops.map(
     ([
@@ -196,6 +197,17 @@ ${explained.length ? html`<ul data-testid="loss-explanations">${explained.map((e
         html`<tr data-testid="hop-counter-row"><td>${k.name}</td><td class="num">${formatInt(k.before)}</td><td class="num">${formatInt(k.after)}</td><td class="num">${formatInt(k.delta)}</td></tr>`,
     )}</tbody></table></div>`,
   )}</div>`;
+}
+
+/** `--vpp-trace`: what each VPP hop's packet trace says happened to the traced packets. */
+function packetTraceBlock(r: RunResults): Markup | string {
+  const traces = r.packetTraces ?? [];
+  if (!traces.length) return '';
+  return html`<h4 id="packet-traces">Packet traces (VPP)</h4>
+<ul data-testid="packet-traces">${traces.map(
+    (t) =>
+      html`<li><b>${t.hop}</b>: ${t.traced} packets traced${t.findings.length ? '' : ', nothing dropped or rewritten'}${t.findings.length ? html`<ul>${t.findings.map((f) => html`<li class="bad">${f.finding} — ${f.packets} packets; path ${f.path}</li>`)}</ul>` : ''}</li>`,
+  )}</ul>`;
 }
 
 // ── findings ───────────────────────────────────────────────────────────────────────────────────────

@@ -172,7 +172,12 @@ export interface RunResults {
     /** datagrams whose fragments never all arrived: loss (counted in the funnel), not a violation */
     incomplete?: number;
   };
-  esp: ViolationSummary & { spis: number[]; undecryptable: number; sequenceRegressions: number; sequenceReorders?: number };
+  esp: ViolationSummary & {
+    spis: number[];
+    undecryptable: number;
+    sequenceRegressions: number;
+    sequenceReorders?: number;
+  };
   nat: ViolationSummary;
   reordered: number;
   duplicates: number;
@@ -192,6 +197,15 @@ export interface RunResults {
    * ip4-input, error "ip4 MTU exceeded and DF set" +100), or that none does. Absent without counters.
    */
   lossExplanations?: LossExplanation[];
+  /**
+   * With `--vpp-trace N`: per VPP hop, what its packet trace says happened to the traced packets — the
+   * node that dropped them (and why) or rewrote them, with the path they took.
+   */
+  packetTraces?: {
+    hop: string;
+    traced: number;
+    findings: { finding: string; packets: number; path: string }[];
+  }[];
   /** delivery over time: one bucket per interval of the injection capture */
   timeline: { startNs: number; sent: number; delivered: number }[];
   captureDrops: CaptureDrop[];

@@ -56,3 +56,26 @@ export function attachLossExplanations(results: RunResults, explanations: LossEx
   if (delivery && delivery.status === 'fail' && explanations.length)
     delivery.detail += `; counters: ${explanations.map((e) => `${e.from}→${e.to}: ${e.summary}`).join('; ')}`;
 }
+
+/**
+ * Packet traces name the node: a failing delivery or source check gets the trace's findings of the hops
+ * involved (e.g. "VPP trace at security: source 10.10.10.5 → 172.20.102.50 by nat44-ed-in2out").
+ */
+export function attachPacketTraces(
+  results: RunResults,
+  traces: NonNullable<RunResults['packetTraces']>,
+): void {
+  results.packetTraces = traces;
+  const said = (pred: (f: string) => boolean) =>
+    traces.flatMap((t) =>
+      t.findings
+        .filter((f) => pred(f.finding))
+        .map((f) => `${t.hop}: ${f.finding} (×${f.packets} of ${t.traced} traced)`),
+    );
+  const source = results.checks.find((c) => c.name === 'source IP preserved');
+  const rewrites = said((f) => f.startsWith('source'));
+  if (source?.status === 'fail' && rewrites.length) source.detail += `; VPP trace: ${rewrites.join('; ')}`;
+  const delivery = results.checks.find((c) => c.name === 'delivery');
+  const drops = said((f) => f.startsWith('dropped'));
+  if (delivery?.status === 'fail' && drops.length) delivery.detail += `; VPP trace: ${drops.join('; ')}`;
+}

@@ -42,7 +42,7 @@ import type { FrameSource, Injector, InjectStats } from '../inject/types.ts';
 import type { ActiveFault, RunResults } from '../report/results.ts';
 import { openTransport } from '../transport/index.ts';
 import type { Transport } from '../transport/transport.ts';
-import { attachLossExplanations, explainLossByCounters } from './loss-counters.ts';
+import { attachLossExplanations, attachPacketTraces, explainLossByCounters } from './loss-counters.ts';
 import { writeRunPcapng } from './pcapng-bundle.ts';
 
 export type InjectorKind = 'l2' | 'raw' | 'tcpreplay';
@@ -84,6 +84,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   onProgress?: (p: { sent: number; elapsedNs: number; total: number }) => void;
+  /** arm the data plane's packet trace of this many packets per hop (VPP), and report what it shows */
+  packetTrace?: number;
   /** Transports already open (a ChainSession's, keyed by hop name and '__injector'): used, not closed. */
   transports?: ReadonlyMap<string, Transport>;
   /** Write the per-run pcapng bundle (default true). */
@@ -143,6 +145,15 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       );
     }
     const countersBefore = await snapshotCounters(driver);
+    if (o.packetTrace) {
+      if (!driver.armTrace)
+        throw new ChainprobeError(
+          'E_CONFIG',
+          `the ${driver.name} driver has no packet trace (--vpp-trace needs VPP hops)`,
+          true,
+        );
+      await driver.armTrace(o.packetTrace);
+    }
     captures = await startCaptureSession(requests);
     log(
       `capturing at ${requests.map((r) => `${r.point.name} (${r.interface} at ${r.transport.description})`).join(', ')}`,
@@ -240,6 +251,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         explainLossByCounters(results, countersBefore.snapshot, countersAfter.snapshot),
       );
     }
+    if (o.packetTrace && driver.readTraces) attachPacketTraces(results, await driver.readTraces());
     const kept = await keepCaptures(
       o.keepCaptures ?? (o.bundle === false ? 'never' : 'always'),
       results,

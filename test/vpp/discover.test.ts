@@ -13,7 +13,8 @@ const INSTANCE: Record<string, string> = { vxlan: 'vx', security: 'sec', destina
 const fileName = (cli: string) => cli.replace(/^show /, '').replace(/[^a-z0-9]+/gi, '-');
 
 function recordedReader(scenario: string, phase = 'before') {
-  const read = async (hop: string, cli: string) => readFileSync(join(FIXTURES, scenario, phase, INSTANCE[hop], `${fileName(cli)}.txt`), 'utf8');
+  const read = async (hop: string, cli: string) =>
+    readFileSync(join(FIXTURES, scenario, phase, INSTANCE[hop], `${fileName(cli)}.txt`), 'utf8');
   return read;
 }
 
@@ -22,18 +23,49 @@ const hops = ['vxlan', 'security', 'destination'].map((name) => ({
   transport: { kind: 'netns' as const, namespace: `vp-${INSTANCE[name]}` },
   vpp: { cli: `/run/chainprobe-vpplab/${INSTANCE[name]}/cli.sock`, vppctl: '/opt/vpp-24.10/bin/vppctl' },
 }));
-const injector = { transport: { kind: 'netns' as const, namespace: 'vp-gen' }, interface: 'gen0', mac: '02:00:00:14:64:01' };
+const injector = {
+  transport: { kind: 'netns' as const, namespace: 'vp-gen' },
+  interface: 'gen0',
+  mac: '02:00:00:14:64:01',
+};
 
 describe('discover on recorded VPP v24.10 output', () => {
   it('maps the healthy lab: VXLAN, NAT, ESP, MTU, hops and capture points', async () => {
-    const { profile, unmapped, notes } = await discoverChain({ hops, injector, read: recordedReader('healthy') });
+    const { profile, unmapped, notes } = await discoverChain({
+      hops,
+      injector,
+      read: recordedReader('healthy'),
+    });
     expect(profile.driver).toBe('vpp');
-    expect(profile.traffic.outer).toMatchObject({ srcIp: '172.20.100.1', dstIp: '172.20.100.10', dstMac: '02:00:00:14:64:0a', vni: 100, dstPort: 4789 });
-    expect(profile.traffic.inner).toMatchObject({ dstMac: '02:00:00:0a:0a:01', dstIp: '10.10.10.10', dstPort: 2055 });
+    expect(profile.traffic.outer).toMatchObject({
+      srcIp: '172.20.100.1',
+      dstIp: '172.20.100.10',
+      dstMac: '02:00:00:14:64:0a',
+      vni: 100,
+      dstPort: 4789,
+    });
+    expect(profile.traffic.inner).toMatchObject({
+      dstMac: '02:00:00:0a:0a:01',
+      dstIp: '10.10.10.10',
+      dstPort: 2055,
+    });
     const t = Object.fromEntries(profile.stages.map((s) => [s.name, s.transform]));
     expect(t.decap).toEqual({ kind: 'vxlan-decap', vni: 100 });
-    expect(t.nat).toEqual({ kind: 'dnat44', match: { dstIp: '10.10.10.10', dstPort: 2055 }, rewrite: { dstIp: '172.20.102.10', dstPort: 2055 } });
-    expect(t.esp).toMatchObject({ kind: 'esp-encrypt', sa: { spi: 1000, algorithm: 'aes-gcm-128', key: { from: 'runtime' }, salt: '00000000', tunnel: { srcIp: '172.20.103.1', dstIp: '172.20.103.2' } } });
+    expect(t.nat).toEqual({
+      kind: 'dnat44',
+      match: { dstIp: '10.10.10.10', dstPort: 2055 },
+      rewrite: { dstIp: '172.20.102.10', dstPort: 2055 },
+    });
+    expect(t.esp).toMatchObject({
+      kind: 'esp-encrypt',
+      sa: {
+        spi: 1000,
+        algorithm: 'aes-gcm-128',
+        key: { from: 'runtime' },
+        salt: '00000000',
+        tunnel: { srcIp: '172.20.103.1', dstIp: '172.20.103.2' },
+      },
+    });
     expect(t.wire).toEqual({ kind: 'fragment', mtuBytes: 1400 });
     expect(profile.hops.map((h) => [h.name, h.vpp?.ingress, h.vpp?.egress])).toEqual([
       ['vxlan', 'host-vx0', 'host-vx1'],
@@ -49,13 +81,20 @@ describe('discover on recorded VPP v24.10 output', () => {
       'destination-in:tcpdump:dst0:wire',
       'destination-out:vpp-pcap:host-dst1:delivered',
     ]);
-    expect(profile.labPrefixes).toEqual(expect.arrayContaining(['172.20.100.0/24', '10.10.10.0/24', '172.20.102.10/32']));
+    expect(profile.labPrefixes).toEqual(
+      expect.arrayContaining(['172.20.100.0/24', '10.10.10.0/24', '172.20.102.10/32']),
+    );
     expect(unmapped).toEqual([]);
     expect(notes.join('\n')).toMatch(/inner source 10\.10\.10\.\d+/);
   });
 
   it('puts the SA key in the profile only with --with-keys', async () => {
-    const { profile } = await discoverChain({ hops, injector, withKeys: true, read: recordedReader('healthy') });
+    const { profile } = await discoverChain({
+      hops,
+      injector,
+      withKeys: true,
+      read: recordedReader('healthy'),
+    });
     const esp = profile.stages.find((s) => s.name === 'esp')?.transform;
     // the lab's test key (test/vpp/lab.ts LAB_SA.out), as VPP printed it in `show ipsec sa 0`
     expect(esp && 'sa' in esp && esp.sa.key).toBe('fedcba9876543210abcdef0123456789');
@@ -63,8 +102,6 @@ describe('discover on recorded VPP v24.10 output', () => {
 
   it('says what it cannot map instead of guessing: no VXLAN hop', async () => {
     const read = recordedReader('healthy');
-    await expect(
-      discoverChain({ hops: hops.slice(1), injector, read }),
-    ).rejects.toThrow(DiscoverError);
+    await expect(discoverChain({ hops: hops.slice(1), injector, read })).rejects.toThrow(DiscoverError);
   });
 });

@@ -184,7 +184,8 @@ export async function vppLabUp(): Promise<VppLab> {
   const cliSocket = (i: VppInstance) => join(RUN_DIR, i, 'cli.sock');
   const vppctl = async (i: VppInstance, cli: string) => {
     const r = await execa(vppctlBin, ['-s', cliSocket(i), ...cli.split(' ')], { timeout: 10_000 });
-    if (/unknown input|parse error|failed:/i.test(r.stdout)) throw new Error(`vpp ${i}: "${cli}": ${r.stdout.trim()}`);
+    if (/unknown input|parse error|failed:/i.test(r.stdout))
+      throw new Error(`vpp ${i}: "${cli}": ${r.stdout.trim()}`);
     return r.stdout;
   };
   try {
@@ -204,7 +205,17 @@ export async function vppLabUp(): Promise<VppLab> {
     }
     await sh('ip', ['-n', 'vp-gen', 'link', 'set', 'gen0', 'address', '02:00:00:14:64:01']);
     await sh('ip', ['-n', 'vp-gen', 'addr', 'add', '172.20.100.1/24', 'dev', 'gen0']);
-    await sh('ip', ['-n', 'vp-gen', 'neigh', 'add', '172.20.100.10', 'lladdr', '02:00:00:14:64:0a', 'dev', 'gen0']);
+    await sh('ip', [
+      '-n',
+      'vp-gen',
+      'neigh',
+      'add',
+      '172.20.100.10',
+      'lladdr',
+      '02:00:00:14:64:0a',
+      'dev',
+      'gen0',
+    ]);
     await sh('ip', ['-n', 'vp-col', 'link', 'set', 'col0', 'address', '02:00:00:14:66:0a']);
     await sh('ip', ['-n', 'vp-col', 'addr', 'add', '172.20.102.10/24', 'dev', 'col0']);
     for (const i of ['vx', 'sec', 'dst'] as VppInstance[]) {
@@ -220,7 +231,13 @@ export async function vppLabUp(): Promise<VppLab> {
           '-c',
           'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$@"',
           'vpp-start',
-          'ip', 'netns', 'exec', `vp-${i}`, join(VPP_PREFIX, 'bin', 'vpp'), '-c', join(dir, 'startup.conf'),
+          'ip',
+          'netns',
+          'exec',
+          `vp-${i}`,
+          join(VPP_PREFIX, 'bin', 'vpp'),
+          '-c',
+          join(dir, 'startup.conf'),
         ],
         { detached: true, stdio: 'ignore', reject: false },
       );

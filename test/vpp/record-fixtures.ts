@@ -54,13 +54,17 @@ async function main() {
       const dump = async (phase: string) => {
         for (const i of INSTANCES) {
           mkdirSync(join(dir, phase, i), { recursive: true });
-          for (const cli of SHOWS) writeFileSync(join(dir, phase, i, `${fileName(cli)}.txt`), await lab.vppctl(i, cli));
+          for (const cli of SHOWS)
+            writeFileSync(join(dir, phase, i, `${fileName(cli)}.txt`), await lab.vppctl(i, cli));
         }
       };
       await dump('before');
       for (const i of INSTANCES) {
         await lab.vppctl(i, 'trace add af-packet-input 50');
-        await lab.vppctl(i, `pcap trace rx tx max 10000 max-bytes-per-pkt 9000 intfc any file chainprobe-${i}.pcap`);
+        await lab.vppctl(
+          i,
+          `pcap trace rx tx max 10000 max-bytes-per-pkt 9000 intfc any file chainprobe-${i}.pcap`,
+        );
       }
       // 200 probes, 100 B and 8000 B alternating; DF set where the fault is about DF
       let profile = 'fixtures/vpp-lab.json';
@@ -73,7 +77,20 @@ async function main() {
       try {
         execFileSync(
           'node',
-          ['bin/chainprobe.js', 'run', '--profile', profile, '--count', '200', '--pps', '200', '--size', '100,8000', '--json', join(dir, 'run-results.json')],
+          [
+            'bin/chainprobe.js',
+            'run',
+            '--profile',
+            profile,
+            '--count',
+            '200',
+            '--pps',
+            '200',
+            '--size',
+            '100,8000',
+            '--json',
+            join(dir, 'run-results.json'),
+          ],
           { stdio: 'inherit' },
         );
       } catch {

@@ -21,7 +21,14 @@ describe('recorded VPP pcap traces', () => {
   it.each(traces)('$scenario/$instance opens in tshark with the packets VPP wrote', async ({ dir }) => {
     const off = parsePcapTraceOff(readFileSync(join(dir, 'pcap-trace-off.txt'), 'utf8'));
     if (off.packets === 0) return; // VPP wrote no file (nothing crossed this instance)
-    const r = await execa('tshark', ['-r', join(dir, 'pcap-trace.pcap'), '-T', 'fields', '-e', 'frame.number']);
+    const r = await execa('tshark', [
+      '-r',
+      join(dir, 'pcap-trace.pcap'),
+      '-T',
+      'fields',
+      '-e',
+      'frame.number',
+    ]);
     expect(r.stdout.trim().split('\n')).toHaveLength(off.packets);
   });
 

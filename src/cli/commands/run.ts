@@ -38,6 +38,8 @@ const HELP = `usage: chainprobe run [--profile FILE] [options]
   --json FILE         write the results document here
   --run-id N          probe run id (default random)
   --sa-key SPI=HEX    ESP key+salt for runtime-keyed SAs (default: read from the running reference chain)
+  --vpp-trace N       trace N packets per VPP hop (trace add af-packet-input N) and report the node that
+                      dropped or rewrote them
   --wait              another run (or chain up/down/fault) holds the chain: wait for it instead of refusing
   --allow-outside-lab send even to addresses outside the profile's labPrefixes (never needed for the lab)`;
 
@@ -54,6 +56,7 @@ const OPTIONS = {
   'sa-key': { type: 'string', multiple: true, default: [] },
   'allow-outside-lab': { type: 'boolean', default: false },
   wait: { type: 'boolean', default: false },
+  'vpp-trace': { type: 'string' },
 } satisfies ParseArgsOptionsConfig;
 
 const INJECTORS: readonly InjectorKind[] = ['l2', 'raw', 'tcpreplay'];
@@ -96,6 +99,9 @@ export function run(args: string[]): Promise<number> {
         runId,
         allowOutsideLab: values['allow-outside-lab'],
         waitForLock: values.wait,
+        ...(values['vpp-trace']
+          ? { packetTrace: intOption('--vpp-trace', values['vpp-trace'], 1, 10_000) }
+          : {}),
         signal: controller.signal,
         log: (l) => console.error(l),
         onProgress: progressPrinter(),

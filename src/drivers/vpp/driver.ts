@@ -18,10 +18,12 @@ import type { HopSpec, Profile } from '../../chain/profile.ts';
 import { ChainprobeError } from '../../errors.ts';
 import { openTransport } from '../../transport/index.ts';
 import type { CounterSnapshot } from '../counters.ts';
-import type { ChainDriver, DriverStatus, HopStatus } from '../driver.ts';
+import type { ChainDriver, DriverStatus, HopStatus, HopTrace } from '../driver.ts';
 import type { ActiveFault, Fault } from '../fault.ts';
 import { type LockOptions, withChainLock } from '../lock.ts';
+import { parseShowTrace } from './parse/trace.ts';
 import { readCounters, readInterfaces, readRuntimeKeys } from './read.ts';
+import { summarizeStories, traceStory } from './trace-story.ts';
 import { Vppctl } from './vppctl.ts';
 
 const STATE_DIR = process.env.CHAINPROBE_STATE_DIR ?? '/run/chainprobe/vpp';
@@ -183,6 +185,32 @@ export class VppDriver implements ChainDriver {
       hops,
       notes: [],
     };
+  }
+
+  private tracedPackets = 0;
+
+  async armTrace(packets: number): Promise<void> {
+    this.tracedPackets = packets;
+    for (const hop of this.vppHops())
+      await this.withVpp(hop, async (vpp) => {
+        await vpp.exec('clear trace');
+        await vpp.exec(`trace add af-packet-input ${packets}`);
+      });
+  }
+
+  async readTraces(): Promise<HopTrace[]> {
+    const out: HopTrace[] = [];
+    for (const hop of this.vppHops()) {
+      const packets = await this.withVpp(hop, async (vpp) =>
+        parseShowTrace(await vpp.exec(`show trace max ${Math.max(1, this.tracedPackets)}`)),
+      );
+      out.push({
+        hop: hop.name,
+        traced: packets.length,
+        findings: summarizeStories(packets.map(traceStory)),
+      });
+    }
+    return out;
   }
 
   async runtimeKeys(): Promise<RuntimeSaKey[]> {
