@@ -88,15 +88,23 @@ export async function readCounters(d: VppHops): Promise<CounterSnapshot> {
       .map(async (hop) => {
         try {
           const c = await d.withVppOf(hop, async (vpp) => {
-            const sas = [];
-            for (const ref of parseShowIpsecSaList(await vpp.exec('show ipsec sa'))) {
-              const sa = parseShowIpsecSa(await vpp.exec(`show ipsec sa ${ref.index}`));
-              if (sa) sas.push(sa); // an SA deleted between the list and its detail: nothing to count
-            }
-            const nat = await vpp.exec('show nat44 sessions').catch(() => undefined);
+            // two rounds of concurrent vppctl calls (each a process through the transport): the SA list,
+            // then everything else at once. (One vppctl reading a script from stdin is not an option: some
+            // commands, e.g. `show nat44 sessions`, take the following lines as their arguments.)
+            const refs = parseShowIpsecSaList(await vpp.exec('show ipsec sa'));
+            const [interfaces, errors, nat, ...details] = await Promise.all([
+              vpp.exec('show interface'),
+              vpp.exec('show errors'),
+              vpp
+                .exec('show nat44 sessions')
+                .catch(() => ''), // no NAT plugin on this hop
+              ...refs.map((ref) => vpp.exec(`show ipsec sa ${ref.index}`)),
+            ]);
+            // an SA deleted between the list and its detail has nothing to count
+            const sas = details.flatMap((t) => parseShowIpsecSa(t) ?? []);
             return vppCounters({
-              interfaces: parseShowInterface(await vpp.exec('show interface')),
-              errors: parseShowErrors(await vpp.exec('show errors')),
+              interfaces: parseShowInterface(interfaces),
+              errors: parseShowErrors(errors),
               sas,
               ...(nat ? { natSessions: parseShowNat44Sessions(nat) } : {}),
             });
