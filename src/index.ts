@@ -37,6 +37,7 @@ export {
   readPackets,
   readPacketsSync,
 } from './pcap/index.ts';
+export { funnel } from './report/funnel.ts';
 export { renderHtml } from './report/html.ts';
 export { renderJunit } from './report/junit.ts';
 export type { RunResults } from './report/results.ts';

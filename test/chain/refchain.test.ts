@@ -18,10 +18,10 @@ import {
   sendProbe,
   setFault,
 } from '../../src/drivers/refchain/index.ts';
+import { requiresRoot } from '../helpers/requires.ts';
 import { readWithTshark, startCapture } from './tcpdump-capture.ts';
 
 const NAMESPACES = ['rc-gen', 'rc-vx', 'rc-sec', 'rc-dst'];
-const isRoot = process.getuid?.() === 0;
 
 async function netnsList(): Promise<string[]> {
   const r = await execa('ip', ['netns', 'list'], { timeout: 5000 });
@@ -54,7 +54,7 @@ async function deliver(
   };
 }
 
-describe.skipIf(!isRoot)('reference chain', () => {
+describe.runIf(requiresRoot('reference chain'))('reference chain', () => {
   let up: ChainUpResult;
 
   beforeAll(async () => {

@@ -25,9 +25,10 @@ import {
   TcpreplayInjector,
 } from '../../src/inject/index.ts';
 import { rawBatchSendLoop } from '../../src/inject/raw-batch.ts';
-import { loadRawtx } from '../../src/inject/rawtx.ts';
+import { loadRawtx, rawtxUnavailable } from '../../src/inject/rawtx.ts';
 import { LocalTransport } from '../../src/transport/local.ts';
 import { openNetns } from '../../src/transport/netns.ts';
+import { requires, requiresRoot } from '../helpers/requires.ts';
 import { ethernet, ipv4Udp, vxlan } from './frames.ts';
 import { netnsPids, startTcpdump, type VethLab, vethLab } from './netlab.ts';
 
@@ -36,7 +37,6 @@ const N = 5000;
 const RATE = 5000;
 const SMALL = 64;
 const JUMBO = 8000;
-const isRoot = process.getuid?.() === 0;
 
 async function code(p: Promise<unknown>): Promise<string> {
   try {
@@ -48,7 +48,7 @@ async function code(p: Promise<unknown>): Promise<string> {
   return 'no error';
 }
 
-describe.skipIf(!isRoot)('injectors on a veth pair', () => {
+describe.runIf(requiresRoot('injectors on a veth pair'))('injectors on a veth pair', () => {
   let lab: VethLab;
   let ipPackets: Uint8Array[];
   let ethFrames: Uint8Array[];
@@ -134,7 +134,14 @@ describe.skipIf(!isRoot)('injectors on a veth pair', () => {
   }, 60_000);
 
   // The batched path itself (native/rawtx), skipped when the addon is not built or CHAINPROBE_NO_NATIVE=1.
-  describe.skipIf(!loadRawtx())('raw batched (native/rawtx, one sendmmsg per batch)', () => {
+  describe.runIf(
+    requires(
+      'raw batched (native/rawtx)',
+      loadRawtx() !== null,
+      `the native/rawtx addon: ${rawtxUnavailable()}`,
+      process.env.CHAINPROBE_NO_NATIVE === '1',
+    ),
+  )('raw batched (native/rawtx, one sendmmsg per batch)', () => {
     it('worker, frame set cycled, paced and at top speed: exactly N packets, jumbo whole', async () => {
       const t = await openNetns(lab.a);
       for (const opts of [{ ratePps: RATE }, {}]) {

@@ -21,6 +21,7 @@ import { ChainprobeError } from '../../src/errors.ts';
 import { type Injector, type InjectStats, L2Injector, TcpreplayInjector } from '../../src/inject/index.ts';
 import { liveProcesses, openTransport } from '../../src/transport/index.ts';
 import type { Transport } from '../../src/transport/transport.ts';
+import { requiresRoot } from '../helpers/requires.ts';
 import { type Engine, startEngine, stopEngine } from '../transport/docker-lab.ts';
 import {
   commandsIn,
@@ -34,7 +35,7 @@ import {
 } from '../transport/lab.ts';
 import { importImageWith, probeFrames } from './remote-lab.ts';
 
-const isRoot = process.getuid?.() === 0;
+const isRoot = requiresRoot('injection through SSH and docker exec');
 const LAB = ['172.31.0.0/16'];
 const N = 1000;
 const RATE = 2000;
@@ -120,7 +121,7 @@ async function injectAndCount(
   return stats;
 }
 
-describe.skipIf(!isRoot)('injection through SSH (real sshd in cpr-ssh)', () => {
+describe.runIf(isRoot)('injection through SSH (real sshd in cpr-ssh)', () => {
   const NS = 'cpr-ssh';
   const SINK = 'cpr-sink';
   const IF_A = 'cpr-inj-a';
@@ -240,7 +241,7 @@ describe.skipIf(!isRoot)('injection through SSH (real sshd in cpr-ssh)', () => {
   });
 });
 
-describe.skipIf(!isRoot)('injection through docker exec (private dockerd)', () => {
+describe.runIf(isRoot)('injection through docker exec (private dockerd)', () => {
   const SINK = 'cpr-dsink';
   const CT = 'cpr-dk-tcpreplay';
   const CT_IF = 'cpr-dk-c';

@@ -2,7 +2,7 @@
  * Fragmentation and reassembly against scapy (fragment / defragment) and tshark, plus the REFCHAIN G2 shape
  * (8028-byte inner packet → 6 ESP packets → 11 frames) and the fragmentation findings.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { EspSa } from '../../src/transform/esp-sa.ts';
 import { decryptFromWire, encryptForWire } from '../../src/transform/esp-wire.ts';
 import { FragmentError, fragment, Reassembler, reassemble } from '../../src/transform/fragment.ts';
+import { requiresTool } from '../helpers/requires.ts';
 import { hex, scapy, unhex } from './scapy.ts';
 
 let original: Uint8Array; // 8028-byte UDP datagram built by scapy (the REFCHAIN jumbo inner packet)
@@ -269,7 +270,7 @@ describe('IPsec hop on the wire (REFCHAIN G2)', () => {
     expect(decryptFromWire(sa(), [...p.wireFragments].reverse()).inner.map(hex)).toEqual([hex(original)]);
   });
 
-  test.skipIf(!existsSync('/usr/bin/tshark'))(
+  test.runIf(requiresTool('tshark', 'tshark reassembles our wire fragments'))(
     'tshark (ip.defragment) reassembles our wire fragments',
     async () => {
       const p = encryptForWire(sa(), original, { innerMtuBytes: 1400, wireMtuBytes: 1400 });

@@ -17,6 +17,7 @@ import {
   sealEsp,
 } from '../../src/transform/esp-sa.ts';
 import { nativeGcm, nativeGcmStatus } from '../../src/transform/native-gcm.ts';
+import { requires } from '../helpers/requires.ts';
 import { hex } from './scapy.ts';
 
 const disabled =
@@ -58,7 +59,14 @@ describe('native-gcm loader', () => {
   });
 });
 
-describe.skipIf(nativeGcm === null)('native AES-GCM vs node:crypto', () => {
+describe.runIf(
+  requires(
+    'native AES-GCM vs node:crypto',
+    nativeGcm !== null,
+    `the native/esp addon: ${nativeGcmStatus.reason}`,
+    process.env.CHAINPROBE_NO_NATIVE === '1',
+  ),
+)('native AES-GCM vs node:crypto', () => {
   const native = nativeGcm as NonNullable<typeof nativeGcm>;
 
   test('sealEsp/openEsp: 600 random packets, byte-identical ESP, each path opens the other', () => {

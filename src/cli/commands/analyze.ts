@@ -5,9 +5,7 @@
  * verdicts as `run`, no network needed. Files may be pcap or pcapng, µs or ns, Ethernet, raw IPv4 or
  * Linux cooked, and may hold unrelated traffic. Exit 0 pass, 1 fail, 2 bad input.
  */
-import { analyzeCaptures } from '../../analyze/analyze.ts';
 import { loadProfile } from '../../chain/profile.ts';
-import { writeArtifacts } from '../../report/write.ts';
 import { UsageError } from '../errors.ts';
 import {
   intOption,
@@ -59,6 +57,11 @@ export function run(args: string[]): Promise<number> {
     const runtimeKeys = parseSaKeys(values['sa-key']);
     if (values.json) writableFile('--json', values.json);
     if (values.report) writableDir('--report', values.report);
+    // loaded only for a command line that parsed: a usage error answers without them
+    const [{ analyzeCaptures }, { writeArtifacts }] = await Promise.all([
+      import('../../analyze/analyze.ts'),
+      import('../../report/write.ts'),
+    ]);
     const results = await analyzeCaptures({
       profile,
       captures,

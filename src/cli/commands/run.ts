@@ -7,10 +7,7 @@
  */
 import { join } from 'node:path';
 import { loadProfile } from '../../chain/profile.ts';
-import { DEFAULT_PROFILE_PATH } from '../../drivers/refchain/index.ts';
-import { writeArtifacts } from '../../report/write.ts';
-import { type InjectorKind, runChain } from '../../run/run.ts';
-import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
+import type { InjectorKind } from '../../run/run.ts';
 import { UsageError } from '../errors.ts';
 import {
   choiceOption,
@@ -66,6 +63,15 @@ export function run(args: string[]): Promise<number> {
     // Everything is checked before the first capture starts: a bad value never interrupts a run.
     if (values.count && values.duration) throw new UsageError('give --count or --duration, not both');
     const injector = choiceOption('--inject', values.inject, INJECTORS);
+    // The run machinery (captures, injectors, transports with ssh2, the report renderer) is loaded only
+    // for a command line that parsed: a usage error answers without it, even on a loaded machine.
+    const [{ DEFAULT_PROFILE_PATH }, { runChain }, { resolveRuntimeKeys }, { writeArtifacts }] =
+      await Promise.all([
+        import('../../drivers/refchain/index.ts'),
+        import('../../run/run.ts'),
+        import('../../run/runtime-keys.ts'),
+        import('../../report/write.ts'),
+      ]);
     const profile = loadProfile(values.profile ?? DEFAULT_PROFILE_PATH);
     const pps = intOption('--pps', values.pps, 1, 10_000_000);
     const sizes = values.size.split(',').map((s) => payloadSize('--size', s, profile));
