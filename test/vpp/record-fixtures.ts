@@ -33,6 +33,7 @@ const SHOWS = [
   'show ipip tunnel',
   'show ip fib',
   'show ip4-full-reassembly',
+  'show clock verbose',
 ];
 const INSTANCES: VppInstance[] = ['vx', 'sec', 'dst'];
 const fileName = (cli: string) => cli.replace(/^show /, '').replace(/[^a-z0-9]+/gi, '-');
