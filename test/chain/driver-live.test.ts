@@ -66,6 +66,10 @@ describe.skipIf(!isRoot && !process.env.CI)('the reference chain through its dri
     expect(d.destination['sa/net/packets_in']).toBe(200);
     expect(d.destination['sink/datagrams']).toBe(200);
     expect(out.counters?.unavailable).toEqual([]);
+    const snap = await driver.counters!();
+    console.log(
+      `counter snapshot of 4 namespaces: ${snap.tookMs} ms, ${Object.values(snap.hops).reduce((n, h) => n + Object.keys(h).length, 0)} counters`,
+    );
   });
 
   test('fault --down on the destination: the run starts, the wire point is captured on the peer, the loss shows there', async () => {
