@@ -16,7 +16,8 @@ import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { ChainprobeError } from '../errors.ts';
 
-export const LOCK_DIR = process.env.CHAINPROBE_LOCK_DIR ?? '/run/chainprobe/locks';
+/** Read on use, so a test (or a second lab) can point it elsewhere. */
+export const lockDir = () => process.env.CHAINPROBE_LOCK_DIR ?? '/run/chainprobe/locks';
 
 export interface LockHolder {
   pid: number;
@@ -47,7 +48,7 @@ export interface ChainLock {
   release(): void;
 }
 
-const lockPath = (name: string) => join(LOCK_DIR, `${name}.lock`);
+const lockPath = (name: string) => join(lockDir(), `${name}.lock`);
 
 /** Held in this process: name → depth (re-entrant) and our holder record. */
 const held = new Map<string, { depth: number; holder: LockHolder }>();
@@ -144,7 +145,7 @@ export async function acquireChainLock(
     mine.depth++;
     return lease(name, mine.holder);
   }
-  mkdirSync(LOCK_DIR, { recursive: true, mode: 0o755 });
+  mkdirSync(lockDir(), { recursive: true, mode: 0o755 });
   const path = lockPath(name);
   const holder: LockHolder = {
     pid: process.pid,
