@@ -88,8 +88,9 @@ export function filterForStage(profile: Profile, stageName: string): string {
       return `ip and dst host ${o.dstIp} and ((udp dst port ${o.dstPort} and ${vni}) or (src host ${o.srcIp} and ${NON_FIRST_FRAGMENT}))`;
     }
     case 'inner': {
-      const ports = `udp and src port ${layer.srcPort} and dst port ${layer.dstPort}`;
-      return `ip and src host ${layer.srcIp} and dst host ${layer.dstIp} and ((${ports}) or (${NON_FIRST_FRAGMENT}))`;
+      // by destination only: a NAT that rewrites the source (what the source-preservation check exists
+      // to catch) must not make the capture hide the probes and turn a rewrite into "loss"
+      return `ip and dst host ${layer.dstIp} and ((udp dst port ${layer.dstPort}) or (${NON_FIRST_FRAGMENT}))`;
     }
     case 'esp': {
       const spi = layer.spi >>> 0;
