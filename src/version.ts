@@ -30,3 +30,17 @@ export function versionText(): string {
   const commit = gitCommit();
   return `chainprobe ${packageVersion()}${commit ? ` (git ${commit})` : ''}`;
 }
+
+/** Which chainprobe made a report (results JSON): version and commit, read once per process. */
+export interface Provenance {
+  version: string;
+  commit: string | null;
+}
+
+let cached: Provenance | null = null;
+
+/** CHAINPROBE_COMMIT overrides the commit (e.g. CI building from an archive without .git). */
+export function provenance(): Provenance {
+  cached ??= { version: packageVersion(), commit: process.env.CHAINPROBE_COMMIT ?? gitCommit() };
+  return cached;
+}

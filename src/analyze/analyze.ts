@@ -11,7 +11,7 @@ import { onReferenceClock, type PointClock, qualifyLatencies } from '../clock/co
 import { ChainprobeError } from '../errors.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
 import { readPackets } from '../pcap/reader.ts';
-import { provenance } from '../provenance.ts';
+import { provenance } from '../version.ts';
 import type { RunResults } from '../report/results.ts';
 import type { EspSa } from '../transform/esp-sa.ts';
 import { JourneyTracker } from './journey.ts';
