@@ -50,6 +50,10 @@ function isDropLike(name: string, severity: CounterSeverity | undefined): boolea
 /** "VPP node X, error "R"", "VPP interface I, counter C", "VPP SA spi S, error "E"". */
 export function describeVppCounter(name: string): string {
   const err = name.match(/^err\/([^/]+)\/(.*)$/);
+  // b->error is set to the node's "no error" when a packet enters it; a later node that drops the packet
+  // without recording a reason leaves that, so error-drop counts it there
+  if (err?.[2] === 'no error')
+    return `VPP node ${err[1]}, error "no error" (dropped after ${err[1]} by a node that recorded no reason)`;
   if (err) return `VPP node ${err[1]}, error "${err[2]}"`;
   const sa = name.match(/^sa\/(\d+)\/err\/(.*)$/);
   if (sa) return `VPP SA spi ${sa[1]}, error "${sa[2]}"`;

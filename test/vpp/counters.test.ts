@@ -1,0 +1,171 @@
+/**
+ * Named counters from recorded VPP output, their before/after deltas reconciled with the probes of the run
+ * recorded beside them (run-results.json), and loss attribution on each recorded fault.
+ */
+import { describe, expect, it } from 'vitest';
+import { vppCounterDelta, vppCounters, vppInstanceOutput } from '../../src/drivers/vpp/counters.ts';
+import { explainLoss } from '../../src/drivers/vpp/explain.ts';
+import {
+  INSTANCE_OF_HOP,
+  INSTANCES,
+  type Instance,
+  recorded,
+  recordedFiles,
+  runResults,
+  scenarios,
+} from './recorded.ts';
+
+const files = recordedFiles();
+
+/** An instance's counters at one phase, from the recorded answers of every command (as the driver will). */
+function countersAt(scenario: string, phase: 'before' | 'after', instance: Instance) {
+  const answers = files
+    .filter((f) => f.scenario === scenario && f.phase === phase && f.instance === instance)
+    .map((f) => ({ cli: f.command, text: recorded(scenario, phase, instance, f.stem) }));
+  return vppCounters(vppInstanceOutput(answers));
+}
+
+function deltaAt(scenario: string, instance: Instance) {
+  const after = countersAt(scenario, 'after', instance);
+  const { delta, reset } = vppCounterDelta(countersAt(scenario, 'before', instance).counters, after.counters);
+  return { delta, reset, severity: after.severity };
+}
+
+describe('VPP counters', () => {
+  it('names interface, error, SA and NAT counters as paths, with severities', () => {
+    const { counters, severity } = countersAt('healthy', 'after', 'sec');
+    expect(counters).toMatchObject({
+      'if/host-sec0/rx-packets': 200,
+      'if/host-sec1/tx-packets': 700,
+      'err/esp4-encrypt-tun/ESP pkts received': 200,
+      'err/ip4-frag/number of sent fragments': 600,
+      'sa/1000/packets': 200,
+      'sa/1000/bytes': 819600,
+      'sa/1000/err/packets lost': 0,
+      'sa/2000/packets': 0,
+      'nat44/sessions': 1,
+    });
+    expect(severity['err/esp4-encrypt-tun/ESP pkts received']).toBe('info');
+    expect(severity['sa/1000/err/Integrity check failed']).toBe('error');
+    expect(severity['if/host-sec0/rx-packets']).toBe('info');
+    expect(
+      severity['if/loop0/drops'] ?? countersAt('mtuLowered', 'after', 'vx').severity['if/loop0/drops'],
+    ).toBe('error');
+  });
+
+  it('a counter VPP hid before the run (zero) counts from 0; none was reset during the recorded runs', () => {
+    for (const scenario of scenarios()) {
+      for (const instance of INSTANCES)
+        expect(deltaAt(scenario, instance).reset, `${scenario}/${instance}`).toEqual([]);
+    }
+    const { delta } = deltaAt('healthy', 'sec');
+    expect(delta['if/host-sec0/rx-packets']).toBe(200);
+    expect(vppCounterDelta({ 'if/x/rx-packets': 5 }, { 'if/x/rx-packets': 3 }).reset).toEqual([
+      'if/x/rx-packets',
+    ]);
+  });
+
+  it("each hop's counters reconcile with the probes the run saw there (healthy: 200 through every VPP)", () => {
+    const run = runResults('healthy');
+    const seenAt = (hop: string) => run.hops.find((h: { hop: string }) => h.hop === hop)?.seen;
+    expect(seenAt('vxlan')).toBe(200);
+    // vxlan hop: 200 decapsulated into the bridge domain, routed out towards the security hop
+    expect(deltaAt('healthy', 'vx').delta).toMatchObject({
+      'err/vxlan4-input/good packets decapsulated': seenAt('vxlan'),
+    });
+    // security hop: each probe NATed into the tunnel and encrypted once; fragments counted apart
+    const sec = deltaAt('healthy', 'sec').delta;
+    expect(sec['if/host-sec0/rx-packets']).toBe(seenAt('security'));
+    expect(sec['sa/1000/packets']).toBe(seenAt('security'));
+    expect(sec['err/esp4-encrypt-tun/ESP pkts received']).toBe(seenAt('security'));
+    // destination: what its wire capture saw (packets, i.e. fragments) is what VPP received there
+    const wire = run.hops.find((h: { stage: string }) => h.stage === 'wire');
+    expect(deltaAt('healthy', 'dst').delta['if/host-dst0/rx-packets']).toBe(wire.packets);
+    expect(deltaAt('healthy', 'dst').delta['err/ip4-local-full-reassembly/successful reassemblies']).toBe(
+      run.fragmentation.reassembled,
+    );
+  });
+});
+
+describe('loss attribution on the recorded faults', () => {
+  /** the VPP instance that owns the segment where the run lost probes, its delta, and the loss */
+  const faulted = (scenario: string) => {
+    const run = runResults(scenario);
+    const instance = INSTANCE_OF_HOP[run.faultyHop] as Instance;
+    return { instance, lost: run.faultySegment.lost as number, ...deltaAt(scenario, instance) };
+  };
+
+  it('healthy: no probe lost, nothing to explain, and no drop counter moved on any hop', () => {
+    const run = runResults('healthy');
+    expect(run.hops.every((h: { lostHere: number }) => h.lostHere === 0)).toBe(true);
+    for (const instance of INSTANCES) {
+      const d = deltaAt('healthy', instance);
+      expect(explainLoss({ ...d, lost: 0 }).summary).toBe('no probes lost here: nothing to explain');
+      // had probes been lost here, no VPP counter would account for them (e.g. lost on the wire between hops)
+      expect(explainLoss({ ...d, lost: 5 })).toEqual({
+        lost: 5,
+        attributions: [],
+        summary: 'no VPP counter explains the 5 probes lost here',
+      });
+    }
+  });
+
+  it('mtuLowered: the vxlan hop, node ip4-input, "ip4 MTU exceeded and DF set" explains all lost', () => {
+    const f = faulted('mtuLowered');
+    expect(f.instance).toBe('vx');
+    expect(f.lost).toBe(100);
+    const e = explainLoss(f);
+    expect(e.summary).toBe(
+      'VPP node ip4-input, error "ip4 MTU exceeded and DF set" +100 (explains all 100 lost)',
+    );
+    expect(e.attributions.filter((a) => a.explains === 'all').map((a) => a.counter)).toEqual([
+      'err/ip4-input/ip4 MTU exceeded and DF set',
+    ]);
+    // forwarding-path counters VPP prints as "error" are not drops
+    expect(e.attributions.map((a) => a.counter)).not.toContain('err/vxlan4-input/good packets decapsulated');
+    expect(e.attributions.map((a) => a.counter)).toContain('if/loop0/drops');
+  });
+
+  it('interfaceDown: the security hop, its rx interface drops and the reason-less drop explain all lost', () => {
+    const f = faulted('interfaceDown');
+    expect(f.instance).toBe('sec');
+    const e = explainLoss(f);
+    expect(e.attributions.map((a) => [a.counter, a.delta, a.explains])).toEqual([
+      ['err/ethernet-input/no error', f.lost, 'all'],
+      ['if/host-sec0/drops', f.lost, 'all'],
+    ]);
+    expect(e.summary).toBe(
+      `VPP node ethernet-input, error "no error" (dropped after ethernet-input by a node that recorded no reason) +${f.lost} (explains all ${f.lost} lost)`,
+    );
+  });
+
+  it('natReversed: the security hop drops every probe after NAT', () => {
+    const f = faulted('natReversed');
+    expect(f.instance).toBe('sec');
+    expect(f.lost).toBe(200);
+    const e = explainLoss(f);
+    expect(e.attributions.every((a) => a.explains === 'all')).toBe(true);
+    expect(e.attributions.map((a) => a.counter)).toEqual([
+      'err/ethernet-input/no error',
+      'if/host-sec0/drops',
+    ]);
+  });
+
+  it('fragment-level counters match lost × fragments per probe; a smaller delta explains part', () => {
+    // the arithmetic alone, on a delta shaped like the destination's reassembly counters
+    const severity = {
+      'err/ip4-full-reassembly/fragment dropped': 'error',
+      'if/host-dst0/rx-miss': 'error',
+    } as const;
+    const e = explainLoss({
+      delta: { 'err/ip4-full-reassembly/fragment dropped': 300, 'if/host-dst0/rx-miss': 40 },
+      severity,
+      lost: 100,
+      fragmentsPerProbe: 3,
+    });
+    expect(e.attributions.map((a) => a.text)).toEqual([
+      'VPP node ip4-full-reassembly, error "fragment dropped" +300 (explains all 100 lost, 3 fragments each)',
+      'VPP interface host-dst0, counter rx-miss +40 (explains 40 of 100 lost)',
+    ]);
+  });
+});
