@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { vppCounterDelta, vppCounters, vppInstanceOutput } from '../../src/drivers/vpp/counters.ts';
-import { explainLoss } from '../../src/drivers/vpp/explain.ts';
+import { explainLoss, tracedDrops } from '../../src/drivers/vpp/explain.ts';
+import { parseShowTrace } from '../../src/drivers/vpp/parse/trace.ts';
 import {
   INSTANCE_OF_HOP,
   INSTANCES,
@@ -167,5 +168,42 @@ describe('loss attribution on the recorded faults', () => {
       'VPP node ip4-full-reassembly, error "fragment dropped" +300 (explains all 100 lost, 3 fragments each)',
       'VPP interface host-dst0, counter rx-miss +40 (explains 40 of 100 lost)',
     ]);
+  });
+});
+
+describe('dropped packets in the recorded VPP traces', () => {
+  const drops = (scenario: string, instance: Instance) =>
+    tracedDrops(parseShowTrace(recorded(scenario, 'after', instance, 'trace')));
+
+  it('healthy: no traced packet dropped on any hop', () => {
+    for (const instance of INSTANCES) expect(drops('healthy', instance), instance).toEqual([]);
+  });
+
+  it('natReversed: the NAT in2out slow path sends every probe to a route that drops it (the NAT node the counters cannot name)', () => {
+    expect(drops('natReversed', 'sec')).toEqual([
+      {
+        reason: 'ethernet-input: no error',
+        lastNodes: ['nat44-ed-in2out-slowpath', 'ip4-lookup', 'ip4-drop'],
+        packets: 50,
+        text: 'VPP trace: 50 of 50 traced packets dropped at nat44-ed-in2out-slowpath → ip4-lookup → ip4-drop ("ethernet-input: no error")',
+      },
+    ]);
+  });
+
+  it('interfaceDown: encrypted, then dropped by the tunnel adjacency stacked on the down interface', () => {
+    const [d] = drops('interfaceDown', 'sec');
+    expect(d?.lastNodes).toEqual(['esp4-encrypt-tun', 'adj-midchain-tx', 'ip4-drop']);
+    expect(d?.packets).toBe(50);
+  });
+
+  it('mtuLowered: the big DF probes turn into ICMP errors at ip4-rewrite, with the MTU reason', () => {
+    const [d] = drops('mtuLowered', 'vx');
+    expect(d).toMatchObject({
+      reason: 'ip4-input: ip4 MTU exceeded and DF set',
+      lastNodes: ['ip4-lookup', 'ip4-rewrite', 'ip4-icmp-error'],
+    });
+    // the trace holds the first 50 packets of af-packet-input, probes (100 B and 8000 B alternating) and others
+    expect(d?.packets).toBeGreaterThan(0);
+    expect(d?.packets).toBeLessThan(50);
   });
 });

@@ -5,6 +5,7 @@
  * or "no VPP counter explains the N probes lost here".
  */
 import type { CounterSeverity } from './counters.ts';
+import type { VppTracedPacket } from './parse/trace.ts';
 
 export interface LossAttribution {
   counter: string;
@@ -95,4 +96,45 @@ export function explainLoss({ delta, severity, lost, fragmentsPerProbe }: LossAt
     attributions,
     summary: attributions[0]?.text ?? `no VPP counter explains the ${lost} probes lost here`,
   };
+}
+
+export interface TracedDrop {
+  /** what VPP's `drop` node recorded: "<node>: <reason>" of the counter it incremented */
+  reason: string;
+  /** the last nodes before the packet left the forwarding path (to ip4-drop, ip4-icmp-error or error-drop) */
+  lastNodes: string[];
+  packets: number;
+  text: string;
+}
+
+/** nodes where a packet leaves the forwarding path; after ip4-icmp-error the trace goes on with the ICMP reply */
+const OFF_PATH = new Set(['error-drop', 'ip4-drop', 'ip6-drop', 'ip4-icmp-error', 'ip6-icmp-error']);
+
+/**
+ * The traced packets VPP dropped, grouped by drop reason and the nodes that led there: where counters say
+ * "ethernet-input: no error", the trace shows which node really dropped (ip4-lookup → ip4-drop after NAT).
+ * A trace holds every packet of the input node, not only probes: the caller filters probes first if it can.
+ */
+export function tracedDrops(packets: VppTracedPacket[], depth = 3): TracedDrop[] {
+  const groups = new Map<string, TracedDrop>();
+  for (const p of packets) {
+    const dropAt = p.steps.findIndex((s) => s.node === 'error-drop');
+    if (dropAt < 0) continue;
+    const reason = p.steps.slice(dropAt).find((s) => s.node === 'drop')?.lines[0] ?? 'unknown';
+    const offPath = p.steps.findIndex((s) => OFF_PATH.has(s.node));
+    const lastNodes = p.steps
+      .slice(0, offPath + 1)
+      .map((s) => s.node)
+      .slice(-depth);
+    const key = `${reason}\u0000${lastNodes.join(' ')}`;
+    const group = groups.get(key) ?? { reason, lastNodes, packets: 0, text: '' };
+    group.packets += 1;
+    groups.set(key, group);
+  }
+  return [...groups.values()]
+    .sort((a, b) => b.packets - a.packets)
+    .map((g) => ({
+      ...g,
+      text: `VPP trace: ${g.packets} of ${packets.length} traced packets dropped at ${g.lastNodes.join(' → ')} ("${g.reason}")`,
+    }));
 }
