@@ -75,7 +75,7 @@ export function explainLoss({ delta, severity, lost, fragmentsPerProbe }: LossAt
         explains === 'all'
           ? `explains all ${lost} lost${unit === 'fragments' ? `, ${fragmentsPerProbe} fragments each` : ''}`
           : d < lost
-            ? `explains ${d} of ${lost} lost`
+            ? `at most ${d} of the ${lost} lost`
             : `more than the ${lost} lost: other packets too`;
       return {
         counter,
@@ -91,10 +91,16 @@ export function explainLoss({ delta, severity, lost, fragmentsPerProbe }: LossAt
     })
     .sort((a, b) => a.distance - b.distance || a.counter.localeCompare(b.counter))
     .map(({ distance: _, ...a }) => a);
+  const best = attributions[0];
   return {
     lost,
     attributions,
-    summary: attributions[0]?.text ?? `no VPP counter explains the ${lost} probes lost here`,
+    summary:
+      best?.explains === 'all'
+        ? best.text
+        : best
+          ? `no VPP counter explains all ${lost} probes lost here (closest: ${best.text})`
+          : `no VPP counter explains the ${lost} probes lost here`,
   };
 }
 
