@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { vppCounterDelta, vppCounters, vppInstanceOutput } from '../../src/drivers/vpp/counters.ts';
-import { explainLoss, tracedDrops } from '../../src/drivers/vpp/explain.ts';
+import { explainLoss, natTranslation, tracedDrops } from '../../src/drivers/vpp/explain.ts';
+import { parseShowNat44Sessions } from '../../src/drivers/vpp/parse/nat44.ts';
 import { parseShowTrace } from '../../src/drivers/vpp/parse/trace.ts';
 import {
   INSTANCE_OF_HOP,
@@ -203,5 +204,50 @@ describe('dropped packets in the recorded VPP traces', () => {
     // the trace holds the first 50 packets of af-packet-input, probes (100 B and 8000 B alternating) and others
     expect(d?.packets).toBeGreaterThan(0);
     expect(d?.packets).toBeLessThan(50);
+  });
+});
+
+describe('what NAT does to the probes, from the recorded sessions', () => {
+  /** the probes' flow as the security hop's ip4-input saw the first traced packet */
+  const probeFlow = (scenario: string) => {
+    const ip4 = parseShowTrace(recorded(scenario, 'after', 'sec', 'trace'))[0]?.steps.find(
+      (s) => s.node === 'ip4-input',
+    );
+    const [, saddr, daddr] = ip4?.lines.find((l) => /^UDP: \d/.test(l))?.match(/^UDP: (\S+) -> (\S+)/) ?? [];
+    const [, sport, dport] =
+      ip4?.lines.find((l) => /^UDP: \d+ -> \d+$/.test(l))?.match(/^UDP: (\d+) -> (\d+)/) ?? [];
+    return { saddr, daddr, sport: Number(sport), dport: Number(dport) };
+  };
+  const sessions = (scenario: string) =>
+    parseShowNat44Sessions(recorded(scenario, 'after', 'sec', 'nat44-sessions')).sessions;
+
+  it('healthy: out2in rewrites only the destination (the static mapping to the collector)', () => {
+    const t = natTranslation(sessions('healthy'), probeFlow('healthy'));
+    expect(t).toMatchObject({
+      direction: 'o2i',
+      node: 'nat44-ed-out2in',
+      rewritesSource: false,
+      rewritesDestination: true,
+      packets: 200,
+    });
+    expect(t?.text).toBe(
+      'VPP node nat44-ed-out2in (static NAT44 session, 200 packets): destination 10.10.10.10:2055 → 172.20.102.10:2055',
+    );
+  });
+
+  it('natReversed: in2out rewrites the source to the pool address (the failure the production guide warns about)', () => {
+    const t = natTranslation(sessions('natReversed'), probeFlow('natReversed'));
+    expect(t).toMatchObject({
+      direction: 'i2o',
+      node: 'nat44-ed-in2out',
+      kind: 'dynamic',
+      rewritesSource: true,
+    });
+    expect(t?.text).toContain('source 10.10.10.5:40000 → 172.20.102.50:40000');
+  });
+
+  it('a flow no session matches has no translation', () => {
+    expect(natTranslation(sessions('healthy'), { saddr: '192.0.2.1', daddr: '192.0.2.2' })).toBeNull();
+    expect(natTranslation(sessions('natReversed').slice(0, 0), probeFlow('natReversed'))).toBeNull();
   });
 });

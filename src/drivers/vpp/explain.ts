@@ -5,6 +5,7 @@
  * or "no VPP counter explains the N probes lost here".
  */
 import type { CounterSeverity } from './counters.ts';
+import type { VppNatFlowFields, VppNatSession } from './parse/nat44.ts';
 import type { VppTracedPacket } from './parse/trace.ts';
 
 export interface LossAttribution {
@@ -143,4 +144,59 @@ export function tracedDrops(packets: VppTracedPacket[], depth = 3): TracedDrop[]
       ...g,
       text: `VPP trace: ${g.packets} of ${packets.length} traced packets dropped at ${g.lastNodes.join(' → ')} ("${g.reason}")`,
     }));
+}
+
+export interface NatTranslation {
+  /** i2o: the probe entered on a NAT inside interface (node nat44-ed-in2out); o2i: on an outside one */
+  direction: 'i2o' | 'o2i';
+  node: 'nat44-ed-in2out' | 'nat44-ed-out2in';
+  kind: VppNatSession['kind'];
+  rewrite: VppNatFlowFields;
+  rewritesSource: boolean;
+  rewritesDestination: boolean;
+  packets: number;
+  text: string;
+}
+
+const endpoint = (addr?: string, port?: number) => `${addr}${port === undefined ? '' : `:${port}`}`;
+const matches = (m: VppNatFlowFields, f: VppNatFlowFields) =>
+  (Object.keys(f) as (keyof VppNatFlowFields)[]).every((k) => f[k] === undefined || m[k] === f[k]);
+
+/**
+ * What VPP's NAT does to a flow (the probes' addresses and ports as they reach the hop), from its sessions:
+ * which node translated it and what it rewrote. null when no session matches the flow.
+ */
+export function natTranslation(sessions: VppNatSession[], flow: VppNatFlowFields): NatTranslation | null {
+  for (const session of sessions) {
+    for (const direction of ['i2o', 'o2i'] as const) {
+      const { match, rewrite } = session[direction];
+      if (!matches(match, flow)) continue;
+      const node = direction === 'i2o' ? 'nat44-ed-in2out' : 'nat44-ed-out2in';
+      const changes = [
+        rewrite.saddr || rewrite.sport !== undefined
+          ? `source ${endpoint(match.saddr, match.sport)} → ${endpoint(rewrite.saddr ?? match.saddr, rewrite.sport ?? match.sport)}`
+          : '',
+        rewrite.daddr || rewrite.dport !== undefined
+          ? `destination ${endpoint(match.daddr, match.dport)} → ${endpoint(rewrite.daddr ?? match.daddr, rewrite.dport ?? match.dport)}`
+          : '',
+      ].filter(Boolean);
+      const rewritesSource =
+        (rewrite.saddr !== undefined && rewrite.saddr !== match.saddr) ||
+        (rewrite.sport !== undefined && rewrite.sport !== match.sport);
+      const rewritesDestination =
+        (rewrite.daddr !== undefined && rewrite.daddr !== match.daddr) ||
+        (rewrite.dport !== undefined && rewrite.dport !== match.dport);
+      return {
+        direction,
+        node,
+        kind: session.kind,
+        rewrite,
+        rewritesSource,
+        rewritesDestination,
+        packets: session.totalPackets,
+        text: `VPP node ${node} (${session.kind} NAT44 session, ${session.totalPackets} packets): ${changes.join(', ') || 'nothing rewritten'}`,
+      };
+    }
+  }
+  return null;
 }
