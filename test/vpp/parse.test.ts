@@ -13,13 +13,14 @@ import {
   parseShowInterfaceAddr,
 } from '../../src/drivers/vpp/parse/interface.ts';
 import { parseShowIp4FullReassembly, parseShowIpFib } from '../../src/drivers/vpp/parse/ip.ts';
+import { parseShowIpipTunnel } from '../../src/drivers/vpp/parse/ipip.ts';
 import {
   parseShowIpsecProtect,
   parseShowIpsecSa,
   parseShowIpsecSaList,
   redactVppSecrets,
 } from '../../src/drivers/vpp/parse/ipsec.ts';
-import { parseShowBridgeDomainDetail } from '../../src/drivers/vpp/parse/l2.ts';
+import { parseShowBridgeDomainDetail, parseShowVxlanTunnel } from '../../src/drivers/vpp/parse/l2.ts';
 import {
   parseShowNat44Addresses,
   parseShowNat44Interfaces,
@@ -28,7 +29,6 @@ import {
 } from '../../src/drivers/vpp/parse/nat44.ts';
 import { VPP_PARSERS, vppParserFor } from '../../src/drivers/vpp/parse/registry.ts';
 import { parsePcapTraceOff, parseShowTrace } from '../../src/drivers/vpp/parse/trace.ts';
-import { parseShowIpipTunnel, parseShowVxlanTunnel } from '../../src/drivers/vpp/parse/tunnel.ts';
 import { readPacketsSync } from '../../src/pcap/index.ts';
 import { recorded, recordedFiles, scenarios, VPP_FIXTURES } from './recorded.ts';
 

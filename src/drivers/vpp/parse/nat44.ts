@@ -1,5 +1,5 @@
 /** NAT44 (endpoint-dependent plugin): static mappings, interface roles, pool addresses and sessions. */
-import { unrecognised, vppLines } from './text.ts';
+import { keyValues, unrecognised, vppLines } from './text.ts';
 
 export interface VppNatEndpoint {
   address: string;
@@ -117,9 +117,7 @@ export interface VppNatSessions {
 
 /** `saddr A sport P daddr B dport Q proto UDP fib_idx 0` (match) or `saddr A sport P` (rewrite) */
 const flowFields = (s: string): VppNatFlowFields => {
-  const kv: Record<string, string> = {};
-  const words = s.trim().split(/\s+/);
-  for (let i = 0; i + 1 < words.length; i += 2) kv[words[i] as string] = words[i + 1] as string;
+  const kv = keyValues(s);
   return {
     ...(kv.saddr ? { saddr: kv.saddr } : {}),
     ...(kv.sport ? { sport: Number(kv.sport) } : {}),
