@@ -2,7 +2,8 @@
  * Which VPP counters account for the probes lost at one hop: from the hop's counter delta (after − before)
  * and the number of probes lost there, the drop-like counters that moved, ranked, as sentences:
  *   VPP node ip4-input, error "ip4 MTU exceeded and DF set" +100 (explains all 100 lost)
- * or "no VPP counter explains the N probes lost here".
+ * or "no VPP counter explains the N probes lost here". Two witnesses beside the counters: `tracedDrops` (which
+ * nodes a packet trace shows dropping packets) and `natTranslation` (what NAT44 rewrote in the probes' flow).
  */
 import type { CounterSeverity } from './counters.ts';
 import type { VppNatFlowFields, VppNatSession } from './parse/nat44.ts';
