@@ -7,10 +7,11 @@
  *   sa/<spi>/err/<name>        "sa/1000/err/Integrity check failed"
  *   nat44/sessions             sessions over all threads
  */
-import type { VppErrorCounter, VppSeverity } from './parse/errors.ts';
-import type { VppInterface } from './parse/interface.ts';
-import type { VppSa } from './parse/ipsec.ts';
-import type { VppNatSessions } from './parse/nat44.ts';
+import { parseShowErrors, type VppErrorCounter, type VppSeverity } from './parse/errors.ts';
+import { parseShowInterface, type VppInterface } from './parse/interface.ts';
+import { parseShowIpsecSa, type VppSa } from './parse/ipsec.ts';
+import { parseShowNat44Sessions, type VppNatSessions } from './parse/nat44.ts';
+import { type VppCommand, vppParserFor } from './parse/registry.ts';
 
 export type CounterSeverity = 'error' | 'warn' | 'info';
 
@@ -26,6 +27,43 @@ export interface VppInstanceOutput {
   errors?: VppErrorCounter[];
   sas?: VppSa[];
   natSessions?: VppNatSessions;
+}
+
+/**
+ * The commands whose answers hold counters, and where each goes. The driver runs them (plus `show ipsec sa N`
+ * for every index `show ipsec sa` lists) and hands the answers to `vppInstanceOutput`.
+ */
+const COUNTER_SOURCES: { [C in VppCommand]?: (out: VppInstanceOutput, text: string) => void } = {
+  'show interface': (out, text) => {
+    out.interfaces = parseShowInterface(text);
+  },
+  'show errors': (out, text) => {
+    out.errors = parseShowErrors(text);
+  },
+  'show ipsec sa N': (out, text) => {
+    const sa = parseShowIpsecSa(text);
+    if (sa) (out.sas ??= []).push(sa);
+  },
+  'show nat44 sessions': (out, text) => {
+    out.natSessions = parseShowNat44Sessions(text);
+  },
+};
+
+export const VPP_COUNTER_COMMANDS = [
+  'show interface',
+  'show errors',
+  'show nat44 sessions',
+  'show ipsec sa',
+] as const;
+
+/** One instance's answers (cli → text) read into what `vppCounters` takes; answers without counters are ignored. */
+export function vppInstanceOutput(answers: { cli: string; text: string }[]): VppInstanceOutput {
+  const out: VppInstanceOutput = {};
+  for (const { cli, text } of answers) {
+    const command = vppParserFor(cli)?.command;
+    if (command) COUNTER_SOURCES[command]?.(out, text);
+  }
+  return out;
 }
 
 /** Interface counters that count packets VPP did not deliver. */

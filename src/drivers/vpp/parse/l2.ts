@@ -1,5 +1,30 @@
-/** The vxlan hop's L2 side: `show bridge-domain N detail` (the tunnel itself: tunnel.ts). */
-import { unrecognised, vppLines } from './text.ts';
+/** The vxlan hop's L2 side: `show vxlan tunnel` and `show bridge-domain N detail`. */
+import { tunnelLines, unrecognised, vppLines } from './text.ts';
+
+export interface VppVxlanTunnel {
+  instance: number;
+  src: string;
+  dst: string;
+  srcPort: number;
+  dstPort: number;
+  vni: number;
+  fibIndex: number;
+  swIfIndex: number;
+}
+
+/** `[0] instance 0 src A dst B src_port 4789 dst_port 4789 vni 100 fib-idx 0 sw-if-idx 3 encap-dpo-idx 4` */
+export function parseShowVxlanTunnel(text: string): VppVxlanTunnel[] {
+  return tunnelLines('show vxlan tunnel', text, (field) => ({
+    instance: Number(field('instance')),
+    src: field('src'),
+    dst: field('dst'),
+    srcPort: Number(field('src_port')),
+    dstPort: Number(field('dst_port')),
+    vni: Number(field('vni')),
+    fibIndex: Number(field('fib-idx')),
+    swIfIndex: Number(field('sw-if-idx')),
+  }));
+}
 
 export interface VppBridgeDomain {
   bdId: number;

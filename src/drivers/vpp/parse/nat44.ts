@@ -1,5 +1,5 @@
 /** NAT44 (endpoint-dependent plugin): static mappings, interface roles, pool addresses and sessions. */
-import { unrecognised, vppLines } from './text.ts';
+import { keyValues, unrecognised, vppLines } from './text.ts';
 
 export interface VppNatEndpoint {
   address: string;
@@ -90,7 +90,8 @@ export function parseShowNat44Addresses(text: string): VppNatAddresses {
   return out;
 }
 
-export interface VppNatRewrite {
+/** Addresses and ports of a flow (the fields VPP printed; a rewrite names only what it changes). */
+export interface VppNatFlowFields {
   saddr?: string;
   sport?: number;
   daddr?: string;
@@ -100,9 +101,9 @@ export interface VppNatRewrite {
 export interface VppNatSession {
   thread: number;
   protocol: string;
-  /** the flow as it arrives from inside / outside, and what NAT writes into it */
-  i2o: { match: string; rewrite: VppNatRewrite };
-  o2i: { match: string; rewrite: VppNatRewrite };
+  /** the flow as it arrives from inside (i2o, node nat44-ed-in2out) / outside (o2i), and what NAT writes into it */
+  i2o: { match: VppNatFlowFields; rewrite: VppNatFlowFields };
+  o2i: { match: VppNatFlowFields; rewrite: VppNatFlowFields };
   totalPackets: number;
   totalBytes: number;
   kind: 'static' | 'dynamic';
@@ -114,10 +115,9 @@ export interface VppNatSessions {
   sessions: VppNatSession[];
 }
 
-const rewrite = (s: string): VppNatRewrite => {
-  const kv: Record<string, string> = {};
-  const words = s.trim().split(/\s+/);
-  for (let i = 0; i + 1 < words.length; i += 2) kv[words[i] as string] = words[i + 1] as string;
+/** `saddr A sport P daddr B dport Q proto UDP fib_idx 0` (match) or `saddr A sport P` (rewrite) */
+const flowFields = (s: string): VppNatFlowFields => {
+  const kv = keyValues(s);
   return {
     ...(kv.saddr ? { saddr: kv.saddr } : {}),
     ...(kv.sport ? { sport: Number(kv.sport) } : {}),
@@ -154,8 +154,8 @@ export function parseShowNat44Sessions(text: string): VppNatSessions {
       session = { thread, protocol: proto[1] as string };
     } else if (flow)
       session[flow[1] as 'i2o' | 'o2i'] = {
-        match: (flow[2] as string).trim(),
-        rewrite: rewrite(flow[3] as string),
+        match: flowFields(flow[2] as string),
+        rewrite: flowFields(flow[3] as string),
       };
     else if (total) {
       session.totalPackets = Number(total[1]);

@@ -6,8 +6,9 @@ import { parseShowClockVerbose } from './clock.ts';
 import { parseShowErrors } from './errors.ts';
 import { parseShowHardwareInterfaces, parseShowInterface, parseShowInterfaceAddr } from './interface.ts';
 import { parseShowIp4FullReassembly, parseShowIpFib } from './ip.ts';
+import { parseShowIpipTunnel } from './ipip.ts';
 import { parseShowIpsecProtect, parseShowIpsecSa, parseShowIpsecSaList } from './ipsec.ts';
-import { parseShowBridgeDomainDetail } from './l2.ts';
+import { parseShowBridgeDomainDetail, parseShowVxlanTunnel } from './l2.ts';
 import {
   parseShowNat44Addresses,
   parseShowNat44Interfaces,
@@ -15,7 +16,6 @@ import {
   parseShowNat44StaticMappings,
 } from './nat44.ts';
 import { parsePcapTraceOff, parseShowTrace } from './trace.ts';
-import { parseShowIpipTunnel, parseShowVxlanTunnel } from './tunnel.ts';
 import { parseShowVersion } from './version.ts';
 
 /** The parsers by name; `VppParsed<'show errors'>` is what a command's parser returns. */

@@ -51,10 +51,36 @@ export function count(command: string, field: string, value: string | undefined)
   return Number(value);
 }
 
-/** `key value key value …` pairs (VPP's one-line object formats: vxlan tunnels, SAs). */
+/** `key value key value …` pairs (NAT44 session flows: `saddr A sport P daddr B dport Q …`). */
 export function keyValues(line: string): Record<string, string> {
   const out: Record<string, string> = {};
   const words = line.trim().split(/\s+/);
   for (let i = 0; i + 1 < words.length; i += 2) out[words[i] as string] = words[i + 1] as string;
   return out;
+}
+
+/**
+ * One object per line, `[N] key value key value …` (`show vxlan tunnel`, `show ipip tunnel`); none when VPP
+ * says "No … tunnels configured...". `read` gets each line's fields by key.
+ */
+export function tunnelLines<T>(
+  command: string,
+  text: string,
+  read: (field: (key: string) => string) => T,
+): T[] {
+  if (/^No \S+ tunnels configured/im.test(text)) return [];
+  return vppLines(text)
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const words = line
+        .trim()
+        .replace(/^\[\d+\]\s*/, '')
+        .split(/\s+/);
+      return read((key) => {
+        const at = words.indexOf(key);
+        const v = at < 0 ? undefined : words[at + 1];
+        if (v === undefined) throw unrecognised(command, `tunnel without "${key}"`, line);
+        return v;
+      });
+    });
 }
