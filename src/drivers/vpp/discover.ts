@@ -22,9 +22,9 @@ import {
 } from './parse/interface.ts';
 import { parseShowIpFib, type VppFibEntry, type VppFibPath } from './parse/ip.ts';
 import { parseShowIpsecProtect, parseShowIpsecSa } from './parse/ipsec.ts';
-import { parseShowBridgeDomainDetail } from './parse/l2.ts';
 import { parseShowNat44Interfaces, parseShowNat44StaticMappings } from './parse/nat44.ts';
-import { parseShowIpipTunnel, parseShowVxlanTunnel } from './parse/tunnel.ts';
+import { parseShowIpipTunnel } from './parse/ipip.ts';
+import { parseShowBridgeDomainDetail, parseShowVxlanTunnel } from './parse/l2.ts';
 
 export interface DiscoverHop {
   name: string;

@@ -39,9 +39,9 @@ export interface LossAtHop {
 /**
  * VPP declares many forwarding-path counters without a severity and then prints them as "error"
  * (v24.10: vxlan4-input "good packets decapsulated", l2-input "L2 input packets", l2-learn "L2 learn
- * misses", ethernet-input "no error"…): they count packets that went on, so they never explain a loss.
+ * misses"…): they count packets that went on, so they never explain a loss.
  */
-const FORWARDING_PATH = [/^good packets\b/, /^L2 \S+ (packets|misses)$/, /^no error$/];
+const FORWARDING_PATH = [/^good packets\b/, /^L2 \S+ (packets|misses)$/];
 
 function isDropLike(name: string, severity: CounterSeverity | undefined): boolean {
   if (severity !== 'error' && severity !== 'warn') return false;
