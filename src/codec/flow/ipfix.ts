@@ -16,15 +16,14 @@ import { checkUint, needBytes, readU16, readU32, targetBuffer, writeU16, writeU3
 import type { Codec } from '../codec.ts';
 import { DecodeError, EncodeError } from '../errors.ts';
 import {
-  type FieldValue,
+  type DataSet,
+  dataSetContentBytes,
   pad4,
-  readValue,
+  readDataSet,
   type Template,
   TemplateCache,
   type TemplateField,
-  VARIABLE_LENGTH,
-  valueLength,
-  writeValue,
+  writeDataSetContent,
 } from './templates.ts';
 
 export const IPFIX_HEADER_BYTES = 16;
@@ -33,7 +32,7 @@ const ENTERPRISE_BIT = 0x8000;
 export type IpfixSet =
   | { kind: 'template'; templates: Template[] }
   | { kind: 'options-template'; templates: Template[] }
-  | { kind: 'data'; templateId: number; records?: FieldValue[][]; raw?: Uint8Array };
+  | DataSet;
 
 export interface IpfixMessage {
   exportTime: number;
@@ -51,13 +50,7 @@ function setLength(s: IpfixSet, ts: Map<number, Template>): number {
   if (s.kind !== 'data') {
     for (const t of s.templates)
       n += (s.kind === 'template' ? 4 : 6) + t.fields.reduce((a, f) => a + specifierLength(f), 0);
-  } else if (s.raw) n += s.raw.length;
-  else {
-    const t = ts.get(s.templateId);
-    if (!t) throw new EncodeError(LAYER, 'sets', `data set for template ${s.templateId}, not known`);
-    for (const r of s.records ?? [])
-      for (let i = 0; i < t.fields.length; i++) n += valueLength(t.fields[i], r[i]);
-  }
+  } else n += dataSetContentBytes(LAYER, s, ts);
   return n + pad4(n);
 }
 
@@ -95,17 +88,7 @@ export function ipfixWith(known: Iterable<Template> = [], cache = new TemplateCa
         if (s.kind === 'data') {
           checkUint(LAYER, 'templateId', s.templateId - 256, 0xffff - 256);
           writeU16(b, start, s.templateId);
-          if (s.raw) {
-            b.set(s.raw, o);
-            o += s.raw.length;
-          } else {
-            const t = ts.get(s.templateId)!;
-            for (const r of s.records ?? []) {
-              if (r.length !== t.fields.length)
-                throw new EncodeError(LAYER, 'records', `${r.length} values for ${t.fields.length} fields`);
-              for (let i = 0; i < r.length; i++) o += writeValue(LAYER, t.fields[i], r[i], b, o);
-            }
-          }
+          o = writeDataSetContent(LAYER, s, ts, b, o);
         } else {
           writeU16(b, start, s.kind === 'template' ? 2 : 3);
           for (const t of s.templates) {
@@ -206,22 +189,7 @@ export function decodeIpfix(
       }
       sets.push({ kind: id === 2 ? 'template' : 'options-template', templates });
     } else if (id >= 256) {
-      const t = cache.get(scope, id);
-      if (!t) sets.push({ kind: 'data', templateId: id, raw: buf.slice(p, setEnd) });
-      else {
-        const records: FieldValue[][] = [];
-        const min = t.fields.reduce((a, f) => a + (f.length === VARIABLE_LENGTH ? 1 : f.length), 0);
-        const out = { bytes: 0 };
-        while (min > 0 && p + min <= setEnd) {
-          const r: FieldValue[] = [];
-          for (const f of t.fields) {
-            r.push(readValue(LAYER, f, buf, p, setEnd, out));
-            p += out.bytes;
-          }
-          records.push(r);
-        }
-        sets.push({ kind: 'data', templateId: id, records });
-      }
+      sets.push(readDataSet(LAYER, id, scope, cache, buf, p, setEnd));
     } else throw new DecodeError(LAYER, o, `set id ${id} is reserved`);
     o = setEnd;
   }

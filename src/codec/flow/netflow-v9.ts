@@ -14,15 +14,23 @@
  */
 import { checkUint, needBytes, readU16, readU32, targetBuffer, writeU16, writeU32 } from '../bytes.ts';
 import type { Codec } from '../codec.ts';
-import { DecodeError, EncodeError } from '../errors.ts';
-import { type FieldValue, pad4, readValue, type Template, TemplateCache, writeValue } from './templates.ts';
+import { DecodeError } from '../errors.ts';
+import {
+  type DataSet,
+  dataSetContentBytes,
+  pad4,
+  readDataSet,
+  type Template,
+  TemplateCache,
+  writeDataSetContent,
+} from './templates.ts';
 
 export const NETFLOW_V9_HEADER_BYTES = 20;
 
 export type V9FlowSet =
   | { kind: 'template'; templates: Template[] }
   | { kind: 'options-template'; templates: Template[] }
-  | { kind: 'data'; templateId: number; records?: FieldValue[][]; raw?: Uint8Array };
+  | DataSet;
 
 export interface NetflowV9Packet {
   sysUptimeMs: number;
@@ -38,17 +46,7 @@ function flowSetLength(s: V9FlowSet, templates: Map<number, Template>): number {
   let n = 4;
   if (s.kind === 'template') for (const t of s.templates) n += 4 + 4 * t.fields.length;
   else if (s.kind === 'options-template') for (const t of s.templates) n += 6 + 4 * t.fields.length;
-  else if (s.raw) n += s.raw.length;
-  else {
-    const t = templates.get(s.templateId);
-    if (!t)
-      throw new EncodeError(
-        LAYER,
-        'flowSets',
-        `data FlowSet for template ${s.templateId}, not in this packet`,
-      );
-    for (const f of t.fields) n += f.length * (s.records?.length ?? 0);
-  }
+  else n += dataSetContentBytes(LAYER, s, templates);
   return n + pad4(n);
 }
 
@@ -101,17 +99,7 @@ export function netflowV9With(
         if (s.kind === 'data') {
           checkUint(LAYER, 'templateId', s.templateId - 256, 0xffff - 256);
           writeU16(b, start, s.templateId);
-          if (s.raw) {
-            b.set(s.raw, o);
-            o += s.raw.length;
-          } else {
-            const t = ts.get(s.templateId)!;
-            for (const r of s.records ?? []) {
-              if (r.length !== t.fields.length)
-                throw new EncodeError(LAYER, 'records', `${r.length} values for ${t.fields.length} fields`);
-              for (let i = 0; i < r.length; i++) o += writeValue(LAYER, t.fields[i], r[i], b, o);
-            }
-          }
+          o = writeDataSetContent(LAYER, s, ts, b, o);
         } else {
           writeU16(b, start, s.kind === 'template' ? 0 : 1);
           for (const t of s.templates) {
@@ -206,22 +194,7 @@ export function decodeNetflowV9(
       }
       flowSets.push({ kind: id === 0 ? 'template' : 'options-template', templates });
     } else if (id >= 256) {
-      const t = cache.get(scope, id);
-      if (!t) flowSets.push({ kind: 'data', templateId: id, raw: buf.slice(p, setEnd) });
-      else {
-        const records: FieldValue[][] = [];
-        const size = t.fields.reduce((a, f) => a + f.length, 0);
-        const out = { bytes: 0 };
-        while (size > 0 && p + size <= setEnd) {
-          const r: FieldValue[] = [];
-          for (const f of t.fields) {
-            r.push(readValue(LAYER, f, buf, p, setEnd, out));
-            p += out.bytes;
-          }
-          records.push(r);
-        }
-        flowSets.push({ kind: 'data', templateId: id, records });
-      }
+      flowSets.push(readDataSet(LAYER, id, scope, cache, buf, p, setEnd));
     } else throw new DecodeError(LAYER, o, `FlowSet id ${id} is reserved`);
     o = setEnd;
   }

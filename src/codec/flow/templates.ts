@@ -133,3 +133,71 @@ export class TemplateCache {
 
 /** Zero bytes needed to pad `n` to a multiple of 4 (sets and FlowSets are 32-bit aligned). */
 export const pad4 = (n: number): number => (4 - (n & 3)) & 3;
+
+/** A data set / data FlowSet: records decoded with their template, or raw bytes when it was unknown. */
+export interface DataSet {
+  kind: 'data';
+  templateId: number;
+  records?: FieldValue[][];
+  raw?: Uint8Array;
+}
+
+/** Content bytes of a data set (no set header, no padding); its template must be in `templates`. */
+export function dataSetContentBytes(layer: string, s: DataSet, templates: Map<number, Template>): number {
+  if (s.raw) return s.raw.length;
+  const t = templates.get(s.templateId);
+  if (!t) throw new EncodeError(layer, 'sets', `data set for template ${s.templateId}, not known`);
+  let n = 0;
+  for (const r of s.records ?? [])
+    for (let i = 0; i < t.fields.length; i++) n += valueLength(t.fields[i], r[i]);
+  return n;
+}
+
+/** Writes a data set's content at `o` (after its 4-byte header); returns the offset after it. */
+export function writeDataSetContent(
+  layer: string,
+  s: DataSet,
+  templates: Map<number, Template>,
+  b: Uint8Array,
+  o: number,
+): number {
+  if (s.raw) {
+    b.set(s.raw, o);
+    return o + s.raw.length;
+  }
+  const t = templates.get(s.templateId)!;
+  let p = o;
+  for (const r of s.records ?? []) {
+    if (r.length !== t.fields.length)
+      throw new EncodeError(layer, 'records', `${r.length} values for ${t.fields.length} fields`);
+    for (let i = 0; i < r.length; i++) p += writeValue(layer, t.fields[i], r[i], b, p);
+  }
+  return p;
+}
+
+/** Reads the data set `templateId` in [p, setEnd) with the template cached for `scope` (raw if unknown). */
+export function readDataSet(
+  layer: string,
+  templateId: number,
+  scope: string,
+  cache: TemplateCache,
+  buf: Uint8Array,
+  p: number,
+  setEnd: number,
+): DataSet {
+  const t = cache.get(scope, templateId);
+  if (!t) return { kind: 'data', templateId, raw: buf.slice(p, setEnd) };
+  const records: FieldValue[][] = [];
+  const min = recordLength(t);
+  const out = { bytes: 0 };
+  // Records while a whole one still fits; what remains is padding.
+  while (min > 0 && p + min <= setEnd) {
+    const r: FieldValue[] = [];
+    for (const f of t.fields) {
+      r.push(readValue(layer, f, buf, p, setEnd, out));
+      p += out.bytes;
+    }
+    records.push(r);
+  }
+  return { kind: 'data', templateId, records };
+}
