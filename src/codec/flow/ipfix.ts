@@ -17,13 +17,13 @@ import type { Codec } from '../codec.ts';
 import { DecodeError, EncodeError } from '../errors.ts';
 import {
   type DataSet,
-  dataSetContentBytes,
-  pad4,
+  encodeSets,
   readDataSet,
+  type SetDialect,
+  setBytes,
   type Template,
   TemplateCache,
   type TemplateField,
-  writeDataSetContent,
 } from './templates.ts';
 
 export const IPFIX_HEADER_BYTES = 16;
@@ -45,14 +45,38 @@ const LAYER = 'ipfix';
 
 const specifierLength = (f: TemplateField) => (f.enterprise !== undefined ? 8 : 4);
 
-function setLength(s: IpfixSet, ts: Map<number, Template>): number {
-  let n = 4;
-  if (s.kind !== 'data') {
-    for (const t of s.templates)
-      n += (s.kind === 'template' ? 4 : 6) + t.fields.reduce((a, f) => a + specifierLength(f), 0);
-  } else n += dataSetContentBytes(LAYER, s, ts);
-  return n + pad4(n);
-}
+const IPFIX_SETS: SetDialect = {
+  layer: LAYER,
+  templateSetId: 2,
+  optionsSetId: 3,
+  templateBytes: (t, kind) =>
+    (kind === 'template' ? 4 : 6) + t.fields.reduce((a, f) => a + specifierLength(f), 0),
+  writeTemplate(t, kind, b, o) {
+    const start = o;
+    writeU16(b, o, t.templateId);
+    writeU16(b, o + 2, t.fields.length);
+    o += 4;
+    if (kind === 'options-template') {
+      const scope = t.scopeFieldCount ?? 0;
+      if (scope < 1)
+        throw new EncodeError(LAYER, 'scopeFieldCount', 'an options template needs ≥ 1 scope field');
+      writeU16(b, o, scope);
+      o += 2;
+    }
+    for (const f of t.fields) {
+      checkUint(LAYER, 'field.id', f.id, 0x7fff);
+      checkUint(LAYER, 'field.length', f.length, 0xffff);
+      writeU16(b, o, f.id | (f.enterprise !== undefined ? ENTERPRISE_BIT : 0));
+      writeU16(b, o + 2, f.length);
+      if (f.enterprise !== undefined) {
+        checkUint(LAYER, 'field.enterprise', f.enterprise, 0xffffffff);
+        writeU32(b, o + 4, f.enterprise);
+      }
+      o += specifierLength(f);
+    }
+    return o - start;
+  },
+};
 
 /** The IPFIX codec; data sets may use templates sent in earlier messages (`known`). */
 export function ipfixWith(known: Iterable<Template> = [], cache = new TemplateCache()): Codec<IpfixMessage> {
@@ -63,7 +87,7 @@ export function ipfixWith(known: Iterable<Template> = [], cache = new TemplateCa
     return m;
   };
   const length = (v: IpfixMessage, ts: Map<number, Template>) =>
-    v.sets.reduce((n, s) => n + setLength(s, ts), IPFIX_HEADER_BYTES);
+    v.sets.reduce((n, s) => n + setBytes(IPFIX_SETS, s, ts), IPFIX_HEADER_BYTES);
   return {
     name: LAYER,
     encodingLength: (v) => length(v, templatesOf(v)),
@@ -80,46 +104,7 @@ export function ipfixWith(known: Iterable<Template> = [], cache = new TemplateCa
       writeU32(b, offset + 4, v.exportTime);
       writeU32(b, offset + 8, v.sequence);
       writeU32(b, offset + 12, v.observationDomainId);
-      let o = offset + IPFIX_HEADER_BYTES;
-      for (const s of v.sets) {
-        const len = setLength(s, ts);
-        const start = o;
-        o += 4;
-        if (s.kind === 'data') {
-          checkUint(LAYER, 'templateId', s.templateId - 256, 0xffff - 256);
-          writeU16(b, start, s.templateId);
-          o = writeDataSetContent(LAYER, s, ts, b, o);
-        } else {
-          writeU16(b, start, s.kind === 'template' ? 2 : 3);
-          for (const t of s.templates) {
-            checkUint(LAYER, 'templateId', t.templateId - 256, 0xffff - 256);
-            writeU16(b, o, t.templateId);
-            writeU16(b, o + 2, t.fields.length);
-            o += 4;
-            if (s.kind === 'options-template') {
-              const scope = t.scopeFieldCount ?? 0;
-              if (scope < 1)
-                throw new EncodeError(LAYER, 'scopeFieldCount', 'an options template needs ≥ 1 scope field');
-              writeU16(b, o, scope);
-              o += 2;
-            }
-            for (const f of t.fields) {
-              checkUint(LAYER, 'field.id', f.id, 0x7fff);
-              checkUint(LAYER, 'field.length', f.length, 0xffff);
-              writeU16(b, o, f.id | (f.enterprise !== undefined ? ENTERPRISE_BIT : 0));
-              writeU16(b, o + 2, f.length);
-              if (f.enterprise !== undefined) {
-                checkUint(LAYER, 'field.enterprise', f.enterprise, 0xffffffff);
-                writeU32(b, o + 4, f.enterprise);
-              }
-              o += specifierLength(f);
-            }
-          }
-        }
-        b.fill(0, o, start + len);
-        o = start + len;
-        writeU16(b, start + 2, len);
-      }
+      encodeSets(IPFIX_SETS, v.sets, ts, b, offset + IPFIX_HEADER_BYTES);
       return n;
     },
     decode: (buf, offset = 0) => decodeIpfix(buf, offset, cache),

@@ -17,12 +17,12 @@ import type { Codec } from '../codec.ts';
 import { DecodeError } from '../errors.ts';
 import {
   type DataSet,
-  dataSetContentBytes,
-  pad4,
+  encodeSets,
   readDataSet,
+  type SetDialect,
+  setBytes,
   type Template,
   TemplateCache,
-  writeDataSetContent,
 } from './templates.ts';
 
 export const NETFLOW_V9_HEADER_BYTES = 20;
@@ -42,13 +42,33 @@ export interface NetflowV9Packet {
 
 const LAYER = 'netflow-v9';
 
-function flowSetLength(s: V9FlowSet, templates: Map<number, Template>): number {
-  let n = 4;
-  if (s.kind === 'template') for (const t of s.templates) n += 4 + 4 * t.fields.length;
-  else if (s.kind === 'options-template') for (const t of s.templates) n += 6 + 4 * t.fields.length;
-  else n += dataSetContentBytes(LAYER, s, templates);
-  return n + pad4(n);
-}
+const V9_SETS: SetDialect = {
+  layer: LAYER,
+  templateSetId: 0,
+  optionsSetId: 1,
+  templateBytes: (t, kind) => (kind === 'template' ? 4 : 6) + 4 * t.fields.length,
+  writeTemplate(t, kind, b, o) {
+    const start = o;
+    writeU16(b, o, t.templateId);
+    if (kind === 'template') {
+      writeU16(b, o + 2, t.fields.length);
+      o += 4;
+    } else {
+      const scope = t.scopeFieldCount ?? 0;
+      writeU16(b, o + 2, 4 * scope);
+      writeU16(b, o + 4, 4 * (t.fields.length - scope));
+      o += 6;
+    }
+    for (const f of t.fields) {
+      checkUint(LAYER, 'field.id', f.id, 0xffff);
+      checkUint(LAYER, 'field.length', f.length, 0xfffe);
+      writeU16(b, o, f.id);
+      writeU16(b, o + 2, f.length);
+      o += 4;
+    }
+    return o - start;
+  },
+};
 
 /** Records the count field counts: every template, options template and data record. */
 function recordCount(s: V9FlowSet): number {
@@ -75,11 +95,11 @@ export function netflowV9With(
     name: LAYER,
     encodingLength(v) {
       const ts = templatesOf(v, known);
-      return v.flowSets.reduce((n, s) => n + flowSetLength(s, ts), NETFLOW_V9_HEADER_BYTES);
+      return v.flowSets.reduce((n, s) => n + setBytes(V9_SETS, s, ts), NETFLOW_V9_HEADER_BYTES);
     },
     encode(v, buf, offset = 0) {
       const ts = templatesOf(v, known);
-      const n = v.flowSets.reduce((a, s) => a + flowSetLength(s, ts), NETFLOW_V9_HEADER_BYTES);
+      const n = v.flowSets.reduce((a, s) => a + setBytes(V9_SETS, s, ts), NETFLOW_V9_HEADER_BYTES);
       for (const k of ['sysUptimeMs', 'unixSecs', 'sequence', 'sourceId'] as const)
         checkUint(LAYER, k, v[k], 0xffffffff);
       const count = v.flowSets.reduce((a, s) => a + recordCount(s), 0);
@@ -91,42 +111,7 @@ export function netflowV9With(
       writeU32(b, offset + 8, v.unixSecs);
       writeU32(b, offset + 12, v.sequence);
       writeU32(b, offset + 16, v.sourceId);
-      let o = offset + NETFLOW_V9_HEADER_BYTES;
-      for (const s of v.flowSets) {
-        const len = flowSetLength(s, ts);
-        const start = o;
-        o += 4;
-        if (s.kind === 'data') {
-          checkUint(LAYER, 'templateId', s.templateId - 256, 0xffff - 256);
-          writeU16(b, start, s.templateId);
-          o = writeDataSetContent(LAYER, s, ts, b, o);
-        } else {
-          writeU16(b, start, s.kind === 'template' ? 0 : 1);
-          for (const t of s.templates) {
-            checkUint(LAYER, 'templateId', t.templateId - 256, 0xffff - 256);
-            writeU16(b, o, t.templateId);
-            if (s.kind === 'template') {
-              writeU16(b, o + 2, t.fields.length);
-              o += 4;
-            } else {
-              const scope = t.scopeFieldCount ?? 0;
-              writeU16(b, o + 2, 4 * scope);
-              writeU16(b, o + 4, 4 * (t.fields.length - scope));
-              o += 6;
-            }
-            for (const f of t.fields) {
-              checkUint(LAYER, 'field.id', f.id, 0xffff);
-              checkUint(LAYER, 'field.length', f.length, 0xfffe);
-              writeU16(b, o, f.id);
-              writeU16(b, o + 2, f.length);
-              o += 4;
-            }
-          }
-        }
-        b.fill(0, o, start + len);
-        o = start + len;
-        writeU16(b, start + 2, len);
-      }
+      encodeSets(V9_SETS, v.flowSets, ts, b, offset + NETFLOW_V9_HEADER_BYTES);
       return n;
     },
     decode(buf, offset = 0) {

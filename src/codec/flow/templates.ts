@@ -5,7 +5,7 @@
  * A field value is a number for 1..4-byte fields, a bigint for 8-byte fields, and raw bytes otherwise
  * (addresses stay numbers: 4 bytes). IPFIX variable-length fields (template length 65535) are bytes.
  */
-import { readU16, readU32, readU64, writeU16, writeU32, writeU64 } from '../bytes.ts';
+import { checkUint, readU16, readU32, readU64, writeU16, writeU32, writeU64 } from '../bytes.ts';
 import { DecodeError, EncodeError } from '../errors.ts';
 
 export const VARIABLE_LENGTH = 65535;
@@ -200,4 +200,56 @@ export function readDataSet(
     records.push(r);
   }
   return { kind: 'data', templateId, records };
+}
+
+/** The sets of a v9 packet or an IPFIX message: template, options template, data. */
+export type TemplatedSet = { kind: 'template' | 'options-template'; templates: Template[] } | DataSet;
+
+/** What differs between v9 FlowSets and IPFIX sets when encoding: set ids and template records. */
+export interface SetDialect {
+  layer: string;
+  templateSetId: number;
+  optionsSetId: number;
+  /** bytes of one (options) template record: header + field specifiers */
+  templateBytes(t: Template, kind: 'template' | 'options-template'): number;
+  /** writes one (options) template record at `o`, returns the bytes written */
+  writeTemplate(t: Template, kind: 'template' | 'options-template', b: Uint8Array, o: number): number;
+}
+
+/** A set's bytes on the wire: 4-byte header, content, padding to 4. */
+export function setBytes(d: SetDialect, s: TemplatedSet, templates: Map<number, Template>): number {
+  let n = 4;
+  if (s.kind === 'data') n += dataSetContentBytes(d.layer, s, templates);
+  else for (const t of s.templates) n += d.templateBytes(t, s.kind);
+  return n + pad4(n);
+}
+
+/** Writes the sets at `o` (headers, content, zero padding); returns the offset after them. */
+export function encodeSets(
+  d: SetDialect,
+  sets: readonly TemplatedSet[],
+  templates: Map<number, Template>,
+  b: Uint8Array,
+  o: number,
+): number {
+  for (const s of sets) {
+    const len = setBytes(d, s, templates);
+    const start = o;
+    o += 4;
+    if (s.kind === 'data') {
+      checkUint(d.layer, 'templateId', s.templateId - 256, 0xffff - 256);
+      writeU16(b, start, s.templateId);
+      o = writeDataSetContent(d.layer, s, templates, b, o);
+    } else {
+      writeU16(b, start, s.kind === 'template' ? d.templateSetId : d.optionsSetId);
+      for (const t of s.templates) {
+        checkUint(d.layer, 'templateId', t.templateId - 256, 0xffff - 256);
+        o += d.writeTemplate(t, s.kind, b, o);
+      }
+    }
+    b.fill(0, o, start + len);
+    o = start + len;
+    writeU16(b, start + 2, len);
+  }
+  return o;
 }
