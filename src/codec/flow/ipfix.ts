@@ -17,8 +17,8 @@ import type { Codec } from '../codec.ts';
 import { DecodeError, EncodeError } from '../errors.ts';
 import {
   type DataSet,
+  decodeSets,
   encodeSets,
-  readDataSet,
   type SetDialect,
   setBytes,
   type Template,
@@ -76,6 +76,39 @@ const IPFIX_SETS: SetDialect = {
     }
     return o - start;
   },
+  readTemplate(buf, p, setEnd, kind, out) {
+    const templateId = readU16(buf, p);
+    const count = readU16(buf, p + 2);
+    if (templateId < 256) return -1; // padding
+    p += 4;
+    let scopeFieldCount: number | undefined;
+    if (kind === 'options-template') {
+      if (p + 2 > setEnd) throw new DecodeError(LAYER, p, 'truncated options template');
+      scopeFieldCount = readU16(buf, p);
+      if (scopeFieldCount < 1 || scopeFieldCount > count)
+        throw new DecodeError(LAYER, p, `scope field count ${scopeFieldCount} of ${count}`);
+      p += 2;
+    }
+    const fields: TemplateField[] = [];
+    for (let i = 0; i < count; i++) {
+      if (p + 4 > setEnd)
+        throw new DecodeError(LAYER, p, `template ${templateId}: field ${i} overruns the set`);
+      const raw = readU16(buf, p);
+      const f: TemplateField = { id: raw & 0x7fff, length: readU16(buf, p + 2) };
+      p += 4;
+      if (raw & ENTERPRISE_BIT) {
+        if (p + 4 > setEnd) throw new DecodeError(LAYER, p, 'truncated enterprise number');
+        f.enterprise = readU32(buf, p);
+        p += 4;
+      }
+      fields.push(f);
+    }
+    out.template =
+      scopeFieldCount === undefined ? { templateId, fields } : { templateId, fields, scopeFieldCount };
+    return p;
+  },
+  setName: 'set',
+  trailingPadding: false,
 };
 
 /** The IPFIX codec; data sets may use templates sent in earlier messages (`known`). */
@@ -128,56 +161,7 @@ export function decodeIpfix(
   const end = offset + total;
   const domain = readU32(buf, offset + 12);
   const scope = String(domain);
-  const sets: IpfixSet[] = [];
-  let o = offset + IPFIX_HEADER_BYTES;
-  while (o < end) {
-    if (o + 4 > end) throw new DecodeError(LAYER, o, 'truncated set header');
-    const id = readU16(buf, o);
-    const len = readU16(buf, o + 2);
-    if (len < 4 || o + len > end)
-      throw new DecodeError(LAYER, o + 2, `set length ${len} does not fit the ${end - o} bytes left`);
-    const setEnd = o + len;
-    let p = o + 4;
-    if (id === 2 || id === 3) {
-      const templates: Template[] = [];
-      while (p + 4 <= setEnd) {
-        const templateId = readU16(buf, p);
-        const count = readU16(buf, p + 2);
-        if (templateId < 256) break; // padding
-        p += 4;
-        let scopeFieldCount: number | undefined;
-        if (id === 3) {
-          if (p + 2 > setEnd) throw new DecodeError(LAYER, p, 'truncated options template');
-          scopeFieldCount = readU16(buf, p);
-          if (scopeFieldCount < 1 || scopeFieldCount > count)
-            throw new DecodeError(LAYER, p, `scope field count ${scopeFieldCount} of ${count}`);
-          p += 2;
-        }
-        const fields: TemplateField[] = [];
-        for (let i = 0; i < count; i++) {
-          if (p + 4 > setEnd)
-            throw new DecodeError(LAYER, p, `template ${templateId}: field ${i} overruns the set`);
-          const raw = readU16(buf, p);
-          const f: TemplateField = { id: raw & 0x7fff, length: readU16(buf, p + 2) };
-          p += 4;
-          if (raw & ENTERPRISE_BIT) {
-            if (p + 4 > setEnd) throw new DecodeError(LAYER, p, 'truncated enterprise number');
-            f.enterprise = readU32(buf, p);
-            p += 4;
-          }
-          fields.push(f);
-        }
-        const t: Template =
-          scopeFieldCount === undefined ? { templateId, fields } : { templateId, fields, scopeFieldCount };
-        cache.set(scope, t);
-        templates.push(t);
-      }
-      sets.push({ kind: id === 2 ? 'template' : 'options-template', templates });
-    } else if (id >= 256) {
-      sets.push(readDataSet(LAYER, id, scope, cache, buf, p, setEnd));
-    } else throw new DecodeError(LAYER, o, `set id ${id} is reserved`);
-    o = setEnd;
-  }
+  const { sets } = decodeSets(IPFIX_SETS, buf, offset + IPFIX_HEADER_BYTES, end, scope, cache);
   return {
     value: {
       exportTime: readU32(buf, offset + 4),

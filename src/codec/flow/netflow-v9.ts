@@ -17,8 +17,8 @@ import type { Codec } from '../codec.ts';
 import { DecodeError } from '../errors.ts';
 import {
   type DataSet,
+  decodeSets,
   encodeSets,
-  readDataSet,
   type SetDialect,
   setBytes,
   type Template,
@@ -68,6 +68,30 @@ const V9_SETS: SetDialect = {
     }
     return o - start;
   },
+  readTemplate(buf, p, setEnd, kind, out) {
+    if (p + (kind === 'template' ? 4 : 6) > setEnd) return -1;
+    const templateId = readU16(buf, p);
+    if (templateId < 256) return -1; // padding
+    if (kind === 'template') {
+      const count = readU16(buf, p + 2);
+      if (p + 4 + 4 * count > setEnd)
+        throw new DecodeError(LAYER, p + 2, `${count} fields overrun the FlowSet`);
+      out.template = { templateId, fields: readFields(buf, p + 4, count) };
+      return p + 4 + 4 * count;
+    }
+    const scopeLen = readU16(buf, p + 2);
+    const optLen = readU16(buf, p + 4);
+    if ((scopeLen | optLen) & 3 || p + 6 + scopeLen + optLen > setEnd)
+      throw new DecodeError(LAYER, p + 2, `options template lengths ${scopeLen}+${optLen} are invalid`);
+    out.template = {
+      templateId,
+      fields: readFields(buf, p + 6, (scopeLen + optLen) / 4),
+      scopeFieldCount: scopeLen / 4,
+    };
+    return p + 6 + scopeLen + optLen;
+  },
+  setName: 'FlowSet',
+  trailingPadding: true,
 };
 
 /** Records the count field counts: every template, options template and data record. */
@@ -141,48 +165,14 @@ export function decodeNetflowV9(
   if (version !== 9) throw new DecodeError(LAYER, offset, `version ${version}, expected 9`);
   const sourceId = readU32(buf, offset + 16);
   const scope = String(sourceId);
-  const flowSets: V9FlowSet[] = [];
-  let o = offset + NETFLOW_V9_HEADER_BYTES;
-  while (o + 4 <= end) {
-    const id = readU16(buf, o);
-    const len = readU16(buf, o + 2);
-    if (len < 4 || o + len > end)
-      throw new DecodeError(LAYER, o + 2, `FlowSet length ${len} does not fit the ${end - o} bytes left`);
-    const setEnd = o + len;
-    let p = o + 4;
-    if (id === 0 || id === 1) {
-      const templates: Template[] = [];
-      while (p + (id === 0 ? 4 : 6) <= setEnd) {
-        const templateId = readU16(buf, p);
-        if (templateId < 256) break; // padding
-        let t: Template;
-        if (id === 0) {
-          const count = readU16(buf, p + 2);
-          if (p + 4 + 4 * count > setEnd)
-            throw new DecodeError(LAYER, p + 2, `${count} fields overrun the FlowSet`);
-          t = { templateId, fields: readFields(buf, p + 4, count) };
-          p += 4 + 4 * count;
-        } else {
-          const scopeLen = readU16(buf, p + 2);
-          const optLen = readU16(buf, p + 4);
-          if ((scopeLen | optLen) & 3 || p + 6 + scopeLen + optLen > setEnd)
-            throw new DecodeError(LAYER, p + 2, `options template lengths ${scopeLen}+${optLen} are invalid`);
-          t = {
-            templateId,
-            fields: readFields(buf, p + 6, (scopeLen + optLen) / 4),
-            scopeFieldCount: scopeLen / 4,
-          };
-          p += 6 + scopeLen + optLen;
-        }
-        cache.set(scope, t);
-        templates.push(t);
-      }
-      flowSets.push({ kind: id === 0 ? 'template' : 'options-template', templates });
-    } else if (id >= 256) {
-      flowSets.push(readDataSet(LAYER, id, scope, cache, buf, p, setEnd));
-    } else throw new DecodeError(LAYER, o, `FlowSet id ${id} is reserved`);
-    o = setEnd;
-  }
+  const { sets: flowSets, end: o } = decodeSets(
+    V9_SETS,
+    buf,
+    offset + NETFLOW_V9_HEADER_BYTES,
+    end,
+    scope,
+    cache,
+  );
   return {
     value: {
       sysUptimeMs: readU32(buf, offset + 4),

@@ -214,6 +214,63 @@ export interface SetDialect {
   templateBytes(t: Template, kind: 'template' | 'options-template'): number;
   /** writes one (options) template record at `o`, returns the bytes written */
   writeTemplate(t: Template, kind: 'template' | 'options-template', b: Uint8Array, o: number): number;
+  /**
+   * reads one (options) template record at `p` (bounded by `setEnd`) into `out.template`, returns the
+   * offset after it, or -1 when what is left is padding
+   */
+  readTemplate(
+    buf: Uint8Array,
+    p: number,
+    setEnd: number,
+    kind: 'template' | 'options-template',
+    out: { template?: Template },
+  ): number;
+  /** what a set is called in errors ('FlowSet', 'set') */
+  setName: string;
+  /** v9: fewer than 4 bytes after the last FlowSet are padding; IPFIX: the message ends with a set */
+  trailingPadding: boolean;
+}
+
+/**
+ * Decodes the sets in [o, end); templates found go into `cache` under `scope`, data sets are decoded with
+ * the templates known so far (raw otherwise).
+ */
+export function decodeSets(
+  d: SetDialect,
+  buf: Uint8Array,
+  o: number,
+  end: number,
+  scope: string,
+  cache: TemplateCache,
+): { sets: TemplatedSet[]; end: number } {
+  const sets: TemplatedSet[] = [];
+  while (d.trailingPadding ? o + 4 <= end : o < end) {
+    if (o + 4 > end) throw new DecodeError(d.layer, o, `truncated ${d.setName} header`);
+    const id = readU16(buf, o);
+    const len = readU16(buf, o + 2);
+    if (len < 4 || o + len > end)
+      throw new DecodeError(
+        d.layer,
+        o + 2,
+        `${d.setName} length ${len} does not fit the ${end - o} bytes left`,
+      );
+    const setEnd = o + len;
+    if (id === d.templateSetId || id === d.optionsSetId) {
+      const kind = id === d.templateSetId ? 'template' : 'options-template';
+      const templates: Template[] = [];
+      const out: { template?: Template } = {};
+      for (let p = o + 4; p + 4 <= setEnd; ) {
+        p = d.readTemplate(buf, p, setEnd, kind, out);
+        if (p < 0) break; // padding
+        cache.set(scope, out.template!);
+        templates.push(out.template!);
+      }
+      sets.push({ kind, templates });
+    } else if (id >= 256) sets.push(readDataSet(d.layer, id, scope, cache, buf, o + 4, setEnd));
+    else throw new DecodeError(d.layer, o, `${d.setName} id ${id} is reserved`);
+    o = setEnd;
+  }
+  return { sets, end: o };
 }
 
 /** A set's bytes on the wire: 4-byte header, content, padding to 4. */
