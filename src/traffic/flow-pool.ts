@@ -84,7 +84,9 @@ export class RecordRing {
       this.starts[j + 1] = this.starts[j] + r.length;
     });
     const ring = new Uint8Array(this.starts[seq.length]);
-    seq.forEach((r, j) => ring.set(r, this.starts[j]));
+    seq.forEach((r, j) => {
+      ring.set(r, this.starts[j]);
+    });
     for (let k = 0; k < this.size; k++)
       this.views.push(ring.subarray(this.starts[k], this.starts[k + perChunk]));
   }

@@ -1,38 +1,55 @@
 /**
- * Sends generated frames' UDP payloads over loopback from each exporter's own address (127.0.0.0/8 is
- * all local), so a collector sees the exporter address as the datagram source.
+ * Sends IPv4/UDP packets' payloads over loopback from each packet's own source address (127.0.0.0/8 is all
+ * local), so a collector sees the exporter address as the datagram source — what socat would do, per
+ * packet. Paced gently: these are correctness tests, not load tests (sfcapd's socket overflows at bursts).
  */
 import dgram from 'node:dgram';
 import type { FlowMixSource } from '../../src/traffic/mix.ts';
 
-export async function sendOverLoopback(
-  src: FlowMixSource,
-  count: number,
-  dstPort: number,
-  skip: (i: number, frame: Uint8Array) => boolean = () => false,
+const dotted = (a: number) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+
+/** Sends each packet's UDP payload to 127.0.0.1 at `dstPort(packet)` (default: its own destination port). */
+export async function sendUdpPackets(
+  packets: Iterable<Uint8Array>,
+  dstPort: (ip: Uint8Array) => number = (ip) => (ip[22] << 8) | ip[23],
 ): Promise<number> {
   const socks = new Map<number, dgram.Socket>();
-  for (const e of src.exporters) {
-    const s = dgram.createSocket('udp4');
-    const ip = `${e.srcIp >>> 24}.${(e.srcIp >>> 16) & 255}.${(e.srcIp >>> 8) & 255}.${e.srcIp & 255}`;
-    await new Promise<void>((r) => s.bind(0, ip, () => r()));
-    socks.set(e.srcIp, s);
-  }
   let sent = 0;
   try {
-    for (let i = 0; i < count; i++) {
-      const f = src.next(i);
-      if (skip(i, f)) continue;
-      const from = ((f[12] << 24) | (f[13] << 16) | (f[14] << 8) | f[15]) >>> 0;
+    for (const ip of packets) {
+      const from = ((ip[12] << 24) | (ip[13] << 16) | (ip[14] << 8) | ip[15]) >>> 0;
+      let s = socks.get(from);
+      if (!s) {
+        const sock = dgram.createSocket('udp4');
+        await new Promise<void>((r) => sock.bind(0, dotted(from), () => r()));
+        socks.set(from, sock);
+        s = sock;
+      }
+      const sock = s;
+      const payload = ip.subarray((ip[0] & 15) * 4 + 8, (ip[2] << 8) | ip[3]);
       await new Promise<void>((r, j) =>
-        socks.get(from)!.send(f.subarray(28), dstPort, '127.0.0.1', (e) => (e ? j(e) : r())),
+        sock.send(payload, dstPort(ip), '127.0.0.1', (e) => (e ? j(e) : r())),
       );
-      sent++;
-      // Let the collector's socket drain now and then: this is a correctness test, not a load test.
-      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 2));
+      if (++sent % 20 === 0) await new Promise((r) => setTimeout(r, 2));
     }
   } finally {
     for (const s of socks.values()) s.close();
   }
   return sent;
+}
+
+/** `count` frames of a mix (raw IPv4 frames), all to `port`, minus those `skip` names. */
+export function sendOverLoopback(
+  src: FlowMixSource,
+  count: number,
+  port: number,
+  skip: (i: number) => boolean = () => false,
+): Promise<number> {
+  function* frames() {
+    for (let i = 0; i < count; i++) {
+      const f = src.next(i);
+      if (!skip(i)) yield f;
+    }
+  }
+  return sendUdpPackets(frames(), () => port);
 }

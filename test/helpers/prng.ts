@@ -1,11 +1,2 @@
-/** mulberry32: a tiny seeded PRNG so fuzz and sampling tests are reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: a tiny seeded PRNG so fuzz and sampling tests are reproducible (the generator's own). */
+export { prng as mulberry32 } from '../../src/traffic/flow-pool.ts';

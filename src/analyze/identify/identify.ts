@@ -15,7 +15,7 @@
  * the probe are its flow ids (< 2^32); other streams are interned above 2^32, so they never meet.
  */
 import { readU16, readU32 } from '../../codec/bytes.ts';
-import { type Dissection, Layer } from '../../codec/stack.ts';
+import type { Dissection } from '../../codec/stack.ts';
 
 export interface DatagramKey {
   stream: number;

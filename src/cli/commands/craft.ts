@@ -10,6 +10,7 @@ import { loadProfile, type Profile, stageIndex } from '../../chain/profile.ts';
 import { PcapWriter } from '../../pcap/pcap-writer.ts';
 import { PcapngWriter } from '../../pcap/pcapng-writer.ts';
 import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
+import { writeFlowMixPcap } from '../../traffic/write-pcap.ts';
 import type { EspSa } from '../../transform/esp-sa.ts';
 import { UsageError } from '../errors.ts';
 import {
@@ -35,7 +36,12 @@ const HELP = `usage: chainprobe craft --profile FILE --stage STAGE --count N --s
   --run-id N         probe run id (default: random)
   --flow-id N        probe flow id (default 1)
   --sa-key SPI=HEX   key+salt (40 hex digits) for an SA whose profile key comes at run time; repeatable
-                     (default: the running reference chain's negotiated keys)`;
+                     (default: the running reference chain's negotiated keys)
+  --traffic MIX      flow export instead of probes, e.g. netflow-v9:50,ipfix:30,sflow:20 (kinds: netflow-v5,
+                     netflow-v9, ipfix, sflow): the exporters' Ethernet frames, from the profile's inner source
+                     address on (one address per exporter) to its inner destination; --profile optional
+                     (default 127.0.0.10… → 127.0.0.1, for loopback replays); --stage and --size unused
+  --exporters N      exporters per kind with --traffic (default 1)`;
 
 const OPTIONS = {
   profile: { type: 'string' },
@@ -48,10 +54,13 @@ const OPTIONS = {
   'run-id': { type: 'string' },
   'flow-id': { type: 'string', default: '1' },
   'sa-key': { type: 'string', multiple: true, default: [] },
+  traffic: { type: 'string' },
+  exporters: { type: 'string', default: '1' },
 } satisfies ParseArgsOptionsConfig;
 
 export function run(args: string[]): Promise<number> {
   return runCommand(args, { usage: HELP, options: OPTIONS }, async (values) => {
+    if (values.traffic !== undefined) return craftTraffic(values);
     if (!values.profile || !values.stage || !values.out)
       throw new UsageError('--profile, --stage and --out are required');
     const format = choiceOption('--format', values.format, ['pcap', 'pcapng'] as const);
@@ -106,6 +115,38 @@ async function craft(o: {
   await writer?.close();
   console.log(
     `wrote ${packets} packets (${count} probes of ${size} B, run ${runId}) at stage "${stageName}" to ${o.out}`,
+  );
+  return 0;
+}
+
+/** `--traffic`: flow-export exporters' frames (src/traffic), not the probe path. */
+async function craftTraffic(values: {
+  traffic?: string;
+  exporters: string;
+  count: string;
+  pps: string;
+  out?: string;
+  profile?: string;
+  format: string;
+}): Promise<number> {
+  if (!values.out) throw new UsageError(`--out is required\n\n${HELP}`);
+  if (values.format !== 'pcap') throw new UsageError('--traffic writes pcap only');
+  const inner = values.profile ? loadProfile(values.profile).traffic.inner : undefined;
+  const r = await writeFlowMixPcap(
+    values.out,
+    intOption('--count', values.count, 1, 100_000_000),
+    intOption('--pps', values.pps, 1, 100_000_000),
+    {
+      mix: values.traffic ?? '',
+      exporters: intOption('--exporters', values.exporters, 1, 4096),
+      exporterBaseIp: inner?.srcIp ?? '127.0.0.10',
+      dstIp: inner?.dstIp ?? '127.0.0.1',
+      srcMac: inner?.srcMac,
+      dstMac: inner?.dstMac ?? '00:00:00:00:00:00',
+    },
+  );
+  console.log(
+    `wrote ${r.frames} datagrams of ${values.traffic} from ${r.exporters} exporters to ${values.out}`,
   );
   return 0;
 }

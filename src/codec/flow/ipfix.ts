@@ -16,15 +16,14 @@ import { checkUint, needBytes, readU16, readU32, targetBuffer, writeU16, writeU3
 import type { Codec } from '../codec.ts';
 import { DecodeError, EncodeError } from '../errors.ts';
 import {
-  type FieldValue,
-  pad4,
-  readValue,
+  type DataSet,
+  decodeSets,
+  encodeSets,
+  type SetDialect,
+  setBytes,
   type Template,
   TemplateCache,
   type TemplateField,
-  VARIABLE_LENGTH,
-  valueLength,
-  writeValue,
 } from './templates.ts';
 
 export const IPFIX_HEADER_BYTES = 16;
@@ -33,7 +32,7 @@ const ENTERPRISE_BIT = 0x8000;
 export type IpfixSet =
   | { kind: 'template'; templates: Template[] }
   | { kind: 'options-template'; templates: Template[] }
-  | { kind: 'data'; templateId: number; records?: FieldValue[][]; raw?: Uint8Array };
+  | DataSet;
 
 export interface IpfixMessage {
   exportTime: number;
@@ -46,20 +45,71 @@ const LAYER = 'ipfix';
 
 const specifierLength = (f: TemplateField) => (f.enterprise !== undefined ? 8 : 4);
 
-function setLength(s: IpfixSet, ts: Map<number, Template>): number {
-  let n = 4;
-  if (s.kind !== 'data') {
-    for (const t of s.templates)
-      n += (s.kind === 'template' ? 4 : 6) + t.fields.reduce((a, f) => a + specifierLength(f), 0);
-  } else if (s.raw) n += s.raw.length;
-  else {
-    const t = ts.get(s.templateId);
-    if (!t) throw new EncodeError(LAYER, 'sets', `data set for template ${s.templateId}, not known`);
-    for (const r of s.records ?? [])
-      for (let i = 0; i < t.fields.length; i++) n += valueLength(t.fields[i], r[i]);
-  }
-  return n + pad4(n);
-}
+const IPFIX_SETS: SetDialect = {
+  layer: LAYER,
+  templateSetId: 2,
+  optionsSetId: 3,
+  templateBytes: (t, kind) =>
+    (kind === 'template' ? 4 : 6) + t.fields.reduce((a, f) => a + specifierLength(f), 0),
+  writeTemplate(t, kind, b, o) {
+    const start = o;
+    writeU16(b, o, t.templateId);
+    writeU16(b, o + 2, t.fields.length);
+    o += 4;
+    if (kind === 'options-template') {
+      const scope = t.scopeFieldCount ?? 0;
+      if (scope < 1)
+        throw new EncodeError(LAYER, 'scopeFieldCount', 'an options template needs ≥ 1 scope field');
+      writeU16(b, o, scope);
+      o += 2;
+    }
+    for (const f of t.fields) {
+      checkUint(LAYER, 'field.id', f.id, 0x7fff);
+      checkUint(LAYER, 'field.length', f.length, 0xffff);
+      writeU16(b, o, f.id | (f.enterprise !== undefined ? ENTERPRISE_BIT : 0));
+      writeU16(b, o + 2, f.length);
+      if (f.enterprise !== undefined) {
+        checkUint(LAYER, 'field.enterprise', f.enterprise, 0xffffffff);
+        writeU32(b, o + 4, f.enterprise);
+      }
+      o += specifierLength(f);
+    }
+    return o - start;
+  },
+  readTemplate(buf, p, setEnd, kind, out) {
+    const templateId = readU16(buf, p);
+    const count = readU16(buf, p + 2);
+    if (templateId < 256) return -1; // padding
+    p += 4;
+    let scopeFieldCount: number | undefined;
+    if (kind === 'options-template') {
+      if (p + 2 > setEnd) throw new DecodeError(LAYER, p, 'truncated options template');
+      scopeFieldCount = readU16(buf, p);
+      if (scopeFieldCount < 1 || scopeFieldCount > count)
+        throw new DecodeError(LAYER, p, `scope field count ${scopeFieldCount} of ${count}`);
+      p += 2;
+    }
+    const fields: TemplateField[] = [];
+    for (let i = 0; i < count; i++) {
+      if (p + 4 > setEnd)
+        throw new DecodeError(LAYER, p, `template ${templateId}: field ${i} overruns the set`);
+      const raw = readU16(buf, p);
+      const f: TemplateField = { id: raw & 0x7fff, length: readU16(buf, p + 2) };
+      p += 4;
+      if (raw & ENTERPRISE_BIT) {
+        if (p + 4 > setEnd) throw new DecodeError(LAYER, p, 'truncated enterprise number');
+        f.enterprise = readU32(buf, p);
+        p += 4;
+      }
+      fields.push(f);
+    }
+    out.template =
+      scopeFieldCount === undefined ? { templateId, fields } : { templateId, fields, scopeFieldCount };
+    return p;
+  },
+  setName: 'set',
+  trailingPadding: false,
+};
 
 /** The IPFIX codec; data sets may use templates sent in earlier messages (`known`). */
 export function ipfixWith(known: Iterable<Template> = [], cache = new TemplateCache()): Codec<IpfixMessage> {
@@ -70,7 +120,7 @@ export function ipfixWith(known: Iterable<Template> = [], cache = new TemplateCa
     return m;
   };
   const length = (v: IpfixMessage, ts: Map<number, Template>) =>
-    v.sets.reduce((n, s) => n + setLength(s, ts), IPFIX_HEADER_BYTES);
+    v.sets.reduce((n, s) => n + setBytes(IPFIX_SETS, s, ts), IPFIX_HEADER_BYTES);
   return {
     name: LAYER,
     encodingLength: (v) => length(v, templatesOf(v)),
@@ -87,56 +137,7 @@ export function ipfixWith(known: Iterable<Template> = [], cache = new TemplateCa
       writeU32(b, offset + 4, v.exportTime);
       writeU32(b, offset + 8, v.sequence);
       writeU32(b, offset + 12, v.observationDomainId);
-      let o = offset + IPFIX_HEADER_BYTES;
-      for (const s of v.sets) {
-        const len = setLength(s, ts);
-        const start = o;
-        o += 4;
-        if (s.kind === 'data') {
-          checkUint(LAYER, 'templateId', s.templateId - 256, 0xffff - 256);
-          writeU16(b, start, s.templateId);
-          if (s.raw) {
-            b.set(s.raw, o);
-            o += s.raw.length;
-          } else {
-            const t = ts.get(s.templateId)!;
-            for (const r of s.records ?? []) {
-              if (r.length !== t.fields.length)
-                throw new EncodeError(LAYER, 'records', `${r.length} values for ${t.fields.length} fields`);
-              for (let i = 0; i < r.length; i++) o += writeValue(LAYER, t.fields[i], r[i], b, o);
-            }
-          }
-        } else {
-          writeU16(b, start, s.kind === 'template' ? 2 : 3);
-          for (const t of s.templates) {
-            checkUint(LAYER, 'templateId', t.templateId - 256, 0xffff - 256);
-            writeU16(b, o, t.templateId);
-            writeU16(b, o + 2, t.fields.length);
-            o += 4;
-            if (s.kind === 'options-template') {
-              const scope = t.scopeFieldCount ?? 0;
-              if (scope < 1)
-                throw new EncodeError(LAYER, 'scopeFieldCount', 'an options template needs ≥ 1 scope field');
-              writeU16(b, o, scope);
-              o += 2;
-            }
-            for (const f of t.fields) {
-              checkUint(LAYER, 'field.id', f.id, 0x7fff);
-              checkUint(LAYER, 'field.length', f.length, 0xffff);
-              writeU16(b, o, f.id | (f.enterprise !== undefined ? ENTERPRISE_BIT : 0));
-              writeU16(b, o + 2, f.length);
-              if (f.enterprise !== undefined) {
-                checkUint(LAYER, 'field.enterprise', f.enterprise, 0xffffffff);
-                writeU32(b, o + 4, f.enterprise);
-              }
-              o += specifierLength(f);
-            }
-          }
-        }
-        b.fill(0, o, start + len);
-        o = start + len;
-        writeU16(b, start + 2, len);
-      }
+      encodeSets(IPFIX_SETS, v.sets, ts, b, offset + IPFIX_HEADER_BYTES);
       return n;
     },
     decode: (buf, offset = 0) => decodeIpfix(buf, offset, cache),
@@ -160,71 +161,7 @@ export function decodeIpfix(
   const end = offset + total;
   const domain = readU32(buf, offset + 12);
   const scope = String(domain);
-  const sets: IpfixSet[] = [];
-  let o = offset + IPFIX_HEADER_BYTES;
-  while (o < end) {
-    if (o + 4 > end) throw new DecodeError(LAYER, o, 'truncated set header');
-    const id = readU16(buf, o);
-    const len = readU16(buf, o + 2);
-    if (len < 4 || o + len > end)
-      throw new DecodeError(LAYER, o + 2, `set length ${len} does not fit the ${end - o} bytes left`);
-    const setEnd = o + len;
-    let p = o + 4;
-    if (id === 2 || id === 3) {
-      const templates: Template[] = [];
-      while (p + 4 <= setEnd) {
-        const templateId = readU16(buf, p);
-        const count = readU16(buf, p + 2);
-        if (templateId < 256) break; // padding
-        p += 4;
-        let scopeFieldCount: number | undefined;
-        if (id === 3) {
-          if (p + 2 > setEnd) throw new DecodeError(LAYER, p, 'truncated options template');
-          scopeFieldCount = readU16(buf, p);
-          if (scopeFieldCount < 1 || scopeFieldCount > count)
-            throw new DecodeError(LAYER, p, `scope field count ${scopeFieldCount} of ${count}`);
-          p += 2;
-        }
-        const fields: TemplateField[] = [];
-        for (let i = 0; i < count; i++) {
-          if (p + 4 > setEnd)
-            throw new DecodeError(LAYER, p, `template ${templateId}: field ${i} overruns the set`);
-          const raw = readU16(buf, p);
-          const f: TemplateField = { id: raw & 0x7fff, length: readU16(buf, p + 2) };
-          p += 4;
-          if (raw & ENTERPRISE_BIT) {
-            if (p + 4 > setEnd) throw new DecodeError(LAYER, p, 'truncated enterprise number');
-            f.enterprise = readU32(buf, p);
-            p += 4;
-          }
-          fields.push(f);
-        }
-        const t: Template =
-          scopeFieldCount === undefined ? { templateId, fields } : { templateId, fields, scopeFieldCount };
-        cache.set(scope, t);
-        templates.push(t);
-      }
-      sets.push({ kind: id === 2 ? 'template' : 'options-template', templates });
-    } else if (id >= 256) {
-      const t = cache.get(scope, id);
-      if (!t) sets.push({ kind: 'data', templateId: id, raw: buf.slice(p, setEnd) });
-      else {
-        const records: FieldValue[][] = [];
-        const min = t.fields.reduce((a, f) => a + (f.length === VARIABLE_LENGTH ? 1 : f.length), 0);
-        const out = { bytes: 0 };
-        while (min > 0 && p + min <= setEnd) {
-          const r: FieldValue[] = [];
-          for (const f of t.fields) {
-            r.push(readValue(LAYER, f, buf, p, setEnd, out));
-            p += out.bytes;
-          }
-          records.push(r);
-        }
-        sets.push({ kind: 'data', templateId: id, records });
-      }
-    } else throw new DecodeError(LAYER, o, `set id ${id} is reserved`);
-    o = setEnd;
-  }
+  const { sets } = decodeSets(IPFIX_SETS, buf, offset + IPFIX_HEADER_BYTES, end, scope, cache);
   return {
     value: {
       exportTime: readU32(buf, offset + 4),

@@ -14,15 +14,23 @@
  */
 import { checkUint, needBytes, readU16, readU32, targetBuffer, writeU16, writeU32 } from '../bytes.ts';
 import type { Codec } from '../codec.ts';
-import { DecodeError, EncodeError } from '../errors.ts';
-import { type FieldValue, pad4, readValue, type Template, TemplateCache, writeValue } from './templates.ts';
+import { DecodeError } from '../errors.ts';
+import {
+  type DataSet,
+  decodeSets,
+  encodeSets,
+  type SetDialect,
+  setBytes,
+  type Template,
+  TemplateCache,
+} from './templates.ts';
 
 export const NETFLOW_V9_HEADER_BYTES = 20;
 
 export type V9FlowSet =
   | { kind: 'template'; templates: Template[] }
   | { kind: 'options-template'; templates: Template[] }
-  | { kind: 'data'; templateId: number; records?: FieldValue[][]; raw?: Uint8Array };
+  | DataSet;
 
 export interface NetflowV9Packet {
   sysUptimeMs: number;
@@ -34,23 +42,57 @@ export interface NetflowV9Packet {
 
 const LAYER = 'netflow-v9';
 
-function flowSetLength(s: V9FlowSet, templates: Map<number, Template>): number {
-  let n = 4;
-  if (s.kind === 'template') for (const t of s.templates) n += 4 + 4 * t.fields.length;
-  else if (s.kind === 'options-template') for (const t of s.templates) n += 6 + 4 * t.fields.length;
-  else if (s.raw) n += s.raw.length;
-  else {
-    const t = templates.get(s.templateId);
-    if (!t)
-      throw new EncodeError(
-        LAYER,
-        'flowSets',
-        `data FlowSet for template ${s.templateId}, not in this packet`,
-      );
-    for (const f of t.fields) n += f.length * (s.records?.length ?? 0);
-  }
-  return n + pad4(n);
-}
+const V9_SETS: SetDialect = {
+  layer: LAYER,
+  templateSetId: 0,
+  optionsSetId: 1,
+  templateBytes: (t, kind) => (kind === 'template' ? 4 : 6) + 4 * t.fields.length,
+  writeTemplate(t, kind, b, o) {
+    const start = o;
+    writeU16(b, o, t.templateId);
+    if (kind === 'template') {
+      writeU16(b, o + 2, t.fields.length);
+      o += 4;
+    } else {
+      const scope = t.scopeFieldCount ?? 0;
+      writeU16(b, o + 2, 4 * scope);
+      writeU16(b, o + 4, 4 * (t.fields.length - scope));
+      o += 6;
+    }
+    for (const f of t.fields) {
+      checkUint(LAYER, 'field.id', f.id, 0xffff);
+      checkUint(LAYER, 'field.length', f.length, 0xfffe);
+      writeU16(b, o, f.id);
+      writeU16(b, o + 2, f.length);
+      o += 4;
+    }
+    return o - start;
+  },
+  readTemplate(buf, p, setEnd, kind, out) {
+    if (p + (kind === 'template' ? 4 : 6) > setEnd) return -1;
+    const templateId = readU16(buf, p);
+    if (templateId < 256) return -1; // padding
+    if (kind === 'template') {
+      const count = readU16(buf, p + 2);
+      if (p + 4 + 4 * count > setEnd)
+        throw new DecodeError(LAYER, p + 2, `${count} fields overrun the FlowSet`);
+      out.template = { templateId, fields: readFields(buf, p + 4, count) };
+      return p + 4 + 4 * count;
+    }
+    const scopeLen = readU16(buf, p + 2);
+    const optLen = readU16(buf, p + 4);
+    if ((scopeLen | optLen) & 3 || p + 6 + scopeLen + optLen > setEnd)
+      throw new DecodeError(LAYER, p + 2, `options template lengths ${scopeLen}+${optLen} are invalid`);
+    out.template = {
+      templateId,
+      fields: readFields(buf, p + 6, (scopeLen + optLen) / 4),
+      scopeFieldCount: scopeLen / 4,
+    };
+    return p + 6 + scopeLen + optLen;
+  },
+  setName: 'FlowSet',
+  trailingPadding: true,
+};
 
 /** Records the count field counts: every template, options template and data record. */
 function recordCount(s: V9FlowSet): number {
@@ -77,11 +119,11 @@ export function netflowV9With(
     name: LAYER,
     encodingLength(v) {
       const ts = templatesOf(v, known);
-      return v.flowSets.reduce((n, s) => n + flowSetLength(s, ts), NETFLOW_V9_HEADER_BYTES);
+      return v.flowSets.reduce((n, s) => n + setBytes(V9_SETS, s, ts), NETFLOW_V9_HEADER_BYTES);
     },
     encode(v, buf, offset = 0) {
       const ts = templatesOf(v, known);
-      const n = v.flowSets.reduce((a, s) => a + flowSetLength(s, ts), NETFLOW_V9_HEADER_BYTES);
+      const n = v.flowSets.reduce((a, s) => a + setBytes(V9_SETS, s, ts), NETFLOW_V9_HEADER_BYTES);
       for (const k of ['sysUptimeMs', 'unixSecs', 'sequence', 'sourceId'] as const)
         checkUint(LAYER, k, v[k], 0xffffffff);
       const count = v.flowSets.reduce((a, s) => a + recordCount(s), 0);
@@ -93,52 +135,7 @@ export function netflowV9With(
       writeU32(b, offset + 8, v.unixSecs);
       writeU32(b, offset + 12, v.sequence);
       writeU32(b, offset + 16, v.sourceId);
-      let o = offset + NETFLOW_V9_HEADER_BYTES;
-      for (const s of v.flowSets) {
-        const len = flowSetLength(s, ts);
-        const start = o;
-        o += 4;
-        if (s.kind === 'data') {
-          checkUint(LAYER, 'templateId', s.templateId - 256, 0xffff - 256);
-          writeU16(b, start, s.templateId);
-          if (s.raw) {
-            b.set(s.raw, o);
-            o += s.raw.length;
-          } else {
-            const t = ts.get(s.templateId)!;
-            for (const r of s.records ?? []) {
-              if (r.length !== t.fields.length)
-                throw new EncodeError(LAYER, 'records', `${r.length} values for ${t.fields.length} fields`);
-              for (let i = 0; i < r.length; i++) o += writeValue(LAYER, t.fields[i], r[i], b, o);
-            }
-          }
-        } else {
-          writeU16(b, start, s.kind === 'template' ? 0 : 1);
-          for (const t of s.templates) {
-            checkUint(LAYER, 'templateId', t.templateId - 256, 0xffff - 256);
-            writeU16(b, o, t.templateId);
-            if (s.kind === 'template') {
-              writeU16(b, o + 2, t.fields.length);
-              o += 4;
-            } else {
-              const scope = t.scopeFieldCount ?? 0;
-              writeU16(b, o + 2, 4 * scope);
-              writeU16(b, o + 4, 4 * (t.fields.length - scope));
-              o += 6;
-            }
-            for (const f of t.fields) {
-              checkUint(LAYER, 'field.id', f.id, 0xffff);
-              checkUint(LAYER, 'field.length', f.length, 0xfffe);
-              writeU16(b, o, f.id);
-              writeU16(b, o + 2, f.length);
-              o += 4;
-            }
-          }
-        }
-        b.fill(0, o, start + len);
-        o = start + len;
-        writeU16(b, start + 2, len);
-      }
+      encodeSets(V9_SETS, v.flowSets, ts, b, offset + NETFLOW_V9_HEADER_BYTES);
       return n;
     },
     decode(buf, offset = 0) {
@@ -168,63 +165,14 @@ export function decodeNetflowV9(
   if (version !== 9) throw new DecodeError(LAYER, offset, `version ${version}, expected 9`);
   const sourceId = readU32(buf, offset + 16);
   const scope = String(sourceId);
-  const flowSets: V9FlowSet[] = [];
-  let o = offset + NETFLOW_V9_HEADER_BYTES;
-  while (o + 4 <= end) {
-    const id = readU16(buf, o);
-    const len = readU16(buf, o + 2);
-    if (len < 4 || o + len > end)
-      throw new DecodeError(LAYER, o + 2, `FlowSet length ${len} does not fit the ${end - o} bytes left`);
-    const setEnd = o + len;
-    let p = o + 4;
-    if (id === 0 || id === 1) {
-      const templates: Template[] = [];
-      while (p + (id === 0 ? 4 : 6) <= setEnd) {
-        const templateId = readU16(buf, p);
-        if (templateId < 256) break; // padding
-        let t: Template;
-        if (id === 0) {
-          const count = readU16(buf, p + 2);
-          if (p + 4 + 4 * count > setEnd)
-            throw new DecodeError(LAYER, p + 2, `${count} fields overrun the FlowSet`);
-          t = { templateId, fields: readFields(buf, p + 4, count) };
-          p += 4 + 4 * count;
-        } else {
-          const scopeLen = readU16(buf, p + 2);
-          const optLen = readU16(buf, p + 4);
-          if ((scopeLen | optLen) & 3 || p + 6 + scopeLen + optLen > setEnd)
-            throw new DecodeError(LAYER, p + 2, `options template lengths ${scopeLen}+${optLen} are invalid`);
-          t = {
-            templateId,
-            fields: readFields(buf, p + 6, (scopeLen + optLen) / 4),
-            scopeFieldCount: scopeLen / 4,
-          };
-          p += 6 + scopeLen + optLen;
-        }
-        cache.set(scope, t);
-        templates.push(t);
-      }
-      flowSets.push({ kind: id === 0 ? 'template' : 'options-template', templates });
-    } else if (id >= 256) {
-      const t = cache.get(scope, id);
-      if (!t) flowSets.push({ kind: 'data', templateId: id, raw: buf.slice(p, setEnd) });
-      else {
-        const records: FieldValue[][] = [];
-        const size = t.fields.reduce((a, f) => a + f.length, 0);
-        const out = { bytes: 0 };
-        while (size > 0 && p + size <= setEnd) {
-          const r: FieldValue[] = [];
-          for (const f of t.fields) {
-            r.push(readValue(LAYER, f, buf, p, setEnd, out));
-            p += out.bytes;
-          }
-          records.push(r);
-        }
-        flowSets.push({ kind: 'data', templateId: id, records });
-      }
-    } else throw new DecodeError(LAYER, o, `FlowSet id ${id} is reserved`);
-    o = setEnd;
-  }
+  const { sets: flowSets, end: o } = decodeSets(
+    V9_SETS,
+    buf,
+    offset + NETFLOW_V9_HEADER_BYTES,
+    end,
+    scope,
+    cache,
+  );
   return {
     value: {
       sysUptimeMs: readU32(buf, offset + 4),
