@@ -128,22 +128,18 @@ export function metricsOf(r: HistoryRecord): MetricValue[] {
   const out: MetricValue[] = [];
   for (const s of r.sizes) {
     const b = `${s.payloadBytes}B`;
-    if (s.ndrPps !== null)
-      out.push({
-        key: `ndr/${b}`,
-        label: `NDR, ${s.payloadBytes} B`,
-        unit: 'pps',
-        better: 'higher',
-        value: s.ndrPps,
-      });
-    if (s.pdrPps !== null)
-      out.push({
-        key: `pdr/${b}`,
-        label: `PDR, ${s.payloadBytes} B`,
-        unit: 'pps',
-        better: 'higher',
-        value: s.pdrPps,
-      });
+    for (const [goal, pps] of [
+      ['ndr', s.ndrPps],
+      ['pdr', s.pdrPps],
+    ] as const)
+      if (pps !== null)
+        out.push({
+          key: `${goal}/${b}`,
+          label: `${goal.toUpperCase()}, ${s.payloadBytes} B`,
+          unit: 'pps',
+          better: 'higher',
+          value: pps,
+        });
     for (const [share, l] of Object.entries(s.latency))
       for (const [p, v] of [
         ['p50', l.p50Ns],
