@@ -120,6 +120,12 @@ export interface MetricValue {
   label: string;
   unit: string;
   better: 'higher' | 'lower';
+  /**
+   * Whether a regression of this metric fails the job. Rates and soak results do; latency under load is
+   * charted and marked but informational: it is measured at a share of that night's PDR, so it moves
+   * with the PDR, and on a shared machine its tail moves with every other process.
+   */
+  gating: boolean;
   value: number;
 }
 
@@ -138,6 +144,7 @@ export function metricsOf(r: HistoryRecord): MetricValue[] {
           label: `${goal.toUpperCase()}, ${s.payloadBytes} B`,
           unit: 'pps',
           better: 'higher',
+          gating: true,
           value: pps,
         });
     for (const [share, l] of Object.entries(s.latency))
@@ -151,6 +158,7 @@ export function metricsOf(r: HistoryRecord): MetricValue[] {
             label: `latency ${p} at ${share} % of PDR, ${s.payloadBytes} B`,
             unit: 'µs',
             better: 'lower',
+            gating: false,
             value: v / 1000,
           });
   }
@@ -160,6 +168,7 @@ export function metricsOf(r: HistoryRecord): MetricValue[] {
       label: `soak: ${m.name}`,
       unit: m.unit,
       better: m.better,
+      gating: true,
       value: m.value,
     });
   return out;
