@@ -61,8 +61,9 @@ function metricSection(m: MetricTrend): Markup {
       title: `run ${p.run} (${p.commit?.slice(0, 12) ?? 'no commit'}, ${p.date}): ${shortNumber(p.value)} ${m.unit}`,
     })),
     segments: m.groups.map((g) => ({
-      x1: m.points[g.start].run,
-      x2: m.points[g.end].run,
+      // half a run either side, so a group of one run still shows its line
+      x1: m.points[g.start].run - 0.4,
+      x2: m.points[g.end].run + 0.4,
       y: g.avg,
       color: COLORS[g.anomaly ?? 'normal'],
       title: `group runs ${m.points[g.start].run}–${m.points[g.end].run}: average ${shortNumber(g.avg)} ${m.unit}, stdev ${shortNumber(g.stdev)}${g.anomaly ? ` (${g.anomaly})` : ''}`,
