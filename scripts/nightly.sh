@@ -51,5 +51,5 @@ else
   echo "no history to trend (the NDR step failed)"
   status=1
 fi
-echo "reports: $(pwd)/$OUT"
+echo "reports: $OUT"
 exit $status
