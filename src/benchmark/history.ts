@@ -30,6 +30,8 @@ export const historyRecordSchema = z.object({
   date: z.string().min(1),
   machine: z.object({ hostname: z.string(), cpus: z.number(), loadAverage: z.number() }),
   profile: z.string(),
+  /** final trial duration of the search (s): NDRs from different trial lengths are different series */
+  finalTrialS: z.number().positive().optional(),
   sizes: z.array(
     z.object({
       payloadBytes: z.number().int().positive(),
@@ -56,6 +58,7 @@ export function historyRecordFromNdr(
     date: doc.startedAt,
     machine: doc.machine,
     profile: doc.profile,
+    finalTrialS: doc.settings.finalTrialDurationS,
     sizes: doc.sizes.map((s) => ({
       payloadBytes: s.payloadBytes,
       ndrPps: s.ndr.pps,
@@ -133,7 +136,9 @@ export interface MetricValue {
 export function metricsOf(r: HistoryRecord): MetricValue[] {
   const out: MetricValue[] = [];
   for (const s of r.sizes) {
-    const b = `${s.payloadBytes}B`;
+    // a series per payload size and trial length: a 10 s trial sees more stalls than a 2 s one
+    const b = `${s.payloadBytes}B${r.finalTrialS !== undefined ? `@${r.finalTrialS}s` : ''}`;
+    const trials = r.finalTrialS !== undefined ? `, ${r.finalTrialS} s trials` : '';
     for (const [goal, pps] of [
       ['ndr', s.ndrPps],
       ['pdr', s.pdrPps],
@@ -141,7 +146,7 @@ export function metricsOf(r: HistoryRecord): MetricValue[] {
       if (pps !== null)
         out.push({
           key: `${goal}/${b}`,
-          label: `${goal.toUpperCase()}, ${s.payloadBytes} B`,
+          label: `${goal.toUpperCase()}, ${s.payloadBytes} B${trials}`,
           unit: 'pps',
           better: 'higher',
           gating: true,
@@ -155,7 +160,7 @@ export function metricsOf(r: HistoryRecord): MetricValue[] {
         if (v !== null)
           out.push({
             key: `latency-${p}@${share}%/${b}`,
-            label: `latency ${p} at ${share} % of PDR, ${s.payloadBytes} B`,
+            label: `latency ${p} at ${share} % of PDR, ${s.payloadBytes} B${trials}`,
             unit: 'µs',
             better: 'lower',
             gating: false,
