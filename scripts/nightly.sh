@@ -5,6 +5,8 @@
 #   → chain down. Exit 1 when the latest run regressed (or a step failed), 2 when set-up failed.
 # Environment: NIGHTLY_OUT (default reports/nightly; the history is $NIGHTLY_OUT/history.jsonl — restore
 # the previous one there first), NIGHTLY_SIZES (100,8000), NIGHTLY_FINAL_TRIAL (10s), NIGHTLY_SOAK_S (300),
+# NIGHTLY_MIN_CHANGE (smallest relative move of a group's average that is an anomaly, default 0.05; a shared
+# machine needs more: the reference chain's NDR moved ±35 % between unchanged runs at load average 10-20),
 # NIGHTLY_SKIP_SETUP=1 to skip scripts/setup.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,7 @@ OUT=${NIGHTLY_OUT:-reports/nightly}
 SIZES=${NIGHTLY_SIZES:-100,8000}
 FINAL_TRIAL=${NIGHTLY_FINAL_TRIAL:-10s}
 SOAK_S=${NIGHTLY_SOAK_S:-300}
+MIN_CHANGE=${NIGHTLY_MIN_CHANGE:-0.05}
 PROFILE=fixtures/reference.json
 HISTORY="$OUT/history.jsonl"
 
@@ -43,10 +46,10 @@ chainprobe chain down >/dev/null
 
 echo "== trend over $(grep -c . "$HISTORY" 2>/dev/null || echo 0) runs"
 if [ -s "$HISTORY" ]; then
-  chainprobe trend "$HISTORY" --report "$OUT/trend" --json "$OUT/trend.json" || status=1
+  chainprobe trend "$HISTORY" --min-change "$MIN_CHANGE" --report "$OUT/trend" --json "$OUT/trend.json" || status=1
 else
   echo "no history to trend (the NDR step failed)"
   status=1
 fi
-echo "reports: $(pwd)/$OUT"
+echo "reports: $OUT"
 exit $status

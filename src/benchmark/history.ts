@@ -30,6 +30,8 @@ export const historyRecordSchema = z.object({
   date: z.string().min(1),
   machine: z.object({ hostname: z.string(), cpus: z.number(), loadAverage: z.number() }),
   profile: z.string(),
+  /** final trial duration of the search (s): NDRs from different trial lengths are different series */
+  finalTrialS: z.number().positive().optional(),
   sizes: z.array(
     z.object({
       payloadBytes: z.number().int().positive(),
@@ -56,6 +58,7 @@ export function historyRecordFromNdr(
     date: doc.startedAt,
     machine: doc.machine,
     profile: doc.profile,
+    finalTrialS: doc.settings.finalTrialDurationS,
     sizes: doc.sizes.map((s) => ({
       payloadBytes: s.payloadBytes,
       ndrPps: s.ndr.pps,
@@ -120,6 +123,12 @@ export interface MetricValue {
   label: string;
   unit: string;
   better: 'higher' | 'lower';
+  /**
+   * Whether a regression of this metric fails the job. Rates and soak results do; latency under load is
+   * charted and marked but informational: it is measured at a share of that night's PDR, so it moves
+   * with the PDR, and on a shared machine its tail moves with every other process.
+   */
+  gating: boolean;
   value: number;
 }
 
@@ -127,23 +136,22 @@ export interface MetricValue {
 export function metricsOf(r: HistoryRecord): MetricValue[] {
   const out: MetricValue[] = [];
   for (const s of r.sizes) {
-    const b = `${s.payloadBytes}B`;
-    if (s.ndrPps !== null)
-      out.push({
-        key: `ndr/${b}`,
-        label: `NDR, ${s.payloadBytes} B`,
-        unit: 'pps',
-        better: 'higher',
-        value: s.ndrPps,
-      });
-    if (s.pdrPps !== null)
-      out.push({
-        key: `pdr/${b}`,
-        label: `PDR, ${s.payloadBytes} B`,
-        unit: 'pps',
-        better: 'higher',
-        value: s.pdrPps,
-      });
+    // a series per payload size and trial length: a 10 s trial sees more stalls than a 2 s one
+    const b = `${s.payloadBytes}B${r.finalTrialS !== undefined ? `@${r.finalTrialS}s` : ''}`;
+    const trials = r.finalTrialS !== undefined ? `, ${r.finalTrialS} s trials` : '';
+    for (const [goal, pps] of [
+      ['ndr', s.ndrPps],
+      ['pdr', s.pdrPps],
+    ] as const)
+      if (pps !== null)
+        out.push({
+          key: `${goal}/${b}`,
+          label: `${goal.toUpperCase()}, ${s.payloadBytes} B${trials}`,
+          unit: 'pps',
+          better: 'higher',
+          gating: true,
+          value: pps,
+        });
     for (const [share, l] of Object.entries(s.latency))
       for (const [p, v] of [
         ['p50', l.p50Ns],
@@ -152,9 +160,10 @@ export function metricsOf(r: HistoryRecord): MetricValue[] {
         if (v !== null)
           out.push({
             key: `latency-${p}@${share}%/${b}`,
-            label: `latency ${p} at ${share} % of PDR, ${s.payloadBytes} B`,
+            label: `latency ${p} at ${share} % of PDR, ${s.payloadBytes} B${trials}`,
             unit: 'µs',
             better: 'lower',
+            gating: false,
             value: v / 1000,
           });
   }
@@ -164,6 +173,7 @@ export function metricsOf(r: HistoryRecord): MetricValue[] {
       label: `soak: ${m.name}`,
       unit: m.unit,
       better: m.better,
+      gating: true,
       value: m.value,
     });
   return out;

@@ -25,7 +25,9 @@ export function sessionMeasure(
       if (!(e instanceof ChainprobeError) || !CAPTURE_FAILURES.has(e.code)) throw e;
       return captureFailedTrial(ratePps, durationS, e);
     }
-    if (s.inject.aborted) throw new ChainprobeError('E_ABORTED', 'the trial was interrupted');
+    // The session's own send cap also aborts (a stretched trial, judged invalid below); the user's does not.
+    if (s.inject.aborted && session.options.signal?.aborted)
+      throw new ChainprobeError('E_ABORTED', 'the trial was interrupted');
     const t = trialFromOutcome(ratePps, durationS, s);
     onOutcome?.(t, s);
     return t;

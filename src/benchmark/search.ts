@@ -224,7 +224,7 @@ export async function searchNdrPdr(measure: Measure, config: SearchConfig): Prom
   let budgetExhausted = false;
 
   const boundsOf = (p: PhaseGoal, lossRatio: number) =>
-    relevantBounds(byLoad, lossRatio, p, settings.exceedRatio, maxLoad);
+    relevantBounds(byLoad, lossRatio, p, settings.exceedRatio);
   const run = async (load: number, durationS: number, phase: Phase, p: PhaseGoal): Promise<Trial> => {
     const t = await measure(load, durationS);
     if (t.valid) {
@@ -232,8 +232,9 @@ export async function searchNdrPdr(measure: Measure, config: SearchConfig): Prom
     } else {
       const bad = [...(invalidAt.get(load) ?? []), t];
       invalidAt.set(load, bad);
-      if (bad.length >= 2 || phase === 'warmup') {
-        // The injector cannot offer this load: measure below what it achieved.
+      // The injector cannot offer this load (it never has): measure below what it achieved. A load it
+      // sustained before had a stall, not a limit.
+      if ((bad.length >= 2 || phase === 'warmup') && !byLoad.has(load)) {
         const achieved = Math.max(...bad.map((b) => b.achievedPps));
         const limit = Math.max(minLoad, Math.floor(Math.min(load - 1, achieved * 0.95)));
         if (limit < maxLoad) {
@@ -298,7 +299,7 @@ export async function searchNdrPdr(measure: Measure, config: SearchConfig): Prom
     let converged = false;
     if (b.lowerPps !== null && b.upperPps !== null)
       converged = (b.upperPps - b.lowerPps) / b.upperPps <= final.width + 1e-12;
-    if (b.upperPps === null && b.lowerPps !== null && b.lowerPps >= maxLoad) {
+    if (!converged && b.lowerPps !== null && b.lowerPps >= maxLoad) {
       converged = true;
       notes.push(
         injectorLimitPps !== null
@@ -346,10 +347,8 @@ function classes(
   lossRatio: number,
   p: PhaseGoal,
   exceedRatio: number,
-  maxLoad: number,
 ): { load: number; cls: LoadClass }[] {
   return [...byLoad.entries()]
-    .filter(([load]) => load <= maxLoad)
     .sort((a, b) => a[0] - b[0])
     .map(([load, ts]) => ({
       load,
@@ -366,9 +365,8 @@ function relevantBounds(
   lossRatio: number,
   p: PhaseGoal,
   exceedRatio: number,
-  maxLoad: number,
 ): Bounds {
-  const all = classes(byLoad, lossRatio, p, exceedRatio, maxLoad);
+  const all = classes(byLoad, lossRatio, p, exceedRatio);
   const upper = all.find((c) => c.cls === 'upper')?.load ?? null;
   const lower =
     all.filter((c) => c.cls === 'lower' && (upper === null || c.load < upper)).pop()?.load ?? null;
@@ -385,8 +383,8 @@ function nextLoad(
   maxLoad: number,
   o: { guess: number | null; hint: number; expansions: number; shortDurationS: number },
 ): { load: number; durationS: number; expanding: boolean } | null {
-  const all = classes(byLoad, lossRatio, p, exceedRatio, maxLoad);
-  const { lowerPps: lower, upperPps: upper } = relevantBounds(byLoad, lossRatio, p, exceedRatio, maxLoad);
+  const all = classes(byLoad, lossRatio, p, exceedRatio);
+  const { lowerPps: lower, upperPps: upper } = relevantBounds(byLoad, lossRatio, p, exceedRatio);
   // An Undecided load between the bounds needs more trials before anything else (the exceed ratio at work).
   const undecided = all.filter(
     (c) => c.cls === 'undecided' && (lower === null || c.load > lower) && (upper === null || c.load < upper),
@@ -423,7 +421,9 @@ function nextLoad(
     return { load: Math.max(minLoad, load), durationS: p.fullDurationS, expanding: true };
   }
   if ((upper - lower) / upper <= p.width) return null;
-  const mid = Math.round((lower + upper) / 2);
+  // Loads the injector cannot offer stay unmeasured: met at Max Load, as far as can be told.
+  if (lower >= maxLoad) return null;
+  const mid = Math.min(maxLoad, Math.round((lower + upper) / 2));
   if (mid <= lower || mid >= upper) return null;
   return { load: mid, durationS: p.fullDurationS, expanding: false };
 }

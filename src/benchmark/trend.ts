@@ -34,6 +34,8 @@ export interface MetricTrend {
   better: 'higher' | 'lower';
   points: { run: number; value: number; commit: string | null; date: string }[];
   groups: TrendGroup[];
+  /** whether a regression of this metric fails the job (see MetricValue.gating) */
+  gating: boolean;
   /** the latest run is in a regression group */
   regression: boolean;
 }
@@ -42,7 +44,10 @@ export interface TrendAnalysis {
   runs: { commit: string | null; date: string; machine: string }[];
   metrics: MetricTrend[];
   settings: TrendSettings;
+  /** gating metrics whose latest run is in a regression group: the job fails */
   regressions: MetricTrend[];
+  /** informational metrics (latency under load) whose latest run is in a regression group */
+  warnings: MetricTrend[];
 }
 
 export function analyzeTrend(
@@ -71,7 +76,8 @@ export function analyzeTrend(
     runs: records.map((r) => ({ commit: r.commit, date: r.date, machine: r.machine.hostname })),
     metrics,
     settings,
-    regressions: metrics.filter((m) => m.regression),
+    regressions: metrics.filter((m) => m.regression && m.gating),
+    warnings: metrics.filter((m) => m.regression && !m.gating),
   };
 }
 

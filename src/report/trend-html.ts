@@ -29,7 +29,8 @@ ${regressed ? html`<ul>${t.regressions.map((m) => html`<li>${m.label}: ${changeT
 with the smallest description length in bits). Thresholds: jumpavg unit = ${formatPercent(t.settings.unitShare)} of the
 series' maximum; a group whose average moved less than <b>${formatPercent(t.settings.minRelativeChange)}</b> from the previous
 group's is not an anomaly. A <b>regression</b> is a drop of a rate or a rise of a latency; the page (and the exit code)
-flags a metric when its latest run is in a regression group.</p>
+flags a metric when its latest run is in a regression group. Rates (NDR, PDR) and soak results fail the job; latency under
+load is informational (it is measured at a share of each night's PDR and its tail moves with the machine's other work).</p>
 ${t.metrics.map(metricSection)}
 <h2 id="runs">Runs</h2>
 <table><tr><th>#</th><th>date</th><th>commit</th><th>machine</th></tr>
@@ -60,8 +61,9 @@ function metricSection(m: MetricTrend): Markup {
       title: `run ${p.run} (${p.commit?.slice(0, 12) ?? 'no commit'}, ${p.date}): ${shortNumber(p.value)} ${m.unit}`,
     })),
     segments: m.groups.map((g) => ({
-      x1: m.points[g.start].run,
-      x2: m.points[g.end].run,
+      // half a run either side, so a group of one run still shows its line
+      x1: m.points[g.start].run - 0.4,
+      x2: m.points[g.end].run + 0.4,
       y: g.avg,
       color: COLORS[g.anomaly ?? 'normal'],
       title: `group runs ${m.points[g.start].run}–${m.points[g.end].run}: average ${shortNumber(g.avg)} ${m.unit}, stdev ${shortNumber(g.stdev)}${g.anomaly ? ` (${g.anomaly})` : ''}`,
@@ -75,7 +77,7 @@ function metricSection(m: MetricTrend): Markup {
       })),
     xTicks: m.points.map((p) => ({ x: p.run, label: String(p.run) })),
   });
-  return html`<h2 id="${m.key}" class="${m.regression ? 'regression' : ''}">${m.label}${m.regression ? html` <span class="badge fail">regression</span>` : ''}</h2>
+  return html`<h2 id="${m.key}" class="${m.regression ? 'regression' : ''}">${m.label}${m.regression ? html` <span class="badge fail">${m.gating ? 'regression' : 'regression (informational)'}</span>` : ''}</h2>
 ${chart}
 <p class="muted">${m.groups.length} group${m.groups.length > 1 ? 's' : ''}: ${m.groups
     .map(

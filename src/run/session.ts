@@ -31,6 +31,12 @@ export interface TrialRequest {
   ratePps: number;
   durationS: number;
   payloadBytes: number[];
+  /**
+   * Stop sending after this many seconds even if not all probes went out (default 2 × duration + 1 s): an
+   * injector that cannot keep up would otherwise stretch a 1 s trial into minutes. The stats then say
+   * `aborted`, with what was sent.
+   */
+  maxSendS?: number;
   /** keep this trial's per-point pcaps (default: removed once analysed) */
   keepCaptures?: boolean;
   /**
@@ -74,6 +80,7 @@ export class ChainSession {
     const n = this.trials++;
     const runId = (this.firstRunId + n) >>> 0;
     const captureDir = join(this.options.workDir, `trial-${n}`);
+    const maxSendMs = Math.round(1000 * (r.maxSendS ?? 2 * r.durationS + 1));
     try {
       const { profile } = this.options;
       const outcome = await runChain({
@@ -87,7 +94,9 @@ export class ChainSession {
         captureDir,
         runId,
         allowOutsideLab: this.options.allowOutsideLab,
-        signal: this.options.signal,
+        signal: this.options.signal
+          ? AbortSignal.any([this.options.signal, AbortSignal.timeout(maxSendMs)])
+          : AbortSignal.timeout(maxSendMs),
         log: this.options.log,
         transports: this.transports,
         bundle: r.keepCaptures === true,

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { sessionMeasure } from '../../src/benchmark/measure.ts';
 import type { NdrDocument } from '../../src/benchmark/ndr.ts';
 import { ChainOracle } from '../../src/chain/oracle.ts';
 import type { Profile } from '../../src/chain/profile.ts';
@@ -18,6 +19,7 @@ import { rateBytesPerSecond } from '../../src/drivers/fault.ts';
 import { chainDown, chainUp, clearFaults, defaultProfile, setFault } from '../../src/drivers/refchain/index.ts';
 import { run as ndr } from '../../src/cli/commands/ndr.ts';
 import { resolveRuntimeKeys } from '../../src/run/runtime-keys.ts';
+import { ChainSession } from '../../src/run/session.ts';
 import type { EspSa } from '../../src/transform/esp-sa.ts';
 
 const profile = defaultProfile();
@@ -93,4 +95,30 @@ describe('chainprobe ndr against the reference chain', () => {
     expect(size.latency['50'].perHop.length).toBe(profile.captures.length - 1);
     expect(size.latency['50'].e2e.samples).toBeGreaterThan(0);
   }, 300_000);
+
+  test('a rate the injector cannot offer is an invalid trial, cut short, never chain loss', async () => {
+    await clearFaults();
+    const session = await ChainSession.open({
+      profile,
+      runtimeKeys: resolveRuntimeKeys(profile, []),
+      workDir: join(dir, 'session'),
+    });
+    try {
+      const measure = sessionMeasure(session, [8000]);
+      const t0 = Date.now();
+      const t = await measure(200_000, 0.5); // 200 k × 8000 B = 13 Gbit/s: no veth injector offers that here
+      const tookS = (Date.now() - t0) / 1000;
+      expect(t.valid).toBe(false);
+      expect(t.invalidReason).toMatch(/injector achieved|duration stretching/);
+      expect(t.elapsedS).toBeLessThan(3); // the session's send cap (2 × 0.5 s + 1 s), not 200 000 probes' worth
+      expect(tookS).toBeLessThan(30);
+      // and a rate it can offer is valid, with the probes counted at the delivered point
+      const ok = await measure(50, 1);
+      expect(ok.valid, ok.invalidReason).toBe(true);
+      expect(ok.sent).toBe(50);
+      expect(ok.delivered).toBe(50);
+    } finally {
+      await session.close();
+    }
+  }, 120_000);
 });

@@ -139,7 +139,12 @@ describe('NDR page and history record', () => {
     const rec = historyRecordFromNdr(await modelDocument(), { commit: 'abc' });
     expect(historyRecordSchema.safeParse(rec).success).toBe(true);
     const keys = metricsOf(rec).map((m) => m.key);
-    expect(keys).toEqual(['ndr/100B', 'pdr/100B', 'latency-p50@10%/100B', 'latency-p99@10%/100B']);
+    expect(keys).toEqual([
+      'ndr/100B@10s',
+      'pdr/100B@10s',
+      'latency-p50@10%/100B@10s',
+      'latency-p99@10%/100B@10s',
+    ]);
     expect(metricsOf(rec)[2]).toMatchObject({ unit: 'µs', better: 'lower', value: 50 });
   });
 });

@@ -60,7 +60,7 @@ describe('nightly workflow', () => {
       /if chainprobe soak --help[^\n]*\n[^\n]*\n\s*chainprobe soak [^\n]*--duration "\$SOAK_S"/,
     );
     expect(script).toMatch(/SOAK_S=\$\{NIGHTLY_SOAK_S:-300\}/);
-    expect(script).toMatch(/chainprobe trend "\$HISTORY" --report/);
+    expect(script).toMatch(/chainprobe trend "\$HISTORY" --min-change "\$MIN_CHANGE" --report/);
     expect(script).toMatch(/trap 'chainprobe chain down/);
   });
 });

@@ -153,6 +153,34 @@ describe('NDR/PDR search over a model chain', () => {
     expect(r.goals[0].lowerPps!).toBeGreaterThanOrEqual(knee * 0.95);
   });
 
+  it('an injector stall at a load it sustained before does not lower Max Load', async () => {
+    const knee = 20_000;
+    const inner = modelMeasure({ kneePps: knee });
+    const sustained = new Set<number>();
+    let stalls = 0;
+    const stalling = async (rate: number, d: number) => {
+      const t = await inner(rate, d);
+      // a load measured before, now twice stretched to half the rate (another process took the CPU)
+      if (sustained.has(rate) && d === 10 && stalls < 2) {
+        stalls++;
+        return {
+          ...t,
+          achievedPps: rate / 2,
+          elapsedS: 2 * d,
+          valid: false,
+          invalidReason: 'injector achieved half',
+        };
+      }
+      sustained.add(rate);
+      return t;
+    };
+    const r = await searchNdrPdr(stalling, { goals: GOALS, ...base });
+    expect(stalls).toBe(2);
+    expect(r.injectorLimitPps).toBeNull();
+    expect(r.goals[0].lowerPps!).toBeLessThanOrEqual(knee);
+    expect(r.goals[0].lowerPps!).toBeGreaterThanOrEqual(knee * 0.95);
+  });
+
   it('a chain faster than the injector: NDR is met at the injector limit and says so', async () => {
     const r = await searchNdrPdr(modelMeasure({ kneePps: 80_000, injectorLimitPps: 30_000 }), {
       goals: GOALS,

@@ -56,6 +56,12 @@ export async function run(args: string[]): Promise<number> {
       `REGRESSION ${m.key}: ${m.label} ${fmt(prev.avg)} → ${fmt(g.avg)} ${m.unit} (${((g.change ?? 0) * 100).toFixed(1)} %) since run ${m.points[g.start].run}`,
     );
   }
+  for (const m of t.warnings) {
+    const g = m.groups.at(-1)!;
+    console.log(
+      `note (informational, does not fail) ${m.key}: ${fmt(m.groups.at(-2)!.avg)} → ${fmt(g.avg)} ${m.unit} (${((g.change ?? 0) * 100).toFixed(1)} %)`,
+    );
+  }
   if (t.regressions.length === 0) console.log('no regression at the latest run');
   return t.regressions.length ? 1 : 0;
 }
