@@ -141,7 +141,15 @@ export interface EndConfig {
   /** every IPv4 address of the host (not the overlay's) */
   ownAddresses: string[];
   /** the interface the route to `remote` leaves through, its MTU, and the source address the kernel picks */
-  underlay: { device: string; mtu: number; source?: string; gateway?: string };
+  underlay: {
+    device: string;
+    mtu: number;
+    source?: string;
+    gateway?: string;
+    /** the interface's MAC and the next hop's (for injectors that send whole frames) */
+    mac?: string;
+    nextHopMac?: string;
+  };
   /** `ip -j route show` as read, for the report */
   routes: unknown[];
 }
@@ -184,6 +192,8 @@ export async function readEndConfig(t: Transport, device?: string): Promise<EndC
       );
     const [route] = await json<RouteGet[]>(t, ['ip', '-j', 'route', 'get', vxlan.remote]);
     const links = await json<IpLink[]>(t, ['ip', '-j', 'link', 'show', 'dev', route.dev]);
+    const nextHop = route.gateway ?? vxlan.remote;
+    const neigh = await json<IpNeigh[]>(t, ['ip', '-j', 'neigh', 'show', 'to', nextHop, 'dev', route.dev]);
     return {
       reader: reader.name,
       matchesBySource: reader.matchesBySource,
@@ -194,6 +204,8 @@ export async function readEndConfig(t: Transport, device?: string): Promise<EndC
         mtu: links[0]?.mtu ?? 1500,
         source: route.prefsrc,
         gateway: route.gateway,
+        mac: links[0]?.address,
+        nextHopMac: neigh.find((n) => n.lladdr)?.lladdr,
       },
       routes,
     };
@@ -203,4 +215,32 @@ export async function readEndConfig(t: Transport, device?: string): Promise<EndC
     `no VXLAN endpoint at ${t.description} (readers tried: ${readers.map((r) => r.name).join(', ')})`,
     true,
   );
+}
+
+/**
+ * The next hop's MAC, resolving it if the host has not talked to it yet: one empty UDP datagram to the
+ * tunnel's remote (port 33434, as the control probes) makes the kernel ARP for the next hop.
+ */
+export async function resolveNextHopMac(
+  t: Transport,
+  device: string,
+  nextHop: string,
+  remote: string,
+): Promise<string | undefined> {
+  const lookup = async () =>
+    (await json<IpNeigh[]>(t, ['ip', '-j', 'neigh', 'show', 'to', nextHop, 'dev', device])).find(
+      (n) => n.lladdr && !/FAILED|INCOMPLETE/.test(JSON.stringify(n)),
+    )?.lladdr;
+  const known = await lookup();
+  if (known) return known;
+  await t.run(
+    ['python3', '-c', 'import socket,sys; socket.socket(2, 2).sendto(b"", (sys.argv[1], 33434))', remote],
+    { timeoutMs: 10_000 },
+  );
+  for (let i = 0; i < 20; i++) {
+    const mac = await lookup();
+    if (mac) return mac;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
 }

@@ -8,16 +8,18 @@
  */
 
 import { type Capture, startCaptures } from '../capture/index.ts';
-import { ipv4ToString, macToString } from '../codec/address.ts';
+import { ipv4ToString, macToString, toMac } from '../codec/address.ts';
 import { readU16, readU32 } from '../codec/bytes.ts';
+import { ETHERNET_HEADER_BYTES, ETHERTYPE_IPV4, ethernet } from '../codec/ethernet.ts';
 import { ipv4 } from '../codec/ipv4.ts';
 import { readProbe } from '../codec/probe.ts';
 import { type Bindings, Dissection, dissect, summarize } from '../codec/stack.ts';
 import { ChainprobeError } from '../errors.ts';
 import { RawInjector } from '../inject/raw.ts';
-import { framesFromList, type InjectStats } from '../inject/types.ts';
+import { TcpreplayInjector } from '../inject/tcpreplay.ts';
+import { type FrameSource, framesFromList, type Injector, type InjectStats } from '../inject/types.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
-import type { EndConfig } from './config.ts';
+import { type EndConfig, resolveNextHopMac } from './config.ts';
 import type { Host } from './host.ts';
 import {
   buildProbePacket,
@@ -108,6 +110,56 @@ function readMac(buf: Uint8Array, off: number): number {
   return buf[off] * 2 ** 40 + buf[off + 1] * 2 ** 32 + readU32(buf, off + 2);
 }
 
+/**
+ * How probes leave an end. On this machine (local, netns) the raw injector sends the IPv4 packets and the
+ * kernel routes them; elsewhere (ssh, docker) tcpreplay sends them as frames to the next hop's MAC.
+ * Doctor sends only to what the tunnel configuration names: its remote and the peer's overlay address.
+ */
+async function injectorFor(
+  end: EndRuntime,
+  packets: Uint8Array[],
+): Promise<{ injector: Injector; frames: FrameSource }> {
+  const labPrefixes = [`${end.view.outerDst}/32`, `${end.view.innerDst}/32`];
+  const kind = end.host.spec.kind;
+  if (kind === 'local' || kind === 'netns')
+    return {
+      injector: new RawInjector({
+        labPrefixes,
+        transport: kind === 'local' ? undefined : end.host.transport,
+        allowHostNamespace: true,
+      }),
+      frames: framesFromList('ipv4', packets),
+    };
+  const u = end.config.underlay;
+  u.nextHopMac ??= await resolveNextHopMac(
+    end.host.transport,
+    u.device,
+    u.gateway ?? end.view.outerDst,
+    end.view.outerDst,
+  );
+  if (!u.mac || !u.nextHopMac)
+    throw new ChainprobeError(
+      'E_NO_INTERFACE',
+      `no neighbour entry for the next hop (${u.gateway ?? end.view.outerDst}) on ${u.device} at ${end.host.transport.description}: frames cannot be addressed`,
+    );
+  const header = { dst: toMac(u.nextHopMac), src: toMac(u.mac), etherType: ETHERTYPE_IPV4 };
+  const frames = packets.map((p) => {
+    const f = new Uint8Array(ETHERNET_HEADER_BYTES + p.length);
+    ethernet.encode(header, f, 0);
+    f.set(p, ETHERNET_HEADER_BYTES);
+    return f;
+  });
+  return {
+    injector: new TcpreplayInjector({
+      interface: u.device,
+      labPrefixes,
+      transport: end.host.transport,
+      allowHostNamespace: true,
+    }),
+    frames: framesFromList('ethernet', frames),
+  };
+}
+
 /** Run one round. Captures are always stopped (or aborted) before this returns or throws. */
 export async function probeRound(
   ends: Record<Side, EndRuntime>,
@@ -168,16 +220,8 @@ export async function probeRound(
         if (mine.length === 0) return;
         const end = ends[side];
         const packets = mine.map((p) => buildProbePacket(end.view, p, runId));
-        // Doctor sends only to what the tunnel configuration names: its remote and the peer's overlay address.
-        const injector = new RawInjector({
-          labPrefixes: [`${end.view.outerDst}/32`, `${end.view.innerDst}/32`],
-          transport: end.host.spec.kind === 'local' ? undefined : end.host.transport,
-          allowHostNamespace: true,
-        });
-        injected[side] = await injector.inject(framesFromList('ipv4', packets), {
-          count: packets.length,
-          ratePps: o.ratePps ?? 2000,
-        });
+        const { injector, frames } = await injectorFor(end, packets);
+        injected[side] = await injector.inject(frames, { count: packets.length, ratePps: o.ratePps ?? 2000 });
       }),
     );
   } catch (e) {

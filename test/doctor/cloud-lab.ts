@@ -181,3 +181,30 @@ export async function cloudLabUp(fault: CloudFault = 'healthy'): Promise<CloudLa
   }
   return { fault, down: cloudLabDown };
 }
+
+/** A management link from this host into `side`'s namespace (for an sshd there); goes with the namespace. */
+export const MGMT = {
+  hostIf: 'dr-mgmt-h',
+  nsIf: 'mgmt0',
+  hostIp: '10.254.42.1',
+  nsIp: '10.254.42.2',
+} as const;
+
+export async function addManagementLink(side: 'aws' | 'gcp'): Promise<void> {
+  await command('ip', ['link', 'del', MGMT.hostIf], { check: false });
+  await command('ip', [
+    'link',
+    'add',
+    MGMT.hostIf,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    MGMT.nsIf,
+    'netns',
+    NS[side],
+  ]);
+  await command('ip', ['addr', 'add', `${MGMT.hostIp}/24`, 'dev', MGMT.hostIf]);
+  await command('ip', ['link', 'set', MGMT.hostIf, 'up']);
+  await ipBatch(NS[side], [`addr add ${MGMT.nsIp}/24 dev ${MGMT.nsIf}`, `link set ${MGMT.nsIf} up`]);
+}

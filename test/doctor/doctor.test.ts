@@ -12,7 +12,17 @@ import { type FindingKind, parseHost, runDoctor } from '../../src/doctor/index.t
 import { buildProbePacket, CONTROL_PORT, senderView } from '../../src/doctor/probes.ts';
 import { writeTempPcap } from '../helpers/classic-pcap.ts';
 import { tsharkFields } from '../helpers/oracle-tools.ts';
-import { type CloudFault, cloudLabDown, cloudLabUp, FAULTS, LAB, NS } from './cloud-lab.ts';
+import { type Sshd, startSshd, stopSshd } from '../transport/lab.ts';
+import {
+  addManagementLink,
+  type CloudFault,
+  cloudLabDown,
+  cloudLabUp,
+  FAULTS,
+  LAB,
+  MGMT,
+  NS,
+} from './cloud-lab.ts';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -152,5 +162,28 @@ describe.skipIf(!isRoot)('doctor on the two-cloud lab', () => {
     } finally {
       await lab.down();
     }
+  });
+});
+
+describe.skipIf(!isRoot)('doctor through SSH (sshd in the aws namespace, tcpreplay there)', () => {
+  let sshd: Sshd | undefined;
+  afterAll(async () => {
+    await stopSshd(sshd);
+    await cloudLabDown();
+  });
+
+  test('ssh:root@… as end A: the MTU black hole is found the same way', { timeout: 120_000 }, async () => {
+    await cloudLabUp('mtu-blackhole');
+    await addManagementLink('aws');
+    sshd = await startSshd(NS.aws, MGMT.nsIp);
+    const r = await runDoctor({
+      a: `ssh:root@${MGMT.nsIp}`,
+      b: `netns:${NS.gcp}`,
+      ssh: { knownHostsPath: sshd.knownHostsPath, privateKeyPath: sshd.privateKeyPath },
+      probesPerKind: 2,
+    });
+    const ab = r.findings.find((f) => f.kind === 'mtu-blackhole' && f.direction === 'a->b');
+    expect(ab?.maxInnerBytes, JSON.stringify(r.findings.map((f) => f.summary))).toBe(LAB.blackholeMtu - 50);
+    expect((r.hosts.a as { where: string }).where).toMatch(/^ssh root@10\.254\.42\.2/);
   });
 });
