@@ -100,7 +100,7 @@ describe('chainprobe ndr against the reference chain', () => {
     await clearFaults();
     const session = await ChainSession.open({
       profile,
-      runtimeKeys: resolveRuntimeKeys(profile, []),
+      runtimeKeys: await resolveRuntimeKeys(profile, []),
       workDir: join(dir, 'session'),
     });
     try {
