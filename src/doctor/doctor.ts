@@ -6,12 +6,16 @@
  *            in 32-byte steps between the two, then round 3 in 1-byte steps inside the bracket found:
  *            maxInnerBytes is the largest inner IPv4 packet that reached the receiver's underlay.
  */
-import { type EndConfig, readEndConfig } from './config.ts';
+import { vppVxlanReader } from '../drivers/vpp/vxlan-reader.ts';
+import { type EndConfig, readEndConfig, registerVxlanConfigReader } from './config.ts';
 import { dedupe, diagnoseConfig, diagnoseDirection, observedPublic, sightingsOf } from './diagnose.ts';
 import { type DoctorReport, type Finding, verdictOf } from './findings.ts';
 import { type Host, openHost, type SshDefaults } from './host.ts';
 import { type EndRuntime, probeRound, type RoundResult, type Side } from './observe.ts';
 import { type Direction, newRunId, type PlannedProbe, senderView, VXLAN_OVERHEAD_BYTES } from './probes.ts';
+
+// VPP ends (its `show vxlan tunnel`), tried after the kernel's reader
+registerVxlanConfigReader(vppVxlanReader);
 
 export interface DoctorOptions {
   a: string;
