@@ -21,7 +21,8 @@ import {
 } from '../capture/index.ts';
 import { ChainOracle, type RuntimeSaKey } from '../chain/oracle.ts';
 import type { Profile } from '../chain/profile.ts';
-import { type ClockOffset, ClockTrack } from '../clock/index.ts';
+import type { PointClock } from '../clock/correct.ts';
+import { type ClockOffset, ClockTrack, exchangeClockOffset, formatOffset } from '../clock/index.ts';
 import { createVxlanTemplate, type ProbeTemplate } from '../codec/template.ts';
 import {
   acquireChainLock,
@@ -144,6 +145,17 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         }),
       );
     }
+    // points on another host (SSH) stamp with that host's clock: its offset to ours, measured over the
+    // transport before the run (NTP-style, minimum RTT; src/clock/exchange.ts)
+    const hostClocks = new Map<string, PointClock>();
+    for (const c of profile.captures) {
+      const hop = profile.hops.find((h) => h.name === c.hop);
+      if (hop?.transport.kind !== 'ssh' || hostClocks.has(hop.name)) continue;
+      const t = transports.get(hop.name)!;
+      const offset = await exchangeClockOffset(t);
+      log(`clock of ${t.description}: ${formatOffset(offset)} against this host (${offset.method})`);
+      hostClocks.set(hop.name, { host: t.description, offset });
+    }
     const countersBefore = await snapshotCounters(driver);
     if (o.packetTrace) {
       if (!driver.armTrace)
@@ -208,7 +220,9 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
           source: pcapPaths[c.name],
           ...(clock?.offset
             ? { clock: { host: `${c.hop} (backend clock)`, offset: backendClockOffset(clock) } }
-            : {}),
+            : hostClocks.has(c.hop)
+              ? { clock: hostClocks.get(c.hop)! }
+              : {}),
         };
       }),
       captureCounters: captureStats.map((c) => ({
