@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadProfile } from '../../chain/profile.ts';
 import { writeArtifacts } from '../../report/write.ts';
-import { type InjectorKind, runChain } from '../../run/run.ts';
+import { type InjectorKind, KEEP_CAPTURES, type KeepCaptures, runChain } from '../../run/run.ts';
 import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
 import { UsageError } from '../errors.ts';
 import { intOption, numberOption, parseSaKeys } from '../options.ts';
@@ -26,6 +26,7 @@ const HELP = `usage: chainprobe run --profile FILE [options]
   --report DIR        write DIR/index.html, DIR/junit.xml, DIR/results.json and the captures (DIR/pcaps)
   --json FILE         write the results document here
   --run-id N          probe run id (default random)
+  --keep-captures W   always (default), on-failure or never: keep DIR/pcaps/run.pcapng
   --sa-key SPI=HEX    ESP key+salt for runtime-keyed SAs (default: read from the running reference chain)
   --allow-outside-lab send even to addresses outside the profile's labPrefixes (never needed for the lab)`;
 
@@ -42,6 +43,7 @@ export async function run(args: string[]): Promise<number> {
       report: { type: 'string' },
       json: { type: 'string' },
       'run-id': { type: 'string' },
+      'keep-captures': { type: 'string', default: 'always' },
       'sa-key': { type: 'string', multiple: true, default: [] },
       'allow-outside-lab': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
@@ -56,6 +58,8 @@ export async function run(args: string[]): Promise<number> {
   if (values.count && values.duration) throw new UsageError('give --count or --duration, not both');
   if (!['l2', 'raw', 'tcpreplay'].includes(values.inject))
     throw new UsageError(`--inject must be l2, raw or tcpreplay, not "${values.inject}"`);
+  if (!KEEP_CAPTURES.includes(values['keep-captures'] as KeepCaptures))
+    throw new UsageError(`--keep-captures must be ${KEEP_CAPTURES.join(', ')}, not "${values['keep-captures']}"`);
   const profile = loadProfile(values.profile);
   const pps = intOption('--pps', values.pps, 1, 10_000_000);
   const sizes = values.size.split(',').map((s) => intOption('--size', s, 32, 65_507));
@@ -78,6 +82,8 @@ export async function run(args: string[]): Promise<number> {
       captureDir: join(reportDir, 'pcaps'),
       runId: values['run-id'] ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : undefined,
       allowOutsideLab: values['allow-outside-lab'],
+      keepCaptures: values['keep-captures'] as KeepCaptures,
+      commandLine: ['chainprobe', 'run', ...args],
       signal: controller.signal,
       log: (l) => console.error(l),
       onProgress: progressPrinter(),
