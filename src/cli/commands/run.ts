@@ -11,6 +11,7 @@ import { loadProfile } from '../../chain/profile.ts';
 import { writeArtifacts } from '../../report/write.ts';
 import { type InjectorKind, KEEP_CAPTURES, type KeepCaptures, runChain } from '../../run/run.ts';
 import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
+import { holdSignalCleanup } from '../../transport/registry.ts';
 import { UsageError } from '../errors.ts';
 import { intOption, numberOption, parseSaKeys } from '../options.ts';
 import { printSummary } from '../summary.ts';
@@ -59,17 +60,29 @@ export async function run(args: string[]): Promise<number> {
   if (!['l2', 'raw', 'tcpreplay'].includes(values.inject))
     throw new UsageError(`--inject must be l2, raw or tcpreplay, not "${values.inject}"`);
   if (!KEEP_CAPTURES.includes(values['keep-captures'] as KeepCaptures))
-    throw new UsageError(`--keep-captures must be ${KEEP_CAPTURES.join(', ')}, not "${values['keep-captures']}"`);
+    throw new UsageError(
+      `--keep-captures must be ${KEEP_CAPTURES.join(', ')}, not "${values['keep-captures']}"`,
+    );
   const profile = loadProfile(values.profile);
   const pps = intOption('--pps', values.pps, 1, 10_000_000);
   const sizes = values.size.split(',').map((s) => intOption('--size', s, 32, 65_507));
   const reportDir = values.report ?? join('reports', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const controller = new AbortController();
+  // First Ctrl-C: stop injecting and report what was captured. Second: stop everything now.
+  const releaseProcesses = holdSignalCleanup();
   const onSigint = () => {
-    process.stderr.write('\ninterrupted: stopping injection and captures…\n');
-    controller.abort();
+    if (!controller.signal.aborted) {
+      process.stderr.write(
+        '\ninterrupted: stopping injection, analysing what was captured (Ctrl-C again to quit)…\n',
+      );
+      controller.abort();
+      return;
+    }
+    releaseProcesses();
+    process.off('SIGINT', onSigint);
+    process.kill(process.pid, 'SIGINT');
   };
-  process.once('SIGINT', onSigint);
+  process.on('SIGINT', onSigint);
   try {
     const outcome = await runChain({
       profile,
@@ -96,6 +109,7 @@ export async function run(args: string[]): Promise<number> {
     return outcome.results.verdict === 'pass' ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);
+    releaseProcesses();
   }
 }
 
