@@ -15,51 +15,23 @@ import { collectRunEntries, renderIndex } from '../../src/report/index-page.ts';
 import { renderJunit } from '../../src/report/junit.ts';
 import type { RunResults } from '../../src/report/results.ts';
 import { chainMatchers } from '../../src/vitest/matchers.ts';
+import { syntheticResults } from '../helpers/synthetic-run.ts';
 import { loadFixture } from './fixtures.ts';
 
-const POINTS = ['ingress', 'decap', 'nat', 'wire', 'delivered'];
-const HOPS = ['vxlan', 'security', 'security', 'destination', 'destination'];
-
-/** Probes seen at the first reach(seq) points; hop i→i+1 takes delay(i) ns. */
-function results(count: number, reach: (seq: number) => number, delay = (_i: number) => 10_000) {
-  const t = new JourneyTracker({ points: POINTS, windowNs: 1_000_000_000_000n });
-  for (let seq = 0; seq < count; seq++) {
-    let at = 1_000_000_000n + BigInt(seq) * 100_000n;
-    for (let p = 0; p < reach(seq); p++) {
-      t.see({ flowId: 7, seq, point: p, timestampNs: at, payloadBytes: seq % 2 ? 8000 : 100 });
-      at += BigInt(delay(p));
-    }
-  }
-  return buildResults({
-    journey: t.finish(),
-    points: POINTS.map((name, i) => ({
-      name,
-      hop: HOPS[i],
-      stage: name,
-      packets: 0,
-      foreign: 0,
-      afterNat: i >= 2,
-    })),
-    injected: count,
+/** Probes seen at the first reach(seq) points; hop i→i+1 takes delay(i) ns; sizes alternate 100/8000. */
+const results = (count: number, reach: (seq: number) => number, delay = (_i: number) => 10_000n) =>
+  syntheticResults({
+    count,
+    reach,
+    hopDelayNs: delay,
+    size: (seq) => (seq % 2 ? 8000 : 100),
     injectedBySize: [
       { payloadBytes: 100, sent: Math.ceil(count / 2) },
       { payloadBytes: 8000, sent: Math.floor(count / 2) },
     ],
-    captureCounters: [],
     acceptance: { minDeliveryRatio: 0.5, maxLatencyP99Ms: 1 },
-    fragmentation: { mtuBytes: 1400, maxFragmentBytes: null, reassembled: 0, expectFragments: true },
-    esp: { spis: [], undecryptable: 0, sequenceRegressions: 0 },
-    run: {
-      id: 9,
-      startedAt: '2026-11-30T10:00:00.000Z',
-      durationNs: 0,
-      profile: 'reference',
-      mode: 'live',
-      clock: 'test',
-    },
-    version: 'test',
+    fragmentation: { maxFragmentBytes: null, reassembled: 0, expectFragments: true },
   });
-}
 const check = (r: RunResults, name: string) => r.checks.find((c) => c.name === name)!;
 
 describe('checks with nothing to judge', () => {
@@ -105,7 +77,7 @@ describe('a latency bound exceeded', () => {
   const r = results(
     200,
     () => 5,
-    (i) => (i === 2 ? 2_000_000 : 10_000),
+    (i) => (i === 2 ? 2_000_000n : 10_000n),
   );
 
   it('names the hop pair and the hop it measures, in the check and the matcher', () => {
