@@ -37,6 +37,8 @@ export interface AnalyzeOptions {
   captureCounters?: CaptureCounters[];
   run?: Partial<RunResults['run']>;
   version?: string;
+  /** probes first seen after this capture time are not followed (an interrupted run's last moments) */
+  followUntilNs?: bigint;
   /** progress: packets read so far */
   onProgress?: (packets: number) => void;
 }
@@ -65,7 +67,10 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
   const outerMtu = limits.get(lastStage)?.outerMtuBytes ?? null;
   const innerMtu = limits.get(lastStage)?.innerMtuBytes ?? null;
 
-  const tracker = new JourneyTracker({ points: points.map((p) => p.name) });
+  const tracker = new JourneyTracker({
+    points: points.map((p) => p.name),
+    followUntilNs: opts.followUntilNs,
+  });
   const run = { runId: opts.runId ?? null };
   const peelers = points.map(
     (p, index) =>

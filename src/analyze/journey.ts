@@ -52,6 +52,11 @@ export interface JourneyOptions {
   /** timeline bucket width (default 100 ms); merged to ≤ 120 buckets at the end */
   timelineBucketNs?: bigint;
   examplesPerKind?: number;
+  /**
+   * probes first seen after this capture time are not followed (an interrupted run: the captures stopped
+   * with them in flight, so where they went is unknown, not lost)
+   */
+  followUntilNs?: bigint;
 }
 
 interface ProbeState {
@@ -116,6 +121,8 @@ export class JourneyTracker {
   private sent = 0;
   private delivered = 0;
   private checked = 0;
+  /** sightings of probes not followed (see JourneyOptions.followUntilNs) */
+  unfollowed = 0;
   /** FIFO of probes in first-sighting order, for window eviction without scanning the maps */
   private readonly order: ProbeState[] = [];
   private orderHead = 0;
@@ -156,6 +163,10 @@ export class JourneyTracker {
       this.live.set(s.flowId, flow);
     }
     let st = flow.get(s.seq);
+    if (!st && this.opts.followUntilNs !== undefined && s.timestampNs > this.opts.followUntilNs) {
+      this.unfollowed++;
+      return;
+    }
     if (!st) {
       st = {
         flowId: s.flowId,
