@@ -202,7 +202,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
 }
 
 /** Probes first seen this long before a Ctrl-C are still followed; later ones may have been cut off. */
-const INTERRUPT_GRACE_NS = 1_000_000_000n;
+const INTERRUPT_GRACE_NS = 500_000_000n;
 
 /** Probes cycle through the sizes (probe i has size i % n): how many of each `sent` probes were. */
 export function sentPerSize(sent: number, sizes: number[]): { payloadBytes: number; sent: number }[] {

@@ -52,9 +52,9 @@ describe('SIGINT during a run', () => {
     child.all?.on('data', (d: Buffer) => {
       out += d.toString();
     });
-    // wait for injection to start, then ~1 s of traffic
+    // wait for injection to run (the first progress line comes after ~1 s), then another second
     const started = Date.now();
-    while (!/injecting \d+ probes/.test(out)) {
+    while (!/sent \d+\/\d+/.test(out)) {
       if (Date.now() - started > 180_000) throw new Error(`run did not start:\n${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
