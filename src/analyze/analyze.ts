@@ -10,7 +10,7 @@ import type { Profile } from '../chain/profile.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
 import { readPackets } from '../pcap/reader.ts';
-import { provenance } from '../provenance.ts';
+import { gitCommit, packageVersion } from '../version.ts';
 import type { RunResults } from '../report/results.ts';
 import type { EspSa } from '../transform/esp-sa.ts';
 import { JourneyTracker } from './journey.ts';
@@ -105,7 +105,6 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
   const fragStage = profile.stages.find((s) => s.transform?.kind === 'fragment');
   const stageAt = (name: string) => profile.stages.findIndex((s) => s.name === name);
   const natStage = profile.stages.findIndex((s) => s.transform?.kind === 'dnat44');
-  const tool = provenance();
   return buildResults({
     journey,
     points: points.map((p, i) => ({
@@ -148,8 +147,8 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
       clock: 'capture timestamps (libpcap, ns); all capture points on one host clock',
       ...opts.run,
     },
-    version: opts.version ?? tool.version,
-    commit: tool.commit,
+    version: opts.version ?? packageVersion(),
+    commit: gitCommit(),
   });
 }
 
