@@ -8,8 +8,6 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { JourneyTracker } from '../../src/analyze/journey.ts';
-import { buildResults } from '../../src/analyze/verdict.ts';
 import { renderHtml } from '../../src/report/html.ts';
 import { collectRunEntries, renderIndex } from '../../src/report/index-page.ts';
 import { renderJunit } from '../../src/report/junit.ts';
