@@ -11,9 +11,9 @@ import { onReferenceClock, type PointClock, qualifyLatencies } from '../clock/co
 import { ChainprobeError } from '../errors.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
 import { readPackets } from '../pcap/reader.ts';
-import { provenance } from '../version.ts';
 import type { RunResults } from '../report/results.ts';
 import type { EspSa } from '../transform/esp-sa.ts';
+import { provenance } from '../version.ts';
 import { JourneyTracker } from './journey.ts';
 import { PointPeeler } from './peel.ts';
 import { buildResults, type CaptureCounters } from './verdict.ts';
@@ -40,6 +40,8 @@ export interface AnalyzeOptions {
   captureCounters?: CaptureCounters[];
   run?: Partial<RunResults['run']>;
   version?: string;
+  /** probes first seen after this capture time are not followed (an interrupted run's last moments) */
+  followUntilNs?: bigint;
   /** progress: packets read so far */
   onProgress?: (packets: number) => void;
 }
@@ -68,7 +70,10 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
   const outerMtu = limits.get(lastStage)?.outerMtuBytes ?? null;
   const innerMtu = limits.get(lastStage)?.innerMtuBytes ?? null;
 
-  const tracker = new JourneyTracker({ points: points.map((p) => p.name) });
+  const tracker = new JourneyTracker({
+    points: points.map((p) => p.name),
+    followUntilNs: opts.followUntilNs,
+  });
   const run = { runId: opts.runId ?? null };
   const peelers = points.map(
     (p, index) =>

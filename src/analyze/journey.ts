@@ -67,6 +67,11 @@ export interface JourneyOptions {
   examplesPerKind?: number;
   /** identifiers `seeDatagram` tries, in order (default: every registered one) */
   identifiers?: readonly string[];
+  /**
+   * probes first seen after this capture time are not followed (an interrupted run: the captures stopped
+   * with them in flight, so where they went is unknown, not lost)
+   */
+  followUntilNs?: bigint;
 }
 
 interface ProbeState {
@@ -131,6 +136,8 @@ export class JourneyTracker {
   private sent = 0;
   private delivered = 0;
   private checked = 0;
+  /** sightings of probes not followed (see JourneyOptions.followUntilNs) */
+  unfollowed = 0;
   /** FIFO of probes in first-sighting order, for window eviction without scanning the maps */
   private readonly order: ProbeState[] = [];
   private orderHead = 0;
@@ -180,6 +187,10 @@ export class JourneyTracker {
       this.live.set(s.flowId, flow);
     }
     let st = flow.get(s.seq);
+    if (!st && this.opts.followUntilNs !== undefined && s.timestampNs > this.opts.followUntilNs) {
+      this.unfollowed++;
+      return;
+    }
     if (!st) {
       st = {
         flowId: s.flowId,

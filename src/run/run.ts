@@ -114,6 +114,14 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     throw new ChainprobeError('E_CONFIG', 'at least one payload size is needed', true);
   const oracle = new ChainOracle(profile, o.runtimeKeys ?? []);
   oracle.sas(); // a missing runtime key fails before anything starts
+  let stopRequestedNs: bigint | null = null; // wall clock, as the capture timestamps
+  o.signal?.addEventListener(
+    'abort',
+    () => {
+      stopRequestedNs = BigInt(Date.now()) * 1_000_000n;
+    },
+    { once: true },
+  );
   mkdirSync(o.captureDir, { recursive: true });
 
   const driver = o.driver ?? driverFor(profile);
@@ -210,8 +218,13 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       profile,
       runId,
       runtimeKeys: o.runtimeKeys,
-      injected: inject.sent,
-      injectedBySize: sentPerSize(inject.sent, o.payloadBytes),
+      // Interrupted: Ctrl-C reaches tcpdump too, so probes sent in the last moments may have been in flight
+      // when a capture stopped. They are not followed (not counted as lost), nor is what the injector sent.
+      ...(interrupted
+        ? stopRequestedNs !== null
+          ? { followUntilNs: (stopRequestedNs as bigint) - INTERRUPT_GRACE_NS }
+          : {}
+        : { injected: inject.sent, injectedBySize: sentPerSize(inject.sent, o.payloadBytes) }),
       captures: profile.captures.map((c) => {
         // a backend with its own clock (VPP's pcap trace) says its offset to this host's kernel clock
         const clock = captureStats.find((s) => s.name === c.name)?.clock;
@@ -328,6 +341,9 @@ async function snapshotCounters(driver: ChainDriver) {
   }
 }
 
+/** Probes first seen this long before a Ctrl-C are still followed; later ones may have been cut off. */
+const INTERRUPT_GRACE_NS = 500_000_000n;
+
 /** Probes cycle through the sizes (probe i has size i % n): how many of each `sent` probes were. */
 export function sentPerSize(sent: number, sizes: number[]): { payloadBytes: number; sent: number }[] {
   return sizes.map((payloadBytes, j) => ({
@@ -338,7 +354,7 @@ export function sentPerSize(sent: number, sizes: number[]): { payloadBytes: numb
 
 /** An interrupted run can still pass what it measured, but it did not do what was asked: one failing check. */
 function markInterrupted(results: RunResults, sent: number): void {
-  const detail = `interrupted (SIGINT) after ${sent} of ${results.run.requested?.count ?? '?'} probes: the results cover what was captured until then`;
+  const detail = `interrupted (SIGINT) after ${sent} of ${results.run.requested?.count ?? '?'} probes: the results cover the probes first seen until ${INTERRUPT_GRACE_NS / 1_000_000n} ms before the interrupt (later ones may have been in flight when the captures stopped)`;
   results.checks.push({ name: 'run complete', status: 'fail', pass: false, detail });
   results.verdict = 'fail';
 }

@@ -13,6 +13,20 @@ export interface TrackedProcess {
 
 const live = new Set<TrackedProcess>();
 let installed = false;
+let holds = 0;
+
+/**
+ * While held, SIGINT/SIGTERM leave the processes to the application, which stops them itself (e.g. `run`
+ * stops injecting, then stops its captures and still analyses them). Call the returned function to release.
+ */
+export function holdSignalCleanup(): () => void {
+  holds++;
+  let released = false;
+  return () => {
+    if (!released) holds--;
+    released = true;
+  };
+}
 
 export function trackProcess(p: TrackedProcess): () => void {
   install();
@@ -55,6 +69,7 @@ function install(): void {
   });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     const handler = () => {
+      if (holds > 0) return;
       void killAllProcesses().finally(() => {
         // Re-raise with default behaviour unless the application handles the signal itself.
         if (process.listenerCount(sig) === 1) {

@@ -19,6 +19,12 @@ export interface SyntheticRun {
   extra?: (t: JourneyTracker) => void;
   fragmentation?: { maxFragmentBytes: number | null; reassembled: number; expectFragments: boolean };
   spis?: number[];
+  /** payload size of probe `seq` (default: none recorded) */
+  size?: (seq: number) => number;
+  /** ns from capture point i to i + 1 (default hopNs) */
+  hopDelayNs?: (i: number) => bigint;
+  acceptance?: { minDeliveryRatio: number; maxLatencyP99Ms?: number };
+  injectedBySize?: { payloadBytes: number; sent: number }[];
 }
 
 export function syntheticResults(o: SyntheticRun) {
@@ -26,13 +32,11 @@ export function syntheticResults(o: SyntheticRun) {
   const spacing = o.spacingNs ?? 100_000n;
   const hop = o.hopNs ?? 10_000n;
   for (let seq = 0; seq < o.count; seq++) {
-    for (let p = 0; p < o.reach(seq); p++)
-      t.see({
-        flowId: 1,
-        seq,
-        point: p,
-        timestampNs: 1_000_000_000n + BigInt(seq) * spacing + BigInt(p) * hop,
-      });
+    let at = 1_000_000_000n + BigInt(seq) * spacing;
+    for (let p = 0; p < o.reach(seq); p++) {
+      t.see({ flowId: 1, seq, point: p, timestampNs: at, payloadBytes: o.size?.(seq) });
+      at += o.hopDelayNs?.(p) ?? hop;
+    }
   }
   o.extra?.(t);
   return buildResults({
@@ -46,8 +50,9 @@ export function syntheticResults(o: SyntheticRun) {
       afterNat: i >= 2,
     })),
     injected: o.injected ?? o.count,
+    injectedBySize: o.injectedBySize,
     captureCounters: [],
-    acceptance: { minDeliveryRatio: 0.9 },
+    acceptance: o.acceptance ?? { minDeliveryRatio: 0.9 },
     fragmentation: {
       mtuBytes: 1400,
       ...(o.fragmentation ?? { maxFragmentBytes: null, reassembled: 0, expectFragments: false }),

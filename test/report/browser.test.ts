@@ -168,8 +168,8 @@ describe.skipIf(skip)('HTML report in chromium', () => {
     const { page, found } = await open(files.index);
     const rows = page.getByTestId('index-row');
     expect(await rows.allInnerTexts()).toEqual([
-      'FAIL\treference · run 4712\t62.0 %',
-      'PASS\treference · run 4711\t100.0 %',
+      'FAIL\treference · run 4712\t62.0 %\t—',
+      'PASS\treference · run 4711\t100.0 %\t—',
     ]);
     await page.screenshot({ path: join(OUT, '..', 'report-index.png'), fullPage: true });
     await rows.first().getByRole('link').click();

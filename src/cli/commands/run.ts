@@ -34,6 +34,7 @@ const HELP = `usage: chainprobe run [--profile FILE] [options]
   --report DIR        write DIR/index.html, DIR/junit.xml, DIR/results.json and the captures (DIR/pcaps)
   --json FILE         write the results document here
   --run-id N          probe run id (default random)
+  --keep-captures W   always (default), on-failure or never: keep DIR/pcaps/run.pcapng
   --sa-key SPI=HEX    ESP key+salt for runtime-keyed SAs (default: read from the running reference chain)
   --vpp-trace N       trace N packets per VPP hop (trace add af-packet-input N) and report the node that
                       dropped or rewrote them
@@ -50,6 +51,7 @@ const OPTIONS = {
   report: { type: 'string' },
   json: { type: 'string' },
   'run-id': { type: 'string' },
+  'keep-captures': { type: 'string', default: 'always' },
   'sa-key': { type: 'string', multiple: true, default: [] },
   'allow-outside-lab': { type: 'boolean', default: false },
   wait: { type: 'boolean', default: false },
@@ -57,21 +59,30 @@ const OPTIONS = {
 } satisfies ParseArgsOptionsConfig;
 
 const INJECTORS: readonly InjectorKind[] = ['l2', 'raw', 'tcpreplay'];
+/** run.ts's KEEP_CAPTURES, repeated here so a usage error does not load the run machinery */
+const KEEP_CAPTURE_POLICIES = ['always', 'on-failure', 'never'] as const;
 
 export function run(args: string[]): Promise<number> {
   return runCommand(args, { usage: HELP, options: OPTIONS }, async (values) => {
     // Everything is checked before the first capture starts: a bad value never interrupts a run.
     if (values.count && values.duration) throw new UsageError('give --count or --duration, not both');
     const injector = choiceOption('--inject', values.inject, INJECTORS);
+    const keepCaptures = choiceOption('--keep-captures', values['keep-captures'], KEEP_CAPTURE_POLICIES);
     // The run machinery (captures, injectors, transports with ssh2, the report renderer) is loaded only
     // for a command line that parsed: a usage error answers without it, even on a loaded machine.
-    const [{ DEFAULT_PROFILE_PATH }, { runChain }, { resolveRuntimeKeys }, { writeArtifacts }] =
-      await Promise.all([
-        import('../../drivers/refchain/index.ts'),
-        import('../../run/run.ts'),
-        import('../../run/runtime-keys.ts'),
-        import('../../report/write.ts'),
-      ]);
+    const [
+      { DEFAULT_PROFILE_PATH },
+      { runChain },
+      { resolveRuntimeKeys },
+      { writeArtifacts },
+      { holdSignalCleanup },
+    ] = await Promise.all([
+      import('../../drivers/refchain/index.ts'),
+      import('../../run/run.ts'),
+      import('../../run/runtime-keys.ts'),
+      import('../../report/write.ts'),
+      import('../../transport/registry.ts'),
+    ]);
     const profile = loadProfile(values.profile ?? DEFAULT_PROFILE_PATH);
     const pps = intOption('--pps', values.pps, 1, 10_000_000);
     const sizes = values.size.split(',').map((s) => payloadSize('--size', s, profile));
@@ -87,11 +98,21 @@ export function run(args: string[]): Promise<number> {
     );
     const runtimeKeys = await resolveRuntimeKeys(profile, parseSaKeys(values['sa-key']));
     const controller = new AbortController();
+    // First Ctrl-C: stop injecting and report what was captured. Second: stop everything now.
+    const releaseProcesses = holdSignalCleanup();
     const onSigint = () => {
-      process.stderr.write('\ninterrupted: stopping injection and captures…\n');
-      controller.abort();
+      if (!controller.signal.aborted) {
+        process.stderr.write(
+          '\ninterrupted: stopping injection, analysing what was captured (Ctrl-C again to quit)…\n',
+        );
+        controller.abort();
+        return;
+      }
+      releaseProcesses();
+      process.off('SIGINT', onSigint);
+      process.kill(process.pid, 'SIGINT');
     };
-    process.once('SIGINT', onSigint);
+    process.on('SIGINT', onSigint);
     try {
       const outcome = await runChain({
         profile,
@@ -105,6 +126,8 @@ export function run(args: string[]): Promise<number> {
         runId,
         allowOutsideLab: values['allow-outside-lab'],
         waitForLock: values.wait,
+        keepCaptures,
+        commandLine: ['chainprobe', 'run', ...args],
         ...(values['vpp-trace']
           ? { packetTrace: intOption('--vpp-trace', values['vpp-trace'], 1, 10_000) }
           : {}),
@@ -120,6 +143,7 @@ export function run(args: string[]): Promise<number> {
       return outcome.results.verdict === 'pass' ? 0 : 1;
     } finally {
       process.off('SIGINT', onSigint);
+      releaseProcesses();
     }
   });
 }
