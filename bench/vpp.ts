@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
 import { loadProfile } from '../src/chain/profile.ts';
 import { VppDriver } from '../src/drivers/vpp/driver.ts';
-import { labDown, VPP_PREFIX, vppAvailable, vppLabUp } from '../test/vpp/lab.ts';
+import { discoverLab, LAB_HOPS, labDown, VPP_PREFIX, vppAvailable, vppLabUp } from '../test/vpp/lab.ts';
 import type { BenchFigure } from './figure.ts';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -24,21 +24,10 @@ export default async function vpp(): Promise<BenchFigure[]> {
   const lab = await vppLabUp();
   try {
     const out = `/tmp/chainprobe-bench-vpp-${process.pid}.json`;
-    const I = { vxlan: 'vx', security: 'sec', destination: 'dst' } as const;
     const discoverMs: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t = performance.now();
-      await execa('node', [
-        'bin/chainprobe.js',
-        'discover',
-        ...Object.entries(I).flatMap(([hop, n]) => ['--hop', `${hop}=netns:vp-${n}:${lab.cliSocket(n)}`]),
-        '--inject',
-        'netns:vp-gen:gen0',
-        '--vppctl',
-        join(VPP_PREFIX, 'bin', 'vppctl'),
-        '--out',
-        out,
-      ]);
+      await discoverLab(lab, out);
       discoverMs.push(performance.now() - t);
     }
     const driver = new VppDriver(loadProfile(out));
@@ -49,7 +38,7 @@ export default async function vpp(): Promise<BenchFigure[]> {
       await driver.counters();
       snapshotMs.push(performance.now() - t);
       t = performance.now();
-      for (const n of Object.values(I))
+      for (const n of Object.values(LAB_HOPS))
         await execa('ip', [
           'netns',
           'exec',

@@ -125,6 +125,24 @@ export const FAULTS = {
   interfaceDown: { instance: 'sec' as VppInstance, cli: ['set interface state host-sec1 down'] },
 };
 
+/** The lab's hops as `chainprobe discover` takes them (name=netns:NS:CLI_SOCKET, in chain order). */
+export const LAB_HOPS = { vxlan: 'vx', security: 'sec', destination: 'dst' } as const;
+
+/** `chainprobe discover` over the lab, writing the profile to `out`. */
+export async function discoverLab(lab: VppLab, out: string): Promise<void> {
+  await execa('node', [
+    'bin/chainprobe.js',
+    'discover',
+    ...Object.entries(LAB_HOPS).flatMap(([hop, i]) => ['--hop', `${hop}=netns:vp-${i}:${lab.cliSocket(i)}`]),
+    '--inject',
+    'netns:vp-gen:gen0',
+    '--vppctl',
+    join(VPP_PREFIX, 'bin', 'vppctl'),
+    '--out',
+    out,
+  ]);
+}
+
 export interface VppLab {
   vppctl(instance: VppInstance, cli: string): Promise<string>;
   cliSocket(instance: VppInstance): string;

@@ -12,33 +12,21 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadProfile, type Profile } from '../../src/chain/profile.ts';
 import { driverFor } from '../../src/drivers/registry.ts';
 import { runChain } from '../../src/run/run.ts';
 import { resolveRuntimeKeys } from '../../src/run/runtime-keys.ts';
-import { labDown, VPP_PREFIX, type VppLab, vppAvailable, vppLabUp } from './lab.ts';
+import { discoverLab, labDown, type VppLab, vppAvailable, vppLabUp } from './lab.ts';
 
 if (!vppAvailable())
   console.log('test/vpp/live.test.ts skipped: CHAINPROBE_VPP does not name a VPP installation');
 
 const dir = mkdtempSync(join(tmpdir(), 'cp-vpp-live-'));
-const I = { vxlan: 'vx', security: 'sec', destination: 'dst' } as const;
 
 async function discover(lab: VppLab): Promise<Profile> {
   const out = join(dir, 'profile.json');
-  await execa('node', [
-    'bin/chainprobe.js',
-    'discover',
-    ...Object.entries(I).flatMap(([hop, i]) => ['--hop', `${hop}=netns:vp-${i}:${lab.cliSocket(i)}`]),
-    '--inject',
-    'netns:vp-gen:gen0',
-    '--vppctl',
-    join(VPP_PREFIX, 'bin', 'vppctl'),
-    '--out',
-    out,
-  ]);
+  await discoverLab(lab, out);
   const p = loadProfile(out);
   // a loaded 2-core machine running three VPPs: latency is reported, not what these tests judge
   p.acceptance.maxLatencyP99Ms = 1000;

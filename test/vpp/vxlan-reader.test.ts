@@ -8,8 +8,16 @@ import type { Transport } from '../../src/transport/transport.ts';
 const recordedVxlanHop: Transport = {
   description: 'recorded vp-vx',
   async run(argv) {
-    const cli = argv.slice(3).join(' ').replace(/^show /, '').replace(/[^a-z0-9]+/gi, '-');
-    return { stdout: readFileSync(`test/fixtures/vpp/v24.10/healthy/before/vx/${cli}.txt`, 'utf8'), stderr: '', exitCode: 0 };
+    const cli = argv
+      .slice(3)
+      .join(' ')
+      .replace(/^show /, '')
+      .replace(/[^a-z0-9]+/gi, '-');
+    return {
+      stdout: readFileSync(`test/fixtures/vpp/v24.10/healthy/before/vx/${cli}.txt`, 'utf8'),
+      stderr: '',
+      exitCode: 0,
+    };
   },
   spawn() {
     throw new Error('not used');
