@@ -11,9 +11,9 @@ import { onReferenceClock, type PointClock, qualifyLatencies } from '../clock/co
 import { ChainprobeError } from '../errors.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
 import { readPackets } from '../pcap/reader.ts';
-import { provenance } from '../version.ts';
 import type { RunResults } from '../report/results.ts';
 import type { EspSa } from '../transform/esp-sa.ts';
+import { provenance } from '../version.ts';
 import { JourneyTracker } from './journey.ts';
 import { PointPeeler } from './peel.ts';
 import { buildResults, type CaptureCounters } from './verdict.ts';
@@ -40,6 +40,8 @@ export interface AnalyzeOptions {
   captureCounters?: CaptureCounters[];
   run?: Partial<RunResults['run']>;
   version?: string;
+  /** also follow non-probe UDP (flow export, fingerprinted payloads) by its own identity (analyze/identify) */
+  identify?: boolean;
   /** progress: packets read so far */
   onProgress?: (packets: number) => void;
 }
@@ -69,7 +71,7 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
   const innerMtu = limits.get(lastStage)?.innerMtuBytes ?? null;
 
   const tracker = new JourneyTracker({ points: points.map((p) => p.name) });
-  const run = { runId: opts.runId ?? null };
+  const run = { runId: opts.runId ?? null, identify: opts.identify ?? false };
   const peelers = points.map(
     (p, index) =>
       new PointPeeler(

@@ -42,6 +42,8 @@ import type { FrameSource, Injector, InjectStats } from '../inject/types.ts';
 import type { ActiveFault, RunResults } from '../report/results.ts';
 import { openTransport } from '../transport/index.ts';
 import type { Transport } from '../transport/transport.ts';
+import { collectorSection } from './collector-check.ts';
+import { type FlowTraffic, flowExportFrames } from './flow-frames.ts';
 import { attachLossExplanations, attachPacketTraces, explainLossByCounters } from './loss-counters.ts';
 import { writeRunPcapng } from './pcapng-bundle.ts';
 
@@ -90,6 +92,11 @@ export interface RunOptions {
   transports?: ReadonlyMap<string, Transport>;
   /** Write the per-run pcapng bundle (default true). */
   bundle?: boolean;
+  /**
+   * Flow export instead of probes (run/flow-frames.ts): the mix's exporters in the profile's VXLAN, followed
+   * by their own identity at every capture point, and checked against the chain's collectors if it has any.
+   */
+  traffic?: FlowTraffic;
 }
 
 export interface RunOutcome {
@@ -145,6 +152,8 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       );
     }
     const countersBefore = await snapshotCounters(driver);
+    // the collectors' view must cover this run only
+    if (o.traffic) await driver.resetCollectors?.();
     if (o.packetTrace) {
       if (!driver.armTrace)
         throw new ChainprobeError(
@@ -161,10 +170,12 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     for (const r of requests) if (r.relocated) log(r.relocated);
 
     // 2. inject
-    const frames = probeFrames(oracle, o.payloadBytes, identity, o.injector === 'raw' ? 'ipv4' : 'ethernet');
+    const frameKind = o.injector === 'raw' ? 'ipv4' : 'ethernet';
+    const flow = o.traffic ? flowExportFrames(oracle, o.traffic, identity, frameKind, o.pps) : null;
+    const frames = flow ?? probeFrames(oracle, o.payloadBytes, identity, frameKind);
     const injector = makeInjector(o.injector ?? 'l2', profile, injectorTransport, o);
     log(
-      `injecting ${count} probes (${o.payloadBytes.join('/')} B) at ${o.pps} pps with the ${injector.name} injector, run id ${runId}`,
+      `injecting ${count} ${o.traffic ? `flow-export datagrams (${o.traffic.mix})` : `probes (${o.payloadBytes.join('/')} B)`} at ${o.pps} pps with the ${injector.name} injector, run id ${runId}`,
     );
     const inject = await injector.inject(frames, {
       ratePps: o.pps,
@@ -199,7 +210,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       runId,
       runtimeKeys: o.runtimeKeys,
       injected: inject.sent,
-      injectedBySize: sentPerSize(inject.sent, o.payloadBytes),
+      ...(o.traffic ? { identify: true } : { injectedBySize: sentPerSize(inject.sent, o.payloadBytes) }),
       captures: profile.captures.map((c) => {
         // a backend with its own clock (VPP's pcap trace) says its offset to this host's kernel clock
         const clock = captureStats.find((s) => s.name === c.name)?.clock;
@@ -226,7 +237,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       requested: {
         count,
         pps: o.pps,
-        payloadBytes: [...o.payloadBytes],
+        ...(o.traffic ? { traffic: { ...o.traffic } } : { payloadBytes: [...o.payloadBytes] }),
         ...(o.durationS ? { durationS: o.durationS } : {}),
       },
       achieved: achievedRate(results, inject),
@@ -244,6 +255,12 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         : {}),
     };
     if (interrupted) markInterrupted(results, inject.sent);
+    if (o.traffic)
+      collectorSection(
+        results,
+        driver.readCollectors ? await driver.readCollectors() : null,
+        flow?.exporters ?? [],
+      );
     if (countersBefore.snapshot && countersAfter.snapshot) {
       results.counters = hopCounters(countersBefore.snapshot, countersAfter.snapshot);
       attachLossExplanations(
