@@ -121,6 +121,9 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
   const oracle = new ChainOracle(profile, o.runtimeKeys ?? []);
   oracle.sas(); // a missing runtime key fails before anything starts
   mkdirSync(o.captureDir, { recursive: true });
+  const frameKind = o.injector === 'raw' ? 'ipv4' : 'ethernet';
+  // flow export: built up front (a bad mix fails before anything starts; the captures need its ports)
+  const flow = o.traffic ? flowExportFrames(oracle, o.traffic, identity, frameKind, o.pps) : null;
 
   const driver = o.driver ?? driverFor(profile);
   // One run per chain: a second one would mix its packets with ours (and `chain up` would wreck both).
@@ -147,6 +150,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         captureRequestForPoint(profile, c, transports.get(c.hop)!, {
           pcapPath: pcapPaths[c.name],
           bufferKiB: 32 * 1024,
+          ...(flow ? { flowPorts: flow.exporters.map((e) => e.dstPort) } : {}),
           ...(moved ? { place: { ...moved, transport: transports.get(`__capture:${c.name}`)! } } : {}),
         }),
       );
@@ -170,8 +174,6 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     for (const r of requests) if (r.relocated) log(r.relocated);
 
     // 2. inject
-    const frameKind = o.injector === 'raw' ? 'ipv4' : 'ethernet';
-    const flow = o.traffic ? flowExportFrames(oracle, o.traffic, identity, frameKind, o.pps) : null;
     const frames = flow ?? probeFrames(oracle, o.payloadBytes, identity, frameKind);
     const injector = makeInjector(o.injector ?? 'l2', profile, injectorTransport, o);
     log(
