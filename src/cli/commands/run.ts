@@ -95,7 +95,13 @@ export function run(args: string[]): Promise<number> {
             ...(values.exporters ? { exporters: intOption('--exporters', values.exporters, 1, 200) } : {}),
           }
         : undefined;
-    if (traffic) parseMix(traffic.mix); // a bad mix is bad input before anything starts
+    // a bad mix is bad input before anything starts
+    if (traffic)
+      try {
+        parseMix(traffic.mix);
+      } catch (e) {
+        throw new UsageError(`--traffic: ${(e as Error).message}`);
+      }
     const runId = values['run-id'] ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : undefined;
     if (values.json) writableFile('--json', values.json);
     const reportDir = writableDir(
