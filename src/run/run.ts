@@ -207,6 +207,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       );
 
     // 4. analyse the teed captures
+    const analysisStart = performance.now();
     const results = await analyzeCaptures({
       profile,
       runId,
@@ -231,6 +232,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         droppedByInterface: c.stats?.droppedByInterface ?? null,
       })),
     });
+    log(`analysed the captures in ${((performance.now() - analysisStart) / 1000).toFixed(1)} s`);
     results.run = {
       ...results.run,
       id: runId,

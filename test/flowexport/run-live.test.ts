@@ -29,6 +29,7 @@ describe('flow export through the reference chain, checked by real collectors', 
 
   test('netflow-v9:50,ipfix:30,sflow:20 × 5 exporters at 10 000 pps for 10 s', async () => {
     const sinkBefore = await readSinkCounters();
+    let analysis = '';
     const t0 = performance.now();
     const { results, inject } = await runChain({
       profile,
@@ -39,11 +40,14 @@ describe('flow export through the reference chain, checked by real collectors', 
       runtimeKeys: await resolveRuntimeKeys(profile, []),
       captureDir: join(dir, 'soak'),
       keepCaptures: 'never',
+      log: (l) => {
+        if (l.startsWith('analysed')) analysis = l;
+      },
     });
     const tookS = (performance.now() - t0) / 1000;
     const c = results.collector!;
     console.log(
-      `flow export 10 kpps × 10 s: sent ${inject.sent}, achieved ${Math.round(results.run.achieved?.pps ?? 0)} pps, delivered ${results.delivered} (${(100 * results.deliveryRatio).toFixed(2)} %), per hop ${results.hops.map((h) => `${h.name} ${h.seen}`).join(', ')}; run+analysis ${tookS.toFixed(1)} s; collectors ${c.views.map((v) => `${v.collector} ${v.flows} flows / ${v.exporters.length} exporters / seq failures ${v.sequenceFailures} / socket drops ${v.socketDrops}`).join('; ')}`,
+      `flow export 10 kpps × 10 s: sent ${inject.sent}, achieved ${Math.round(results.run.achieved?.pps ?? 0)} pps, delivered ${results.delivered} (${(100 * results.deliveryRatio).toFixed(2)} %), per hop ${results.hops.map((h) => `${h.name} ${h.seen}`).join(', ')}; run+analysis ${tookS.toFixed(1)} s (${analysis}); collectors ${c.views.map((v) => `${v.collector} ${v.flows} flows / ${v.exporters.length} exporters / seq failures ${v.sequenceFailures} / socket drops ${v.socketDrops}`).join('; ')}`,
     );
     expect(inject.sent).toBe(100_000);
     expect(results.sent).toBe(inject.sent);
@@ -91,7 +95,10 @@ describe('the collector check', () => {
   test('says "not evaluated" when no collector ran', () => {
     const r = results();
     collectorSection(r, null, exporters);
-    expect(r.checks[0]).toMatchObject({ status: 'not-evaluated', detail: expect.stringMatching(/not evaluated/) });
+    expect(r.checks[0]).toMatchObject({
+      status: 'not-evaluated',
+      detail: expect.stringMatching(/not evaluated/),
+    });
     expect(r.verdict).toBe('pass');
     expect(r.collector?.ran).toBe(false);
   });
