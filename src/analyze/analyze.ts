@@ -42,6 +42,8 @@ export interface AnalyzeOptions {
   version?: string;
   /** probes first seen after this capture time are not followed (an interrupted run's last moments) */
   followUntilNs?: bigint;
+  /** also follow non-probe UDP (flow export, fingerprinted payloads) by its own identity (analyze/identify) */
+  identify?: boolean;
   /** progress: packets read so far */
   onProgress?: (packets: number) => void;
 }
@@ -74,7 +76,7 @@ export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults>
     points: points.map((p) => p.name),
     followUntilNs: opts.followUntilNs,
   });
-  const run = { runId: opts.runId ?? null };
+  const run = { runId: opts.runId ?? null, identify: opts.identify ?? false };
   const peelers = points.map(
     (p, index) =>
       new PointPeeler(

@@ -79,7 +79,15 @@ export function layerAtStage(profile: Profile, stageName: string): Layer {
   return current;
 }
 
-export function filterForStage(profile: Profile, stageName: string): string {
+/**
+ * `flowPorts`: a flow-export run (run/flow-frames.ts) — its inner datagrams go to these ports, and after the
+ * NAT to whatever collector address the chain maps them to: inner stages keep them by port alone.
+ */
+export function filterForStage(
+  profile: Profile,
+  stageName: string,
+  o: { flowPorts?: readonly number[] } = {},
+): string {
   const layer = layerAtStage(profile, stageName);
   switch (layer.kind) {
     case 'vxlan': {
@@ -88,6 +96,8 @@ export function filterForStage(profile: Profile, stageName: string): string {
       return `ip and dst host ${o.dstIp} and ((udp dst port ${o.dstPort} and ${vni}) or (src host ${o.srcIp} and ${NON_FIRST_FRAGMENT}))`;
     }
     case 'inner': {
+      if (o.flowPorts?.length)
+        return `ip and ((${[...new Set(o.flowPorts)].map((p) => `udp dst port ${p}`).join(' or ')}) or (${NON_FIRST_FRAGMENT}))`;
       // by destination only: a NAT that rewrites the source (what the source-preservation check exists
       // to catch) must not make the capture hide the probes and turn a rewrite into "loss"
       return `ip and dst host ${layer.dstIp} and ((udp dst port ${layer.dstPort}) or (${NON_FIRST_FRAGMENT}))`;

@@ -47,7 +47,14 @@ export function captureRequestForPoint(
   profile: Profile,
   point: CapturePointSpec,
   transport: Transport,
-  o: { pcapPath: string; bufferKiB?: number; place?: PointPlace; expectedPackets?: number },
+  o: {
+    pcapPath: string;
+    bufferKiB?: number;
+    place?: PointPlace;
+    expectedPackets?: number;
+    /** a flow-export run's destination ports (capture/filter.ts) */
+    flowPorts?: readonly number[];
+  },
 ): CapturePointRequest {
   return {
     point,
@@ -56,7 +63,7 @@ export function captureRequestForPoint(
     transport: o.place?.transport ?? transport,
     interface: o.place?.interface ?? point.interface,
     direction: o.place?.direction ?? point.direction,
-    filter: filterForStage(profile, point.stage),
+    filter: filterForStage(profile, point.stage, { flowPorts: o.flowPorts }),
     pcapPath: o.pcapPath,
     bufferKiB: o.bufferKiB,
     ...(o.place ? { relocated: o.place.note } : {}),

@@ -46,6 +46,14 @@ export interface CollectorView {
   exporters: CollectorExporter[];
 }
 
+/** A collector's view as a chain reports it: where it listened, and what its socket dropped. */
+export interface CollectorReading extends CollectorView {
+  /** address:port it listened on */
+  listen: string;
+  /** datagrams the kernel dropped at its socket (receive buffer full): delivered by the chain, lost by it */
+  socketDrops: number | null;
+}
+
 export interface RunningCollector {
   readonly kind: CollectorKind;
   readonly options: CollectorOptions;

@@ -14,6 +14,7 @@
  */
 import type { RuntimeSaKey } from '../chain/oracle.ts';
 import type { CapturePointSpec, Profile, TransportSpec } from '../chain/profile.ts';
+import type { CollectorReading } from '../collector/collector.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { CounterSnapshot } from './counters.ts';
 import type { ActiveFault, Fault, FaultKind } from './fault.ts';
@@ -110,6 +111,10 @@ export interface ChainDriver {
   readTraces?(): Promise<HopTrace[]>;
   /** where to capture a point right now, when not where the profile says (undefined: as the profile says) */
   capturePlace?(point: CapturePointSpec): Promise<CapturePlace | undefined>;
+  /** flow collectors at the destination: start them afresh (empty), so a run's view covers the run only */
+  resetCollectors?(): Promise<void>;
+  /** what the flow collectors decoded since the reset (they are restarted empty afterwards) */
+  readCollectors?(): Promise<CollectorReading[]>;
 }
 
 export type DriverVerb = 'up' | 'down' | 'status' | 'setFault' | 'clearFaults' | 'runtimeKeys' | 'counters';

@@ -4,6 +4,8 @@
  * Times are integers in ns (JSON numbers; 2^53 ns ≈ 104 days, plenty for durations/latencies);
  * absolute timestamps are ISO strings. Secrets (SA keys, PSKs) never appear here.
  */
+import type { CollectorReading } from '../collector/collector.ts';
+
 export const RESULTS_SCHEMA_VERSION = 2;
 /*
  * Schema history:
@@ -133,6 +135,15 @@ export interface SizeResult {
   latency: LatencySummary;
 }
 
+export interface CollectorResult {
+  ran: boolean;
+  /** why no collector view (ran: false) */
+  note?: string;
+  views: CollectorReading[];
+  /** exporters sent that no collector reported (source rewritten or all lost) */
+  exportersMissing: string[];
+}
+
 export interface RunResults {
   schemaVersion: typeof RESULTS_SCHEMA_VERSION;
   /** commit: the git commit chainprobe ran from, null when not known (e.g. an installed package) */
@@ -145,7 +156,14 @@ export interface RunResults {
     mode: 'live' | 'offline';
     injector?: string;
     /** payloadBytes: every size requested, in the order probes cycle through them */
-    requested?: { count?: number; durationS?: number; pps?: number; payloadBytes?: number[] };
+    requested?: {
+      count?: number;
+      durationS?: number;
+      pps?: number;
+      payloadBytes?: number[];
+      /** flow export instead of probes: the mix and exporters per kind */
+      traffic?: { mix: string; exporters?: number };
+    };
     achieved?: { pps: number | null; mbps: number | null; source: string };
     clock: string;
     /** the command that started the run (argv after the node binary), when run from the CLI */
@@ -217,6 +235,11 @@ export interface RunResults {
    */
   faultyHop: string | null;
   faultySegment: { from: string; to: string; lost: number } | null;
+  /**
+   * Flow-export runs: what the collectors at the destination made of the delivered datagrams, beside the
+   * chain's own delivery count (absent for probe runs; `ran: false` when the chain has no collectors).
+   */
+  collector?: CollectorResult;
   artifacts?: {
     pcapng?: string;
     html?: string;

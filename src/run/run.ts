@@ -43,6 +43,8 @@ import type { FrameSource, Injector, InjectStats } from '../inject/types.ts';
 import type { ActiveFault, RunResults } from '../report/results.ts';
 import { openTransport } from '../transport/index.ts';
 import type { Transport } from '../transport/transport.ts';
+import { collectorSection } from './collector-check.ts';
+import { type FlowTraffic, flowExportFrames } from './flow-frames.ts';
 import { attachLossExplanations, attachPacketTraces, explainLossByCounters } from './loss-counters.ts';
 import { writeRunPcapng } from './pcapng-bundle.ts';
 
@@ -91,6 +93,11 @@ export interface RunOptions {
   transports?: ReadonlyMap<string, Transport>;
   /** Write the per-run pcapng bundle (default true). */
   bundle?: boolean;
+  /**
+   * Flow export instead of probes (run/flow-frames.ts): the mix's exporters in the profile's VXLAN, followed
+   * by their own identity at every capture point, and checked against the chain's collectors if it has any.
+   */
+  traffic?: FlowTraffic;
 }
 
 export interface RunOutcome {
@@ -123,6 +130,9 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     { once: true },
   );
   mkdirSync(o.captureDir, { recursive: true });
+  const frameKind = o.injector === 'raw' ? 'ipv4' : 'ethernet';
+  // flow export: built up front (a bad mix fails before anything starts; the captures need its ports)
+  const flow = o.traffic ? flowExportFrames(oracle, o.traffic, identity, frameKind, o.pps) : null;
 
   const driver = o.driver ?? driverFor(profile);
   // One run per chain: a second one would mix its packets with ours (and `chain up` would wreck both).
@@ -149,6 +159,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         captureRequestForPoint(profile, c, transports.get(c.hop)!, {
           pcapPath: pcapPaths[c.name],
           bufferKiB: 32 * 1024,
+          ...(flow ? { flowPorts: flow.exporters.map((e) => e.dstPort) } : {}),
           ...(moved ? { place: { ...moved, transport: transports.get(`__capture:${c.name}`)! } } : {}),
         }),
       );
@@ -165,6 +176,8 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       hostClocks.set(hop.name, { host: t.description, offset });
     }
     const countersBefore = await snapshotCounters(driver);
+    // the collectors' view must cover this run only
+    if (o.traffic) await driver.resetCollectors?.();
     if (o.packetTrace) {
       if (!driver.armTrace)
         throw new ChainprobeError(
@@ -181,10 +194,10 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     for (const r of requests) if (r.relocated) log(r.relocated);
 
     // 2. inject
-    const frames = probeFrames(oracle, o.payloadBytes, identity, o.injector === 'raw' ? 'ipv4' : 'ethernet');
+    const frames = flow ?? probeFrames(oracle, o.payloadBytes, identity, frameKind);
     const injector = makeInjector(o.injector ?? 'l2', profile, injectorTransport, o);
     log(
-      `injecting ${count} probes (${o.payloadBytes.join('/')} B) at ${o.pps} pps with the ${injector.name} injector, run id ${runId}`,
+      `injecting ${count} ${o.traffic ? `flow-export datagrams (${o.traffic.mix})` : `probes (${o.payloadBytes.join('/')} B)`} at ${o.pps} pps with the ${injector.name} injector, run id ${runId}`,
     );
     const inject = await injector.inject(frames, {
       ratePps: o.pps,
@@ -214,6 +227,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       );
 
     // 4. analyse the teed captures
+    const analysisStart = performance.now();
     const results = await analyzeCaptures({
       profile,
       runId,
@@ -224,7 +238,10 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         ? stopRequestedNs !== null
           ? { followUntilNs: (stopRequestedNs as bigint) - INTERRUPT_GRACE_NS }
           : {}
-        : { injected: inject.sent, injectedBySize: sentPerSize(inject.sent, o.payloadBytes) }),
+        : o.traffic
+          ? { injected: inject.sent }
+          : { injected: inject.sent, injectedBySize: sentPerSize(inject.sent, o.payloadBytes) }),
+      ...(o.traffic ? { identify: true } : {}),
       captures: profile.captures.map((c) => {
         // a backend with its own clock (VPP's pcap trace) says its offset to this host's kernel clock
         const clock = captureStats.find((s) => s.name === c.name)?.clock;
@@ -245,6 +262,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         droppedByInterface: c.stats?.droppedByInterface ?? null,
       })),
     });
+    log(`analysed the captures in ${((performance.now() - analysisStart) / 1000).toFixed(1)} s`);
     results.run = {
       ...results.run,
       id: runId,
@@ -253,7 +271,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       requested: {
         count,
         pps: o.pps,
-        payloadBytes: [...o.payloadBytes],
+        ...(o.traffic ? { traffic: { ...o.traffic } } : { payloadBytes: [...o.payloadBytes] }),
         ...(o.durationS ? { durationS: o.durationS } : {}),
       },
       achieved: achievedRate(results, inject),
@@ -271,6 +289,12 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         : {}),
     };
     if (interrupted) markInterrupted(results, inject.sent);
+    if (o.traffic)
+      collectorSection(
+        results,
+        driver.readCollectors ? await driver.readCollectors() : null,
+        flow?.exporters ?? [],
+      );
     if (countersBefore.snapshot && countersAfter.snapshot) {
       results.counters = hopCounters(countersBefore.snapshot, countersAfter.snapshot);
       attachLossExplanations(

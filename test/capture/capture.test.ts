@@ -181,6 +181,14 @@ describe('filters from profiles', () => {
       expect(filterForStage(profile, 'ingress')).toContain('udp[12:4] & 0xffffff00 = 25600'); // VNI 100
       expect(filterForStage(profile, 'nat')).toContain('dst host 172.20.102.10');
       expect(filterForStage(profile, 'wire')).toContain('ip[6:2] & 0x1fff != 0');
+      // flow export: inner stages by the exporters' ports (the collector address is the chain's), the
+      // VXLAN and ESP stages as for probes
+      const flow = { flowPorts: [2055, 6343, 2055] };
+      for (const s of profile.stages) await checkFilter(filterForStage(profile, s.name, flow));
+      expect(filterForStage(profile, 'nat', flow)).toBe(
+        'ip and ((udp dst port 2055 or udp dst port 6343) or (ip[6:2] & 0x1fff != 0))',
+      );
+      expect(filterForStage(profile, 'wire', flow)).toBe(filterForStage(profile, 'wire'));
       const wire = captureOptionsForPoint(profile, 'wire', a);
       expect(wire).toMatchObject({
         name: 'wire',

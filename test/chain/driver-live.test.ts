@@ -109,7 +109,7 @@ describe.skipIf(!isRoot && !process.env.CI)('the reference chain through its dri
 
   test('down through the driver returns when every daemon has exited', async () => {
     const daemons = ((await driver.status!()).detail as ChainStatus).daemons;
-    expect(daemons).toHaveLength(3);
+    expect(daemons).toHaveLength(5); // 2 charon, the sink, nfcapd, sfcapd
     const r = await driver.down!();
     expect(r.removed).toEqual(
       expect.arrayContaining(['namespace rc-sec', ...daemons.map((d) => `pid ${d.pid}`)]),

@@ -67,7 +67,14 @@ describe.runIf(requiresRoot('reference chain'))('reference chain', () => {
 
   test('up brings every namespace, daemon and the pinned SAs up, and reports its timings', async () => {
     expect(up.namespaces).toEqual(NAMESPACES);
-    expect(up.daemons.map((d) => d.what).sort()).toEqual(['charon-destination', 'charon-security', 'sink']);
+    // the flow collectors (nfcapd, sfcapd) listen beside the probe sink
+    expect(up.daemons.map((d) => d.what).sort()).toEqual([
+      'charon-destination',
+      'charon-security',
+      'collector-nfcapd',
+      'collector-sfcapd',
+      'sink',
+    ]);
     expect(up.sas.map((s) => s.spi).sort()).toEqual([1000, 1001]);
     expect(up.probes).toEqual([
       { sizeBytes: 100, delivered: true },

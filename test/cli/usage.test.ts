@@ -99,6 +99,8 @@ describe('bad command lines exit 2 with the option named and the usage', () => {
     [['analyze', 'pcaps/x.pcap'], /unexpected argument "pcaps\/x.pcap"/, ANALYZE],
     [['run', '--help=yes'], /--help takes no value/, RUN],
     [['run', '--inject', 'carrier-pigeon'], /--inject must be one of l2, raw, tcpreplay/, RUN],
+    [['run', '--traffic', 'netflow-v9:x'], /--traffic: traffic mix "netflow-v9:x": expected KIND/, RUN],
+    [['run', '--exporters', '3'], /--exporters needs --traffic/, RUN],
     // missing inputs, unreadable captures
     [['craft', '--stage', 'wire'], /--profile, --stage and --out are required/, CRAFT],
     [

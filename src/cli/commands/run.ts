@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { loadProfile } from '../../chain/profile.ts';
 import type { InjectorKind } from '../../run/run.ts';
+import { parseMix } from '../../traffic/mix.ts';
 import { UsageError } from '../errors.ts';
 import {
   choiceOption,
@@ -30,6 +31,10 @@ const HELP = `usage: chainprobe run [--profile FILE] [options]
   --pps R             probe rate (default 1000)
   --size B[,B...]     inner UDP payload bytes; probes cycle through the list (default 100; jumbo: 8000;
                       at most what the profile's encapsulations leave room for)
+  --traffic MIX       flow export instead of probes, e.g. netflow-v9:50,ipfix:30,sflow:20 (kinds: netflow-v5,
+                      netflow-v9, ipfix, sflow): exporters from the profile's inner source + 1 on, followed by
+                      their own identity at every capture point and checked by the chain's collectors
+  --exporters N       exporters per kind with --traffic (default 1)
   --inject KIND       l2 (AF_PACKET, default), raw (raw socket, IP_HDRINCL) or tcpreplay
   --report DIR        write DIR/index.html, DIR/junit.xml, DIR/results.json and the captures (DIR/pcaps)
   --json FILE         write the results document here
@@ -56,6 +61,8 @@ const OPTIONS = {
   'allow-outside-lab': { type: 'boolean', default: false },
   wait: { type: 'boolean', default: false },
   'vpp-trace': { type: 'string' },
+  traffic: { type: 'string' },
+  exporters: { type: 'string' },
 } satisfies ParseArgsOptionsConfig;
 
 const INJECTORS: readonly InjectorKind[] = ['l2', 'raw', 'tcpreplay'];
@@ -90,6 +97,22 @@ export function run(args: string[]): Promise<number> {
     const durationS = values.duration
       ? numberOption('--duration', values.duration, 0.001, 86_400)
       : undefined;
+    if (values.exporters !== undefined && values.traffic === undefined)
+      throw new UsageError('--exporters needs --traffic');
+    const traffic =
+      values.traffic !== undefined
+        ? {
+            mix: values.traffic,
+            ...(values.exporters ? { exporters: intOption('--exporters', values.exporters, 1, 200) } : {}),
+          }
+        : undefined;
+    // a bad mix is bad input before anything starts
+    if (traffic)
+      try {
+        parseMix(traffic.mix);
+      } catch (e) {
+        throw new UsageError(`--traffic: ${(e as Error).message}`);
+      }
     const runId = values['run-id'] ? intOption('--run-id', values['run-id'], 0, 0xffffffff) : undefined;
     if (values.json) writableFile('--json', values.json);
     const reportDir = writableDir(
@@ -131,6 +154,7 @@ export function run(args: string[]): Promise<number> {
         ...(values['vpp-trace']
           ? { packetTrace: intOption('--vpp-trace', values['vpp-trace'], 1, 10_000) }
           : {}),
+        ...(traffic ? { traffic } : {}),
         signal: controller.signal,
         log: (l) => console.error(l),
         onProgress: progressPrinter(),

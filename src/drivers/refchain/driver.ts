@@ -12,7 +12,16 @@ import { command } from './command.ts';
 import { readCounters } from './counters.ts';
 import type { ActiveFaults } from './fault.ts';
 import { readFaults } from './fault.ts';
-import { chainDown, chainStatus, chainUp, clearFaults, loadRuntimeSas, setFault } from './index.ts';
+import {
+  chainDown,
+  chainStatus,
+  chainUp,
+  clearFaults,
+  loadRuntimeSas,
+  readChainCollectors,
+  resetChainCollectors,
+  setFault,
+} from './index.ts';
 import { readState } from './rundir.ts';
 import { type Topology, topologyOf } from './topology.ts';
 
@@ -102,6 +111,14 @@ export class RefchainDriver implements ChainDriver {
     return withChainLock(this.lockName, 'chain fault --clear', o, async () =>
       flatten(await clearFaults(hop)),
     );
+  }
+
+  resetCollectors(): Promise<void> {
+    return resetChainCollectors();
+  }
+
+  readCollectors() {
+    return readChainCollectors();
   }
 
   async activeFaults(): Promise<ActiveFault[]> {

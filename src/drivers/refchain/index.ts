@@ -12,6 +12,7 @@ import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadProfile, type Profile } from '../../chain/profile.ts';
+import type { CollectorReading } from '../../collector/collector.ts';
 import { ChainprobeError } from '../../errors.ts';
 import { parseCharonKeys } from '../../transform/esp-sa.ts';
 import type { InterfaceStatus } from '../driver.ts';
@@ -27,6 +28,7 @@ import {
   waitVici,
   writeCharonConf,
 } from './charon.ts';
+import { collectorPorts, readCollectors, startCollectors } from './collectors.ts';
 import { command, inNetns, ipBatch } from './command.ts';
 import { isAlive, netnsPids, stopPids, waitFor } from './daemon.ts';
 import {
@@ -140,7 +142,7 @@ export async function chainUp(opts: ChainUpOptions = {}): Promise<ChainUpResult>
     for (const ns of state.namespaces) await command('ip', ['netns', 'add', ns]);
     await Promise.all(sysctlPlan(t).map((s) => inNetns(s.ns, 'sysctl', ['-q', '-w', ...s.settings])));
     for (const step of linkPlan(t)) await ipBatch(step.ns, step.lines);
-    await inNetns(t.ns.sec, 'nft', ['-f', '-'], { input: natRuleset(t) });
+    await inNetns(t.ns.sec, 'nft', ['-f', '-'], { input: natRuleset(t, collectorPorts()) });
     const tNetwork = Date.now();
     log(
       `namespaces ${state.namespaces.join(', ')}: links, VXLAN VNI ${t.vx.vni} + bridge ${t.vx.bridge}, DNAT ${t.nat.matchIp}:${t.nat.matchPort} → ${t.nat.toIp}:${t.nat.toPort} (${tNetwork - tTeardown} ms)`,
@@ -158,6 +160,7 @@ export async function chainUp(opts: ChainUpOptions = {}): Promise<ChainUpResult>
     const dstPid = record('charon-destination', t.ns.dst, startCharon(t, 'destination'));
     const secPid = record('charon-security', t.ns.sec, startCharon(t, 'security'));
     const sinkPid = record('sink', t.ns.dst, startSink(t));
+    await startCollectors(t, state, left());
     await Promise.all([waitVici('destination', dstPid, left()), waitVici('security', secPid, left())]);
     await loadAndInitiate('destination');
     await loadAndInitiate('security');
@@ -433,6 +436,18 @@ export async function setFault(hop: string, fault: Fault): Promise<ActiveFaults>
 export async function clearFaults(hop?: string): Promise<ActiveFaults> {
   const h = hop === undefined ? undefined : hopName(hop);
   return clearFaultsIn(stateOrThrow().topology, h);
+}
+
+/** Restarts the flow collectors empty: what they report next covers only what follows. */
+export async function resetChainCollectors(): Promise<void> {
+  const { state, topology } = stateOrThrow();
+  await startCollectors(topology, state, 10_000);
+}
+
+/** What the flow collectors decoded since their last (re)start; they are restarted empty. */
+export async function readChainCollectors(): Promise<CollectorReading[]> {
+  const { state, topology } = stateOrThrow();
+  return readCollectors(topology, state);
 }
 
 /** Sink counters right now (the sink dumps them on demand). */

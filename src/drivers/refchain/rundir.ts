@@ -39,7 +39,7 @@ export function readJson<T>(path: string): T | undefined {
 }
 
 export interface DaemonRecord {
-  what: 'charon-security' | 'charon-destination' | 'sink';
+  what: 'charon-security' | 'charon-destination' | 'sink' | `collector-${string}`;
   pid: number;
   netns: string;
   startedAt: string;

@@ -44,7 +44,16 @@ export interface Topology {
     outIp: string;
     tun: string;
   };
-  dst: { in: string; inMac: string; inIp: string; tun: string; sinkIp: string; sinkPort: number };
+  /** collectorIp: the flow collectors' address (refchain/collectors.ts), beside the probe sink's */
+  dst: {
+    in: string;
+    inMac: string;
+    inIp: string;
+    tun: string;
+    sinkIp: string;
+    sinkPort: number;
+    collectorIp: string;
+  };
   /** Inner prefixes protected by the tunnel (left: the VXLAN side, right: the destination side). */
   innerNet: string;
   remoteNet: string;
@@ -149,6 +158,8 @@ export function topologyOf(p: Profile): Topology {
       tun: 'ipsec0',
       sinkIp: nat.rewrite.dstIp,
       sinkPort: nat.rewrite.dstPort,
+      // the next address after the sink's, inside the tunnel's remote prefix
+      collectorIp: nat.rewrite.dstIp.replace(/\d+$/, (d) => String(Number(d) + 1)),
     },
     innerNet,
     remoteNet: `${nat.rewrite.dstIp.split('.').slice(0, 3).join('.')}.0/24`,
@@ -237,6 +248,7 @@ export function linkPlan(t: Topology): { ns: string; lines: string[] }[] {
         `link set ${dst.in} up`,
         `addr add ${dst.inIp}/24 dev ${dst.in}`,
         `addr add ${dst.sinkIp}/32 dev ${dst.in}`,
+        `addr add ${dst.collectorIp}/32 dev ${dst.in}`,
         ...dstRoutes(t),
       ],
     },
@@ -273,16 +285,24 @@ export function sysctlPlan(t: Topology): { ns: string; settings: string[] }[] {
   ];
 }
 
-/** nftables DNAT in the security hop. No SNAT: the source 10.10.10.5 is preserved. */
-export function natRuleset(t: Topology): string {
+/**
+ * nftables DNAT in the security hop. No SNAT: the source 10.10.10.5 is preserved. The probe flow goes to
+ * the sink; every other source (flow exporters) to the collector of its port (NetFlow/IPFIX 2055, sFlow 6343).
+ */
+export function natRuleset(t: Topology, collectorPorts: readonly number[] = []): string {
+  const exporters = collectorPorts.map(
+    (port) =>
+      `\n    iifname "${t.sec.in}" ip daddr ${t.nat.matchIp} ip saddr != ${t.gen.probeIp} udp dport ${port} counter dnat to ${t.dst.collectorIp}:${port} comment "flow exporters"`,
+  );
   return `table ip refchain {
   chain prerouting {
-    type nat hook prerouting priority dstnat; policy accept;
+    type nat hook prerouting priority dstnat; policy accept;${exporters.join('')}
     iifname "${t.sec.in}" ip daddr ${t.nat.matchIp} udp dport ${t.nat.matchPort} counter dnat to ${t.nat.toIp}:${t.nat.toPort}
   }
   chain forward {
     type filter hook forward priority filter; policy accept;
     iifname "${t.sec.in}" ip daddr ${t.nat.toIp} counter comment "post-NAT packets"
+    iifname "${t.sec.in}" ip daddr ${t.dst.collectorIp} counter comment "post-NAT flow export"
   }
 }
 `;
