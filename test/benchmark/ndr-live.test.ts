@@ -15,9 +15,15 @@ import { sessionMeasure } from '../../src/benchmark/measure.ts';
 import type { NdrDocument } from '../../src/benchmark/ndr.ts';
 import { ChainOracle } from '../../src/chain/oracle.ts';
 import type { Profile } from '../../src/chain/profile.ts';
-import { rateBytesPerSecond } from '../../src/drivers/fault.ts';
-import { chainDown, chainUp, clearFaults, defaultProfile, setFault } from '../../src/drivers/refchain/index.ts';
 import { run as ndr } from '../../src/cli/commands/ndr.ts';
+import { rateBytesPerSecond } from '../../src/drivers/fault.ts';
+import {
+  chainDown,
+  chainUp,
+  clearFaults,
+  defaultProfile,
+  setFault,
+} from '../../src/drivers/refchain/index.ts';
 import { resolveRuntimeKeys } from '../../src/run/runtime-keys.ts';
 import { ChainSession } from '../../src/run/session.ts';
 import type { EspSa } from '../../src/transform/esp-sa.ts';

@@ -247,6 +247,7 @@ export async function vppLabUp(): Promise<VppLab> {
         'bash',
         [
           '-c',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's ${f##*/}, not a template
           'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec "$@"',
           'vpp-start',
           'ip',

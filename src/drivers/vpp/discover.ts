@@ -21,10 +21,10 @@ import {
   parseShowInterfaceAddr,
 } from './parse/interface.ts';
 import { parseShowIpFib, type VppFibEntry, type VppFibPath } from './parse/ip.ts';
-import { parseShowIpsecProtect, parseShowIpsecSa } from './parse/ipsec.ts';
-import { parseShowNat44Interfaces, parseShowNat44StaticMappings } from './parse/nat44.ts';
 import { parseShowIpipTunnel } from './parse/ipip.ts';
+import { parseShowIpsecProtect, parseShowIpsecSa } from './parse/ipsec.ts';
 import { parseShowBridgeDomainDetail, parseShowVxlanTunnel } from './parse/l2.ts';
+import { parseShowNat44Interfaces, parseShowNat44StaticMappings } from './parse/nat44.ts';
 
 export interface DiscoverHop {
   name: string;

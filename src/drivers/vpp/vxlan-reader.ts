@@ -5,7 +5,11 @@
  */
 import type { VxlanConfigReader, VxlanEndpoint } from '../../doctor/config.ts';
 import type { Transport } from '../../transport/transport.ts';
-import { parseShowHardwareInterfaces, parseShowInterface, parseShowInterfaceAddr } from './parse/interface.ts';
+import {
+  parseShowHardwareInterfaces,
+  parseShowInterface,
+  parseShowInterfaceAddr,
+} from './parse/interface.ts';
 import { parseShowBridgeDomainDetail, parseShowVxlanTunnel } from './parse/l2.ts';
 import { Vppctl } from './vppctl.ts';
 
@@ -29,7 +33,10 @@ export const vppVxlanReader: VxlanConfigReader = {
     for (const tn of tunnels) {
       const device = ifs.find((i) => i.index === tn.swIfIndex)?.name ?? `vxlan_tunnel${tn.instance}`;
       const bd = addrs.find((a) => a.name === device)?.bridge?.bdId;
-      const domain = bd === undefined ? null : parseShowBridgeDomainDetail(await vpp.exec(`show bridge-domain ${bd} detail`));
+      const domain =
+        bd === undefined
+          ? null
+          : parseShowBridgeDomainDetail(await vpp.exec(`show bridge-domain ${bd} detail`));
       const bvi = domain?.bvi;
       out.push({
         device,
