@@ -26,8 +26,8 @@ import { readPackets } from '../../src/pcap/reader.ts';
 import { LocalTransport, openSsh, type Transport } from '../../src/transport/index.ts';
 import {
   deleteNamespace,
+  hostVeth,
   type Sshd,
-  sh,
   shQuiet,
   startSshd,
   stopSshd,
@@ -161,15 +161,7 @@ describe.skipIf(process.getuid?.() !== 0)('an SSH capture point states its offse
   let sshd: Sshd | undefined;
   let ssh: Transport | undefined;
   beforeAll(async () => {
-    await deleteNamespace(NS);
-    await shQuiet(['ip', 'link', 'del', HOST_IF]);
-    await sh(['ip', 'netns', 'add', NS]);
-    await sh(['ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF, 'netns', NS]);
-    await sh(['ip', 'addr', 'add', `${HOST_IP}/24`, 'dev', HOST_IF]);
-    await sh(['ip', 'link', 'set', HOST_IF, 'up']);
-    await sh(['ip', '-n', NS, 'addr', 'add', `${SSHD_IP}/24`, 'dev', NS_IF]);
-    await sh(['ip', '-n', NS, 'link', 'set', NS_IF, 'up']);
-    await sh(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
+    await hostVeth({ ns: NS, hostIf: HOST_IF, nsIf: NS_IF, hostIp: HOST_IP, nsIp: SSHD_IP });
     sshd = await startSshd(NS, SSHD_IP);
     ssh = await openSsh({
       host: SSHD_IP,

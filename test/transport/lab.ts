@@ -34,6 +34,25 @@ export async function namespacePids(ns: string): Promise<number[]> {
   return String(r.stdout).split(/\s+/).filter(Boolean).map(Number);
 }
 
+/** A namespace joined to the host by a veth pair: host side hostIp/24, namespace side nsIp/24, lo up. */
+export async function hostVeth(o: {
+  ns: string;
+  hostIf: string;
+  nsIf: string;
+  hostIp: string;
+  nsIp: string;
+}): Promise<void> {
+  await deleteNamespace(o.ns);
+  await shQuiet(['ip', 'link', 'del', o.hostIf]);
+  await sh(['ip', 'netns', 'add', o.ns]);
+  await sh(['ip', 'link', 'add', o.hostIf, 'type', 'veth', 'peer', 'name', o.nsIf, 'netns', o.ns]);
+  await sh(['ip', 'addr', 'add', `${o.hostIp}/24`, 'dev', o.hostIf]);
+  await sh(['ip', 'link', 'set', o.hostIf, 'up']);
+  await sh(['ip', '-n', o.ns, 'addr', 'add', `${o.nsIp}/24`, 'dev', o.nsIf]);
+  await sh(['ip', '-n', o.ns, 'link', 'set', o.nsIf, 'up']);
+  await sh(['ip', '-n', o.ns, 'link', 'set', 'lo', 'up']);
+}
+
 /** Two namespaces joined by a veth pair: a (addrA/24) ⇄ b (addrB/24), with static neighbours (no ARP). */
 export async function vethPair(o: {
   nsA: string;

@@ -24,6 +24,7 @@ import {
   commandsIn,
   deleteNamespace,
   HOSTILE,
+  hostVeth,
   type Sshd,
   sh,
   shQuiet,
@@ -60,15 +61,7 @@ const keygen = (file: string, comment: string) =>
   sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
 
 beforeAll(async () => {
-  await deleteNamespace(NS);
-  await shQuiet(['ip', 'link', 'del', HOST_IF]);
-  await sh(['ip', 'netns', 'add', NS]);
-  await sh(['ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF, 'netns', NS]);
-  await sh(['ip', 'addr', 'add', `${HOST_IP}/24`, 'dev', HOST_IF]);
-  await sh(['ip', 'link', 'set', HOST_IF, 'up']);
-  await sh(['ip', '-n', NS, 'addr', 'add', `${SSHD_IP}/24`, 'dev', NS_IF]);
-  await sh(['ip', '-n', NS, 'link', 'set', NS_IF, 'up']);
-  await sh(['ip', '-n', NS, 'link', 'set', 'lo', 'up']);
+  await hostVeth({ ns: NS, hostIf: HOST_IF, nsIf: NS_IF, hostIp: HOST_IP, nsIp: SSHD_IP });
   // Static neighbour: a burst into an unresolved neighbour would lose packets while ARP resolves.
   const mac = JSON.parse(await sh(['ip', '-j', '-n', NS, 'link', 'show', NS_IF]))[0].address;
   await sh(['ip', 'neigh', 'replace', SSHD_IP, 'lladdr', mac, 'dev', HOST_IF, 'nud', 'permanent']);

@@ -19,6 +19,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { deleteNamespace } from '../transport/lab.ts';
 
 export const VPP_PREFIX = process.env.CHAINPROBE_VPP ?? '';
 export const vppAvailable = (): boolean => VPP_PREFIX !== '';
@@ -179,15 +180,7 @@ async function waitForSocket(path: string, ms: number): Promise<void> {
 }
 
 export async function labDown(): Promise<void> {
-  for (const ns of NAMESPACES) {
-    const pids = await execa('ip', ['netns', 'pids', ns], { reject: false });
-    for (const p of String(pids.stdout).split('\n').filter(Boolean)) {
-      try {
-        process.kill(Number(p), 'SIGKILL');
-      } catch {}
-    }
-    await execa('ip', ['netns', 'del', ns], { reject: false });
-  }
+  for (const ns of NAMESPACES) await deleteNamespace(ns); // VPP runs inside: killed with the namespace
   rmSync(RUN_DIR, { recursive: true, force: true });
   for (const i of ['vx', 'sec', 'dst']) {
     for (const f of ['global_vm', 'vpe-api']) rmSync(`/dev/shm/chainprobe-vpplab-${i}-${f}`, { force: true });

@@ -16,23 +16,20 @@ import { checkUint, needBytes, readU16, readU32, targetBuffer, writeU16, writeU3
 import type { Codec } from '../codec.ts';
 import { DecodeError, EncodeError } from '../errors.ts';
 import {
-  type DataSet,
   decodeSets,
   encodeSets,
   type SetDialect,
   setBytes,
   type Template,
   TemplateCache,
+  type TemplatedSet,
   type TemplateField,
 } from './templates.ts';
 
 export const IPFIX_HEADER_BYTES = 16;
 const ENTERPRISE_BIT = 0x8000;
 
-export type IpfixSet =
-  | { kind: 'template'; templates: Template[] }
-  | { kind: 'options-template'; templates: Template[] }
-  | DataSet;
+export type IpfixSet = TemplatedSet;
 
 export interface IpfixMessage {
   exportTime: number;

@@ -16,21 +16,18 @@ import { checkUint, needBytes, readU16, readU32, targetBuffer, writeU16, writeU3
 import type { Codec } from '../codec.ts';
 import { DecodeError } from '../errors.ts';
 import {
-  type DataSet,
   decodeSets,
   encodeSets,
   type SetDialect,
   setBytes,
   type Template,
   TemplateCache,
+  type TemplatedSet,
 } from './templates.ts';
 
 export const NETFLOW_V9_HEADER_BYTES = 20;
 
-export type V9FlowSet =
-  | { kind: 'template'; templates: Template[] }
-  | { kind: 'options-template'; templates: Template[] }
-  | DataSet;
+export type V9FlowSet = TemplatedSet;
 
 export interface NetflowV9Packet {
   sysUptimeMs: number;
