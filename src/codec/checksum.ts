@@ -5,13 +5,63 @@
  */
 export function onesComplementSum(buf: Uint8Array, offset: number, length: number, initial = 0): number {
   let sum = initial;
-  const end = offset + length;
   let i = offset;
-  for (; i + 1 < end; i += 2) sum += (buf[i] << 8) | buf[i + 1];
-  if (i < end) sum += buf[i] << 8;
+  const end = offset + length;
+  if (LITTLE_ENDIAN && length >= WORDWISE_MIN_BYTES && length <= WORDWISE_MAX_BYTES) {
+    // Long ranges are summed 32 bits at a time through an aligned Uint32Array over the same memory (about
+    // 3x faster: the generators checksum every datagram). A byte at an even distance from `offset` weighs
+    // 256; a little-endian word gives weight 256 to odd absolute addresses, so when `offset` lies at an even
+    // address the word sum is the byte-swapped one (multiplying by 256 modulo 0xffff is a rotation by 8).
+    const at = buf.byteOffset + offset;
+    const head = (4 - (at & 3)) & 3;
+    const words = (length - head) >>> 2;
+    const view = wordsOf(buf.buffer);
+    const w0 = (at + head) >>> 2;
+    // Doubles, exact up to 2^21 words of 2^32; unrolled by four (about 2x faster again in V8).
+    let s0 = 0;
+    let s1 = 0;
+    let k = w0;
+    const kEnd = w0 + words;
+    for (; k + 3 < kEnd; k += 4) {
+      s0 += view[k] + view[k + 2];
+      s1 += view[k + 1] + view[k + 3];
+    }
+    for (; k < kEnd; k++) s0 += view[k];
+    const s = s0 + s1;
+    let folded = s === 0 ? 0 : s % 0xffff || 0xffff;
+    if ((at & 1) === 0) folded = ((folded & 0xff) << 8) | (folded >>> 8);
+    sum += folded + byteSum(buf, i, i + head, offset);
+    i = offset + head + words * 4;
+  }
+  sum += byteSum(buf, i, end, offset);
   // Fold carries; at most two folds are needed for sums below 2^32.
   sum = (sum & 0xffff) + (sum >>> 16);
   sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const WORDWISE_MIN_BYTES = 64;
+const WORDWISE_MAX_BYTES = 1 << 22; // 2^20 words of 2^32 stay exact in a double
+
+// The Uint32Array over the last buffer summed: generators and pcap readers sum many ranges of one buffer.
+let lastBuffer: ArrayBufferLike | undefined;
+let lastWords: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+function wordsOf(buffer: ArrayBufferLike): Uint32Array<ArrayBufferLike> {
+  if (buffer !== lastBuffer || lastWords.length !== buffer.byteLength >>> 2) {
+    lastBuffer = buffer;
+    lastWords = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  }
+  return lastWords;
+}
+
+/** Bytes [from, end) as 16-bit big-endian words counted from `origin` (even distance: high byte). */
+function byteSum(buf: Uint8Array, from: number, end: number, origin: number): number {
+  let sum = 0;
+  let i = from;
+  if ((i - origin) & 1 && i < end) sum += buf[i++];
+  for (; i + 1 < end; i += 2) sum += (buf[i] << 8) | buf[i + 1];
+  if (i < end) sum += buf[i] << 8;
   return sum;
 }
 
