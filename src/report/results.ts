@@ -135,6 +135,29 @@ export interface SizeResult {
   latency: LatencySummary;
 }
 
+export interface TimelineBucket {
+  startNs: number;
+  sent: number;
+  delivered: number;
+  /** end-to-end latency of the bucket's delivered datagrams (p50/p99 to the bin width given in `note`) */
+  latency?: { samples: number; p50Ns: number | null; p99Ns: number | null; maxNs: number | null };
+}
+
+export interface RunResources {
+  /** bytes every capture point wrote, in total */
+  captureBytes: number;
+  /** the most capture bytes on disk at one time */
+  peakCaptureDiskBytes: number;
+  /** captures cut into segments of this many seconds, each analysed and deleted during the run; null: whole files */
+  segmentSeconds: number | null;
+  /** segments analysed while the run was still going */
+  segmentsAnalysedDuringRun?: number;
+  /** analysis time after the captures stopped (ms) */
+  analysisAfterRunMs: number;
+  /** peak resident memory of the chainprobe process (bytes) */
+  maxRssBytes: number;
+}
+
 export interface CollectorResult {
   ran: boolean;
   /** why no collector view (ran: false) */
@@ -224,8 +247,19 @@ export interface RunResults {
     traced: number;
     findings: { finding: string; packets: number; path: string }[];
   }[];
-  /** delivery over time: one bucket per interval of the injection capture */
-  timeline: { startNs: number; sent: number; delivered: number }[];
+  /**
+   * Delivery over time: one bucket per interval of the injection capture (by first sighting), with the
+   * end-to-end latency of the bucket's delivered datagrams when it had any (soaks: one bucket per second).
+   */
+  timeline: TimelineBucket[];
+  /** width of a timeline bucket (absent in results written before it was recorded) */
+  timelineBucketNs?: number;
+  /**
+   * What the run cost this host: the captures' bytes (all of them, and the most on disk at once when the
+   * captures were cut into segments analysed and deleted during the run), how long the analysis took after
+   * the last packet, and the analysing process's peak memory. Absent in results of `analyze`.
+   */
+  resources?: RunResources;
   captureDrops: CaptureDrop[];
   checks: Check[];
   verdict: 'pass' | 'fail';
