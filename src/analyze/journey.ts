@@ -19,7 +19,15 @@ import {
   identifyDatagram,
   StreamTable,
 } from './identify/identify.ts';
+import type { TimelineBucket } from '../report/results.ts';
 import { LatencyRecorder } from './latency.ts';
+
+/** A timeline bucket while the run is analysed: its end-to-end latencies in a 1 % recorder. */
+interface TimelineCounts {
+  sent: number;
+  delivered: number;
+  latency: LatencyRecorder | null;
+}
 
 export type ViolationKind = 'sourceIp' | 'nat' | 'fragmentation' | 'esp' | 'payload';
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
@@ -62,8 +70,10 @@ export interface JourneyOptions {
   points: string[];
   /** how long after its first sighting a probe may still turn up anywhere (default 5 s) */
   windowNs?: bigint;
-  /** timeline bucket width (default 100 ms); merged to ≤ 120 buckets at the end */
+  /** timeline bucket width (default 100 ms); merged to ≤ `maxTimelineBuckets` buckets at the end */
   timelineBucketNs?: bigint;
+  /** default 120 (a chart's worth); a soak keeps one bucket per second */
+  maxTimelineBuckets?: number;
   examplesPerKind?: number;
   /** identifiers `seeDatagram` tries, in order (default: every registered one) */
   identifiers?: readonly string[];
@@ -111,7 +121,9 @@ export interface JourneySummary {
   perHop: { from: string; to: string; latency: LatencyRecorder }[];
   /** by payload size (0 when sightings carried none) */
   bySize: Map<number, SizeTotals>;
-  timeline: { startNs: number; sent: number; delivered: number }[];
+  timeline: TimelineBucket[];
+  /** width of the timeline's buckets after merging */
+  timelineBucketNs: number;
   firstNs: bigint | null;
   lastNs: bigint | null;
 }
@@ -130,7 +142,7 @@ export class JourneyTracker {
   private readonly e2e = new LatencyRecorder();
   private readonly perHop: LatencyRecorder[];
   private readonly bySize = new Map<number, SizeTotals>();
-  private readonly timeline = new Map<number, { sent: number; delivered: number }>();
+  private readonly timeline = new Map<number, TimelineCounts>();
   private baseNs: bigint | null = null;
   private lastNs: bigint | null = null;
   private sent = 0;
@@ -295,10 +307,19 @@ export class JourneyTracker {
       if (!Number.isNaN(at[i]) && !Number.isNaN(at[i + 1])) this.perHop[i].record(at[i + 1] - at[i]);
     }
     const bucket = Number((st.firstNs - this.baseNs!) / this.bucketNs);
-    const t = this.timeline.get(bucket) ?? { sent: 0, delivered: 0 };
+    let t = this.timeline.get(bucket);
+    if (!t) {
+      t = { sent: 0, delivered: 0, latency: null };
+      this.timeline.set(bucket, t);
+    }
     t.sent++;
-    if (last === this.n - 1) t.delivered++;
-    this.timeline.set(bucket, t);
+    if (last === this.n - 1) {
+      t.delivered++;
+      if (first < last) {
+        t.latency ??= new LatencyRecorder(2);
+        t.latency.record(at[last] - at[first]);
+      }
+    }
   }
 
   /** Close every window and return the totals. The tracker must not be used afterwards. */
@@ -320,26 +341,45 @@ export class JourneyTracker {
         latency,
       })),
       bySize: this.bySize,
-      timeline: this.mergedTimeline(),
+      ...this.mergedTimeline(),
       firstNs: this.baseNs,
       lastNs: this.lastNs,
     };
   }
 
-  private mergedTimeline(): { startNs: number; sent: number; delivered: number }[] {
-    if (this.timeline.size === 0) return [];
+  private mergedTimeline(): { timeline: TimelineBucket[]; timelineBucketNs: number } {
+    if (this.timeline.size === 0) return { timeline: [], timelineBucketNs: Number(this.bucketNs) };
     const maxBucket = Math.max(...this.timeline.keys());
-    const factor = Math.max(1, Math.ceil((maxBucket + 1) / 120));
-    const merged = new Map<number, { sent: number; delivered: number }>();
+    const factor = Math.max(1, Math.ceil((maxBucket + 1) / (this.opts.maxTimelineBuckets ?? 120)));
+    const merged = new Map<number, TimelineCounts>();
+    // the first bucket of each group is taken over and the others added in (the tracker is done with them)
     for (const [b, v] of this.timeline) {
       const m = Math.floor(b / factor);
-      const t = merged.get(m) ?? { sent: 0, delivered: 0 };
-      t.sent += v.sent;
-      t.delivered += v.delivered;
-      merged.set(m, t);
+      const into = merged.get(m);
+      if (!into) {
+        merged.set(m, v);
+        continue;
+      }
+      into.sent += v.sent;
+      into.delivered += v.delivered;
+      if (v.latency && into.latency) into.latency.merge(v.latency);
+      else into.latency ??= v.latency;
     }
-    return [...merged.entries()]
+    const timeline = [...merged.entries()]
       .sort((a, b) => a[0] - b[0])
-      .map(([m, v]) => ({ startNs: m * factor * Number(this.bucketNs), ...v }));
+      .map(([m, v]) => {
+        const bucket: TimelineBucket = {
+          startNs: m * factor * Number(this.bucketNs),
+          sent: v.sent,
+          delivered: v.delivered,
+        };
+        if (v.latency) {
+          const l = v.latency.summary();
+          bucket.latency = { samples: l.samples, p50Ns: l.p50Ns, p99Ns: l.p99Ns, maxNs: l.maxNs };
+        }
+        return bucket;
+      });
+    return { timeline, timelineBucketNs: factor * Number(this.bucketNs) };
   }
+
 }

@@ -17,17 +17,34 @@ function samplesFor(percentile: number): number {
 }
 
 export class LatencyRecorder {
-  private readonly h = hdr.build({
-    bitBucketSize: 64,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: HIGHEST_NS,
-    numberOfSignificantValueDigits: 3,
-  });
+  private readonly h: hdr.Histogram;
   private min = Number.POSITIVE_INFINITY;
   private max = 0;
   private negative = 0;
   /** Chart buckets kept beside the histogram: 4 per decade, bucket i holds values in (10^(i/4-1/4), 10^(i/4)]. */
   private readonly logBuckets = new Float64Array(BUCKETS);
+
+  /**
+   * `significantDigits` 3 (default, 0.1 %: run totals, ~220 KiB) or 2 (1 %, ~16 KiB: one per timeline bucket,
+   * so a 300 s soak's per-second latency costs a few MiB).
+   */
+  constructor(readonly significantDigits: 2 | 3 = 3) {
+    this.h = hdr.build({
+      bitBucketSize: significantDigits === 3 ? 64 : 32,
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: HIGHEST_NS,
+      numberOfSignificantValueDigits: significantDigits,
+    });
+  }
+
+  /** Adds another recorder's samples (timeline buckets merged into wider ones). */
+  merge(other: LatencyRecorder): void {
+    this.h.add(other.h);
+    this.min = Math.min(this.min, other.min);
+    this.max = Math.max(this.max, other.max);
+    this.negative += other.negative;
+    for (let i = 0; i < BUCKETS; i++) this.logBuckets[i] += other.logBuckets[i];
+  }
 
   record(latencyNs: number): void {
     // Capture timestamps on one host share one clock; a negative delta means clock trouble, counted apart.

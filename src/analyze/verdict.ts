@@ -314,6 +314,7 @@ export function buildResults(input: VerdictInput): RunResults {
     bySize: sizeResults(j, input.injectedBySize),
     findings: findingsOf(points),
     timeline: j.timeline,
+    timelineBucketNs: j.timelineBucketNs,
     captureDrops: drops,
     checks,
     verdict,

@@ -66,6 +66,7 @@ export function qualifyLatencies(r: RunResults, clocks: Record<string, PointCloc
   const at = Date.parse(r.run.startedAt) * 1e6;
   const first = r.hops[0]?.name;
   const last = r.hops[r.hops.length - 1]?.name;
+  const e2eUncertaintyNs = pairUncertaintyNs(clocks[first], clocks[last], at);
   const described = [...new Map(names.map((n) => [clocks[n].host, offsetAt(clocks[n], at)])).entries()]
     .map(
       ([host, o]) =>
@@ -78,11 +79,18 @@ export function qualifyLatencies(r: RunResults, clocks: Record<string, PointCloc
     latency: {
       ...r.latency,
       clock: `per-host clock offsets applied: ${described}`,
-      e2e: qualifyLatency(r.latency.e2e, pairUncertaintyNs(clocks[first], clocks[last], at)),
+      e2e: qualifyLatency(r.latency.e2e, e2eUncertaintyNs),
       perHop: r.latency.perHop.map((h) => ({
         ...h,
         latency: qualifyLatency(h.latency, pairUncertaintyNs(clocks[h.from], clocks[h.to], at)),
       })),
     },
+    // the timeline's per-bucket end-to-end latency follows the same rule as the run's
+    timeline: r.timeline.map((b) => {
+      if (!b.latency || e2eUncertaintyNs <= 0) return b;
+      const u = e2eUncertaintyNs;
+      const q = (v: number | null) => (v === null || Math.abs(v) < u ? null : Math.round(v / u) * u);
+      return { ...b, latency: { ...b.latency, p50Ns: q(b.latency.p50Ns), p99Ns: q(b.latency.p99Ns), maxNs: q(b.latency.maxNs) } };
+    }),
   };
 }

@@ -99,3 +99,42 @@ describe('statistics', () => {
     expect(run(20, () => 5).checks.find((c) => c.name === 'sample size')!.pass).toBe(false);
   });
 });
+
+describe('timeline', () => {
+  /** probes 1 ms apart for `seconds` s; second k's probes take (k + 1) ms end to end; second 2 loses half */
+  function soakLike(seconds: number, maxTimelineBuckets?: number) {
+    const t = new JourneyTracker({
+      points: ['in', 'out'],
+      timelineBucketNs: 1_000_000_000n,
+      ...(maxTimelineBuckets ? { maxTimelineBuckets } : {}),
+    });
+    for (let seq = 0; seq < seconds * 1000; seq++) {
+      const at = BigInt(seq) * 1_000_000n;
+      const second = Math.floor(seq / 1000);
+      t.see({ flowId: 1, seq, point: 0, timestampNs: at });
+      if (second === 2 && seq % 2) continue;
+      t.see({ flowId: 1, seq, point: 1, timestampNs: at + BigInt(second + 1) * 1_000_000n });
+    }
+    return t.finish();
+  }
+
+  test('one bucket per second with its delivery and end-to-end latency', () => {
+    const j = soakLike(300, 3600);
+    expect(j.timelineBucketNs).toBe(1e9);
+    expect(j.timeline).toHaveLength(300);
+    expect(j.timeline[2]).toMatchObject({ sent: 1000, delivered: 500 });
+    expect(j.timeline[0].latency).toMatchObject({ samples: 1000 });
+    // 2-digit histograms: within 1 % of the true latency
+    expect(j.timeline[0].latency!.p99Ns! / 1e6).toBeCloseTo(1, 1);
+    expect(j.timeline[199].latency!.p50Ns! / 200e6).toBeCloseTo(1, 1);
+    expect(j.timeline[299].latency!.maxNs).toBe(300e6);
+  });
+
+  test('merged into wider buckets when there are too many, latencies merged with them', () => {
+    const j = soakLike(300);
+    expect(j.timeline.length).toBeLessThanOrEqual(120);
+    expect(j.timelineBucketNs).toBe(3e9);
+    expect(j.timeline[0]).toMatchObject({ sent: 3000, delivered: 2500 });
+    expect(j.timeline[0].latency).toMatchObject({ samples: 2500, maxNs: 3e6 });
+  });
+});
