@@ -48,121 +48,213 @@ export interface AnalyzeOptions {
   onProgress?: (packets: number) => void;
 }
 
-export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults> {
-  const { profile } = opts;
-  // Chain order is the profile's capture order; only the points given take part.
-  const points = profile.captures.filter((c) => opts.captures.some((i) => i.name === c.name));
-  for (const c of opts.captures) {
-    if (!profile.captures.some((p) => p.name === c.name)) {
-      throw new ChainprobeError(
-        'E_CONFIG',
-        `no capture point "${c.name}" in profile ${profile.name} (it has ${profile.captures.map((p) => p.name).join(', ')})`,
-        true,
-      );
+/** What the analysis of one run needs before its first packet (the captures come later, or in segments). */
+export interface AnalysisSetup {
+  profile: Profile;
+  /** the capture points taking part, by name (chain order is the profile's) */
+  points: string[];
+  runId?: number;
+  runtimeKeys?: RuntimeSaKey[];
+  followUntilNs?: bigint;
+  identify?: boolean;
+  /** timeline bucket width (default 100 ms) and how many buckets at most (default 120; soaks: one per second) */
+  timelineBucketNs?: bigint;
+  maxTimelineBuckets?: number;
+}
+
+/** What only the end of the run knows. */
+export interface AnalysisEnd {
+  injected?: number;
+  injectedBySize?: { payloadBytes: number; sent: number }[];
+  captureCounters?: CaptureCounters[];
+  run?: Partial<RunResults['run']>;
+  version?: string;
+  /** the points' clocks, when not the analysing host's */
+  clocks?: Record<string, PointClock>;
+}
+
+/**
+ * One run's analysis, fed packet by packet in capture-time order across points (`push` with the point's
+ * index), finished once. `analyzeCaptures` feeds it whole files; a soak feeds it segment after segment of
+ * its captures while the run is still going (run/segments.ts), so memory and the wait after the run stay
+ * bounded whatever the run's length.
+ */
+export class CaptureAnalysis {
+  readonly points: Profile['captures'];
+  private readonly tracker: JourneyTracker;
+  private readonly peelers: PointPeeler[];
+  private readonly run: { runId: number | null; identify: boolean };
+  /** packets pushed so far */
+  packets = 0;
+
+  constructor(private readonly setup: AnalysisSetup) {
+    const { profile } = setup;
+    for (const name of setup.points) {
+      if (!profile.captures.some((p) => p.name === name)) {
+        throw new ChainprobeError(
+          'E_CONFIG',
+          `no capture point "${name}" in profile ${profile.name} (it has ${profile.captures.map((p) => p.name).join(', ')})`,
+          true,
+        );
+      }
+    }
+    // Chain order is the profile's capture order; only the points given take part.
+    this.points = profile.captures.filter((c) => setup.points.includes(c.name));
+    if (this.points.length === 0) throw new ChainprobeError('E_CONFIG', 'no captures to analyse', true);
+    const oracle = new ChainOracle(profile, setup.runtimeKeys ?? []);
+    const sas = new Map<number, EspSa>();
+    for (const sa of oracle.sas()) sas.set(sa.spi, sa);
+    const tuples = oracle.innerTuples();
+    const limits = oracle.fragmentLimits();
+    const lastStage = profile.stages[profile.stages.length - 1].name;
+    const outerMtu = limits.get(lastStage)?.outerMtuBytes ?? null;
+    const innerMtu = limits.get(lastStage)?.innerMtuBytes ?? null;
+    this.tracker = new JourneyTracker({
+      points: this.points.map((p) => p.name),
+      followUntilNs: setup.followUntilNs,
+      ...(setup.timelineBucketNs ? { timelineBucketNs: setup.timelineBucketNs } : {}),
+      ...(setup.maxTimelineBuckets ? { maxTimelineBuckets: setup.maxTimelineBuckets } : {}),
+    });
+    this.run = { runId: setup.runId ?? null, identify: setup.identify ?? false };
+    this.peelers = this.points.map(
+      (p, index) =>
+        new PointPeeler(
+          {
+            index,
+            name: p.name,
+            expected: tuples.get(p.stage)!,
+            outerMtuBytes: outerMtu,
+            innerMtuBytes: innerMtu,
+            sas,
+          },
+          this.run,
+          this.tracker,
+        ),
+    );
+  }
+
+  /** Index of a point in `points` (the index `push` takes). */
+  indexOf(point: string): number {
+    return this.points.findIndex((p) => p.name === point);
+  }
+
+  push(index: number, packet: PcapPacket): void {
+    this.peelers[index].push(packet);
+    this.packets++;
+  }
+
+  /** Merges the points' streams (one per point, in `points` order, each in time order) and pushes them. */
+  async consume(
+    streams: AsyncGenerator<PcapPacket>[],
+    onProgress?: (packets: number) => void,
+  ): Promise<void> {
+    for await (const { index, packet } of mergeByTime(streams)) {
+      this.push(index, packet);
+      if (this.packets % 100_000 === 0) onProgress?.(this.packets);
     }
   }
-  if (points.length === 0) throw new ChainprobeError('E_CONFIG', 'no captures to analyse', true);
 
-  const oracle = new ChainOracle(profile, opts.runtimeKeys ?? []);
-  const sas = new Map<number, EspSa>();
-  for (const sa of oracle.sas()) sas.set(sa.spi, sa);
-  const tuples = oracle.innerTuples();
-  const limits = oracle.fragmentLimits();
-  const lastStage = profile.stages[profile.stages.length - 1].name;
-  const outerMtu = limits.get(lastStage)?.outerMtuBytes ?? null;
-  const innerMtu = limits.get(lastStage)?.innerMtuBytes ?? null;
-
-  const tracker = new JourneyTracker({
-    points: points.map((p) => p.name),
-    followUntilNs: opts.followUntilNs,
-  });
-  const run = { runId: opts.runId ?? null, identify: opts.identify ?? false };
-  const peelers = points.map(
-    (p, index) =>
-      new PointPeeler(
-        {
-          index,
-          name: p.name,
-          expected: tuples.get(p.stage)!,
-          outerMtuBytes: outerMtu,
-          innerMtuBytes: innerMtu,
-          sas,
-        },
-        run,
-        tracker,
-      ),
-  );
-  const streams = points.map((p) => {
-    const { source, clock } = opts.captures.find((c) => c.name === p.name)!;
-    return onReferenceClock(
-      namedErrors(
-        pointPackets(source, p.name),
-        `capture "${p.name}"${typeof source === 'string' ? ` (${source})` : ''}`,
-      ),
-      clock,
-    );
-  });
-  let n = 0;
-  for await (const { index, packet } of mergeByTime(streams)) {
-    peelers[index].push(packet);
-    if (++n % 100_000 === 0) opts.onProgress?.(n);
+  /** Probes first seen after `ns` are not followed (an interrupted run whose analysis had begun). */
+  followUntil(ns: bigint): void {
+    this.tracker.followUntil(ns);
   }
-  for (const p of peelers) p.flush();
-  const journey = tracker.finish();
 
-  const fragStage = profile.stages.find((s) => s.transform?.kind === 'fragment');
-  const stageAt = (name: string) => profile.stages.findIndex((s) => s.name === name);
-  const natStage = profile.stages.findIndex((s) => s.transform?.kind === 'dnat44');
-  const tool = provenance();
-  const results = buildResults({
-    journey,
-    points: points.map((p, i) => ({
-      name: p.name,
-      hop: p.hop,
-      stage: p.stage,
-      packets: peelers[i].packets,
-      foreign: peelers[i].foreign,
-      idReuse: peelers[i].idReuse,
-      afterNat: natStage >= 0 ? stageAt(p.stage) >= natStage : i > 0,
-    })),
-    injected: opts.injected,
-    injectedBySize: opts.injectedBySize,
-    expectNat: natStage >= 0,
-    expectEsp: profile.stages.some((s) => s.transform?.kind === 'esp-encrypt'),
-    captureCounters: opts.captureCounters ?? [],
-    acceptance: profile.acceptance,
-    fragmentation: {
-      mtuBytes: fragStage?.transform?.kind === 'fragment' ? fragStage.transform.mtuBytes : null,
-      maxFragmentBytes: Math.max(0, ...peelers.map((p) => p.maxFragmentBytes)) || null,
-      reassembled: Math.max(0, ...peelers.map((p) => p.reassembled)),
-      incomplete: peelers.reduce((s, p) => s + p.incomplete, 0),
-      expectFragments: fragStage !== undefined,
-    },
-    esp: {
-      spis: [...new Set(peelers.flatMap((p) => [...p.spis]))].sort((a, b) => a - b),
-      undecryptable: peelers.reduce((s, p) => s + p.undecryptable, 0),
-      sequenceRegressions: peelers.reduce((s, p) => s + p.sequenceRegressions, 0),
-      sequenceReorders: peelers.reduce((s, p) => s + p.sequenceReorders, 0),
-    },
-    run: {
-      id: run.runId ?? 0,
-      startedAt:
-        journey.firstNs !== null
-          ? new Date(Number(journey.firstNs / 1_000_000n)).toISOString()
-          : new Date().toISOString(),
-      durationNs:
-        journey.firstNs !== null && journey.lastNs !== null ? Number(journey.lastNs - journey.firstNs) : 0,
-      profile: profile.name,
-      mode: 'offline',
-      clock: 'capture timestamps (libpcap, ns); all capture points on one host clock',
-      ...opts.run,
-    },
-    version: opts.version ?? tool.version,
-    commit: tool.commit,
+  /** Journeys closed so far (their window has passed): how many, and how many reached the last point. */
+  progress(): { sent: number; delivered: number } {
+    return this.tracker.progress();
+  }
+
+  /** Probes whose journeys are still open (bounded by rate × window). */
+  get inFlight(): number {
+    return this.tracker.inFlight;
+  }
+
+  finish(end: AnalysisEnd = {}): RunResults {
+    const { profile } = this.setup;
+    const { points, peelers } = this;
+    for (const p of peelers) p.flush();
+    const journey = this.tracker.finish();
+    const fragStage = profile.stages.find((s) => s.transform?.kind === 'fragment');
+    const stageAt = (name: string) => profile.stages.findIndex((s) => s.name === name);
+    const natStage = profile.stages.findIndex((s) => s.transform?.kind === 'dnat44');
+    const tool = provenance();
+    const results = buildResults({
+      journey,
+      points: points.map((p, i) => ({
+        name: p.name,
+        hop: p.hop,
+        stage: p.stage,
+        packets: peelers[i].packets,
+        foreign: peelers[i].foreign,
+        idReuse: peelers[i].idReuse,
+        afterNat: natStage >= 0 ? stageAt(p.stage) >= natStage : i > 0,
+      })),
+      injected: end.injected,
+      injectedBySize: end.injectedBySize,
+      expectNat: natStage >= 0,
+      expectEsp: profile.stages.some((s) => s.transform?.kind === 'esp-encrypt'),
+      captureCounters: end.captureCounters ?? [],
+      acceptance: profile.acceptance,
+      fragmentation: {
+        mtuBytes: fragStage?.transform?.kind === 'fragment' ? fragStage.transform.mtuBytes : null,
+        maxFragmentBytes: Math.max(0, ...peelers.map((p) => p.maxFragmentBytes)) || null,
+        reassembled: Math.max(0, ...peelers.map((p) => p.reassembled)),
+        incomplete: peelers.reduce((s, p) => s + p.incomplete, 0),
+        expectFragments: fragStage !== undefined,
+      },
+      esp: {
+        spis: [...new Set(peelers.flatMap((p) => [...p.spis]))].sort((a, b) => a - b),
+        undecryptable: peelers.reduce((s, p) => s + p.undecryptable, 0),
+        sequenceRegressions: peelers.reduce((s, p) => s + p.sequenceRegressions, 0),
+        sequenceReorders: peelers.reduce((s, p) => s + p.sequenceReorders, 0),
+      },
+      run: {
+        id: this.run.runId ?? 0,
+        startedAt:
+          journey.firstNs !== null
+            ? new Date(Number(journey.firstNs / 1_000_000n)).toISOString()
+            : new Date().toISOString(),
+        durationNs:
+          journey.firstNs !== null && journey.lastNs !== null ? Number(journey.lastNs - journey.firstNs) : 0,
+        profile: profile.name,
+        mode: 'offline',
+        clock: 'capture timestamps (libpcap, ns); all capture points on one host clock',
+        ...end.run,
+      },
+      version: end.version ?? tool.version,
+      commit: tool.commit,
+    });
+    // Clock hook (src/clock): latencies across clocks are rounded to their uncertainty, or withheld.
+    return qualifyLatencies(results, end.clocks ?? {});
+  }
+}
+
+export async function analyzeCaptures(opts: AnalyzeOptions): Promise<RunResults> {
+  const analysis = new CaptureAnalysis({ ...opts, points: opts.captures.map((c) => c.name) });
+  const streams = analysis.points.map((p) => {
+    const { source, clock } = opts.captures.find((c) => c.name === p.name)!;
+    return capturePoint(source, p.name, clock);
   });
-  // Clock hook (src/clock): latencies across clocks are rounded to their uncertainty, or withheld.
-  const clocks = Object.fromEntries(opts.captures.flatMap((c) => (c.clock ? [[c.name, c.clock]] : [])));
-  return qualifyLatencies(results, clocks);
+  await analysis.consume(streams, opts.onProgress);
+  return analysis.finish({
+    ...opts,
+    clocks: Object.fromEntries(opts.captures.flatMap((c) => (c.clock ? [[c.name, c.clock]] : []))),
+  });
+}
+
+/** A point's packets from a file or stream, errors naming the point, timestamps on the reference clock. */
+export function capturePoint(
+  source: CaptureInput['source'],
+  point: string,
+  clock?: PointClock,
+): AsyncGenerator<PcapPacket> {
+  return onReferenceClock(
+    namedErrors(
+      pointPackets(source, point),
+      `capture "${point}"${typeof source === 'string' ? ` (${source})` : ''}`,
+    ),
+    clock,
+  );
 }
 
 /**

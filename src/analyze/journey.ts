@@ -164,6 +164,7 @@ export class JourneyTracker {
 
   constructor(private readonly opts: JourneyOptions) {
     this.n = opts.points.length;
+    this.followUntilNs = opts.followUntilNs;
     if (this.n < 1) throw new RangeError('a journey needs at least one capture point');
     this.windowNs = opts.windowNs ?? 5_000_000_000n;
     this.bucketNs = opts.timelineBucketNs ?? 100_000_000n;
@@ -183,6 +184,18 @@ export class JourneyTracker {
     ) as never;
   }
 
+  private followUntilNs: bigint | undefined;
+
+  /** Stop following probes first seen after `ns` (a run interrupted while it was being analysed). */
+  followUntil(ns: bigint): void {
+    this.followUntilNs = ns;
+  }
+
+  /** Journeys folded so far (their window closed) and how many of them were delivered. */
+  progress(): { sent: number; delivered: number } {
+    return { sent: this.sent, delivered: this.delivered };
+  }
+
   /** Probes whose window is still open (bounded by rate × window, not by run length). */
   get inFlight(): number {
     return this.liveCount;
@@ -199,7 +212,7 @@ export class JourneyTracker {
       this.live.set(s.flowId, flow);
     }
     let st = flow.get(s.seq);
-    if (!st && this.opts.followUntilNs !== undefined && s.timestampNs > this.opts.followUntilNs) {
+    if (!st && this.followUntilNs !== undefined && s.timestampNs > this.followUntilNs) {
       this.unfollowed++;
       return;
     }

@@ -14,6 +14,7 @@ import type { CapturePointSpec, HopSpec } from '../chain/profile.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { Transport } from '../transport/transport.ts';
 import type { StopOptions } from './capture.ts';
+import type { SegmentedPcap } from './segments.ts';
 import type { CaptureStats, Direction } from './tcpdump.ts';
 import { tcpdumpBackend } from './tcpdump-backend.ts';
 
@@ -34,6 +35,11 @@ export interface CapturePointRequest {
   hop?: HopSpec;
   /** how many packets the run expects here at most (backends with a fixed buffer size it from this) */
   expectedPackets?: number;
+  /**
+   * Cut the point's packets into files of this many ns of capture time (capture/segments.ts) instead of one
+   * file: the session's `segments()` hands them out while the capture runs. Backends that cannot refuse it.
+   */
+  segmentNs?: bigint;
 }
 
 export interface CaptureCounters extends CaptureStats {
@@ -70,6 +76,10 @@ export interface CapturePointResult {
 export interface CaptureSession {
   /** Stop every point and return one result per point, in the order they were started. */
   stop(o?: StopOptions): Promise<CapturePointResult[]>;
+  /** Per point (by name), packets so far: for live progress; absent when the backend only knows at stop. */
+  packetCounts?(): Map<string, number>;
+  /** Per point (by name), its segments when the request asked for them (segmentNs). */
+  segments?(): Map<string, SegmentedPcap>;
   /** Kill everything without results (cleanup after a failure). */
   abort(): Promise<void>;
 }
@@ -118,7 +128,14 @@ export async function startCaptureSession(points: CapturePointRequest[]): Promis
     await Promise.allSettled(running.map((r) => r.session.abort()));
     throw (failed as PromiseRejectedResult).reason;
   }
+  const merged = <T>(get: (s: CaptureSession) => Map<string, T> | undefined) => {
+    const out = new Map<string, T>();
+    for (const r of running) for (const [k, v] of get(r.session) ?? []) out.set(k, v);
+    return out;
+  };
   return {
+    packetCounts: () => merged((s) => s.packetCounts?.()),
+    segments: () => merged((s) => s.segments?.()),
     async stop(o) {
       const results = await Promise.all(running.map((r) => r.session.stop(o)));
       const byName = new Map(results.flat().map((r) => [r.name, r]));

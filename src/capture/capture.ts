@@ -8,6 +8,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { ChainprobeError } from '../errors.ts';
 import type { PcapPacket } from '../pcap/index.ts';
 import { readPackets } from '../pcap/index.ts';
+import type { SegmentedPcap } from './segments.ts';
 import type { ExitStatus, RemoteProcess, Transport } from '../transport/transport.ts';
 import {
   type CaptureStats,
@@ -33,6 +34,8 @@ export interface CaptureOptions {
   discardPackets?: boolean;
   /** Also write the raw pcap bytes to this file, as they arrive. */
   teePath?: string;
+  /** Instead: write the packets into time segments (a soak analyses and deletes them during the run). */
+  segments?: SegmentedPcap;
   /** How long tcpdump may take to say "listening on" → E_CAPTURE_FAILED. */
   startTimeoutMs?: number;
 }
@@ -104,6 +107,12 @@ export class Capture {
       const cb = opts.onPacket;
       this.pump = (async () => {
         for await (const p of this.iterate()) cb(p);
+      })();
+      this.pump.catch(() => {});
+    } else if (opts.segments) {
+      const segments = opts.segments;
+      this.pump = (async () => {
+        for await (const p of this.iterate()) segments.write(p);
       })();
       this.pump.catch(() => {});
     } else if (opts.discardPackets) {
@@ -222,6 +231,7 @@ export class Capture {
   }
 
   private closeTee(): Promise<void> {
+    this.opts.segments?.close();
     const tee = this.tee;
     if (!tee || tee.closed) return Promise.resolve();
     return new Promise((r) => tee.end(() => r()));

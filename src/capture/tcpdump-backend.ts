@@ -1,8 +1,10 @@
 /** The tcpdump capture backend: `tcpdump -U -w -` through each point's transport (capture.ts). */
 
 import type { CaptureBackend, CapturePointRequest, CapturePointResult, CaptureSession } from './backend.ts';
+import { dirname } from 'node:path';
 import type { Capture } from './capture.ts';
 import { startCaptures } from './capture.ts';
+import { SegmentedPcap } from './segments.ts';
 
 const KERNEL_CLOCK = {
   source: 'kernel',
@@ -12,6 +14,18 @@ const KERNEL_CLOCK = {
 export const tcpdumpBackend: CaptureBackend = {
   name: 'tcpdump',
   async start(points: CapturePointRequest[]): Promise<CaptureSession> {
+    const segments = new Map<string, SegmentedPcap>();
+    for (const p of points)
+      if (p.segmentNs)
+        segments.set(
+          p.point.name,
+          new SegmentedPcap({
+            dir: dirname(p.pcapPath),
+            point: p.point.name,
+            widthNs: p.segmentNs,
+            snaplen: p.point.snaplenBytes,
+          }),
+        );
     const captures: Capture[] = await startCaptures(
       points.map((p) => ({
         name: p.point.name,
@@ -21,11 +35,14 @@ export const tcpdumpBackend: CaptureBackend = {
         snaplenBytes: p.point.snaplenBytes,
         filter: p.filter,
         bufferKiB: p.bufferKiB,
-        teePath: p.pcapPath,
-        discardPackets: true, // the run analyses the teed files
+        ...(segments.has(p.point.name)
+          ? { segments: segments.get(p.point.name) }
+          : { teePath: p.pcapPath, discardPackets: true }), // the run analyses the teed files
       })),
     );
     return {
+      packetCounts: () => new Map(captures.map((c, i) => [points[i].point.name, c.packetCount])),
+      segments: () => segments,
       async stop(o): Promise<CapturePointResult[]> {
         const stopped = await Promise.allSettled(captures.map((c) => c.stop(o)));
         return stopped.map((s, i) => ({

@@ -23,6 +23,10 @@ const VERBS: Record<string, Verb> = {
     summary: 'inject probes into a live chain, capture at every hop, analyse, report',
     load: () => import('./commands/run.ts'),
   },
+  soak: {
+    summary: 'the production check: flow export at 10 kpps for 300 s, analysed while it runs',
+    load: () => import('./commands/soak.ts'),
+  },
   analyze: {
     summary: 'analyse captures taken elsewhere against a profile',
     load: () => import('./commands/analyze.ts'),

@@ -12,7 +12,7 @@
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyzeCaptures } from '../analyze/analyze.ts';
+import { CaptureAnalysis, capturePoint } from '../analyze/analyze.ts';
 import {
   type CapturePointResult,
   type CaptureSession,
@@ -47,6 +47,7 @@ import { collectorSection } from './collector-check.ts';
 import { type FlowTraffic, flowExportFrames } from './flow-frames.ts';
 import { attachLossExplanations, attachPacketTraces, explainLossByCounters } from './loss-counters.ts';
 import { writeRunPcapng } from './pcapng-bundle.ts';
+import { SegmentAnalyser } from './segments.ts';
 
 export type InjectorKind = 'l2' | 'raw' | 'tcpreplay';
 
@@ -98,6 +99,25 @@ export interface RunOptions {
    * by their own identity at every capture point, and checked against the chain's collectors if it has any.
    */
   traffic?: FlowTraffic;
+  /**
+   * Soak: cut every capture into segments of this many seconds, analysed and deleted while the run goes
+   * (run/segments.ts): disk and the wait after the run stay bounded; the first segment is kept as a sample.
+   */
+  segmentSeconds?: number;
+  /** timeline buckets (default 100 ms, merged to ≤ 120); a soak asks for 1 s buckets, all of them */
+  timeline?: { bucketNs: bigint; maxBuckets: number };
+  /** live state every second while injecting: packets per capture point so far, segments analysed */
+  onLive?: (l: LiveState) => void;
+}
+
+/** What a long run shows while it goes (the soak's progress line). */
+export interface LiveState {
+  /** packets each capture point has taken so far (first and last point: offered and delivered) */
+  packetCounts: Map<string, number>;
+  /** segmented runs: the analysis so far (delivery of the journeys it has closed) */
+  analysed?: { segments: number; throughNs: bigint; sent: number; delivered: number };
+  bytesOnDisk: number;
+  rssBytes: number;
 }
 
 export interface RunOutcome {
@@ -145,6 +165,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
   const transports = new Map<string, Transport>(o.transports ?? []);
   let captures: CaptureSession | undefined;
   const pcapPaths: Record<string, string> = {};
+  const timers: NodeJS.Timeout[] = []; // live progress and the soak's segment loop: cleared however the run ends
   try {
     if (owned) await openChainTransports(profile, transports);
     const injectorTransport = transports.get(INJECTOR_TRANSPORT)!;
@@ -155,14 +176,15 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       pcapPaths[c.name] = join(o.captureDir, `${c.name}.pcap`);
       const moved = await driver.capturePlace?.(c);
       if (moved) transports.set(`__capture:${c.name}`, await openTransport(moved.transport));
-      requests.push(
-        captureRequestForPoint(profile, c, transports.get(c.hop)!, {
+      requests.push({
+        ...captureRequestForPoint(profile, c, transports.get(c.hop)!, {
           pcapPath: pcapPaths[c.name],
           bufferKiB: 32 * 1024,
           ...(flow ? { flowPorts: flow.exporters.map((e) => e.dstPort) } : {}),
           ...(moved ? { place: { ...moved, transport: transports.get(`__capture:${c.name}`)! } } : {}),
         }),
-      );
+        ...(o.segmentSeconds ? { segmentNs: BigInt(Math.round(o.segmentSeconds * 1e9)) } : {}),
+      });
     }
     // points on another host (SSH) stamp with that host's clock: its offset to ours, measured over the
     // transport before the run (NTP-style, minimum RTT; src/clock/exchange.ts)
@@ -187,11 +209,27 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         );
       await driver.armTrace(o.packetTrace);
     }
+    const captureStartNs = BigInt(Date.now()) * 1_000_000n;
     captures = await startCaptureSession(requests);
     log(
       `capturing at ${requests.map((r) => `${r.point.name} (${r.interface} at ${r.transport.description})`).join(', ')}`,
     );
     for (const r of requests) if (r.relocated) log(r.relocated);
+    // a soak's analysis starts now and follows the captures segment by segment
+    const analysis = new CaptureAnalysis({
+      profile,
+      points: profile.captures.map((c) => c.name),
+      runId,
+      runtimeKeys: o.runtimeKeys,
+      ...(o.traffic ? { identify: true } : {}),
+      ...(o.timeline ? { timelineBucketNs: o.timeline.bucketNs, maxTimelineBuckets: o.timeline.maxBuckets } : {}),
+    });
+    const segmented = o.segmentSeconds
+      ? segmentAnalyser(captures, analysis, captureStartNs, pointClocks(profile, hostClocks))
+      : null;
+    if (segmented) timers.push(segmented.start());
+    const live = o.onLive ? liveReporter(captures, analysis, segmented, o.onLive) : null;
+    if (live) timers.push(live);
 
     // 2. inject
     const frames = flow ?? probeFrames(oracle, o.payloadBytes, identity, frameKind);
@@ -205,6 +243,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       signal: o.signal,
       onProgress: (p) => o.onProgress?.({ ...p, total: count }),
     });
+    if (live) clearInterval(live);
     log(`sent ${inject.sent} (${inject.failed} failed) in ${(inject.elapsedNs / 1e9).toFixed(2)} s`);
     const interrupted = o.signal?.aborted === true;
     if (interrupted) log('interrupted: analysing what was captured so far');
@@ -226,35 +265,32 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         `capture point "${failedCapture.name}": ${failedCapture.error}`,
       );
 
-    // 4. analyse the teed captures
+    // 4. analyse the teed captures (a soak: the segments left; the others were analysed during the run)
     const analysisStart = performance.now();
-    const results = await analyzeCaptures({
-      profile,
-      runId,
-      runtimeKeys: o.runtimeKeys,
+    if (interrupted && stopRequestedNs !== null) {
       // Interrupted: Ctrl-C reaches tcpdump too, so probes sent in the last moments may have been in flight
       // when a capture stopped. They are not followed (not counted as lost), nor is what the injector sent.
+      analysis.followUntil((stopRequestedNs as bigint) - INTERRUPT_GRACE_NS);
+    }
+    const clocks: Record<string, PointClock> = {};
+    for (const c of profile.captures) {
+      // a backend with its own clock (VPP's pcap trace) says its offset to this host's kernel clock
+      const clock = captureStats.find((s) => s.name === c.name)?.clock;
+      if (clock?.offset) clocks[c.name] = { host: `${c.hop} (backend clock)`, offset: backendClockOffset(clock) };
+      else if (hostClocks.has(c.hop)) clocks[c.name] = hostClocks.get(c.hop)!;
+    }
+    if (segmented) await segmented.drain();
+    else
+      await analysis.consume(
+        analysis.points.map((p) => capturePoint(pcapPaths[p.name], p.name, clocks[p.name])),
+      );
+    const results = analysis.finish({
       ...(interrupted
-        ? stopRequestedNs !== null
-          ? { followUntilNs: (stopRequestedNs as bigint) - INTERRUPT_GRACE_NS }
-          : {}
+        ? {}
         : o.traffic
           ? { injected: inject.sent }
           : { injected: inject.sent, injectedBySize: sentPerSize(inject.sent, o.payloadBytes) }),
-      ...(o.traffic ? { identify: true } : {}),
-      captures: profile.captures.map((c) => {
-        // a backend with its own clock (VPP's pcap trace) says its offset to this host's kernel clock
-        const clock = captureStats.find((s) => s.name === c.name)?.clock;
-        return {
-          name: c.name,
-          source: pcapPaths[c.name],
-          ...(clock?.offset
-            ? { clock: { host: `${c.hop} (backend clock)`, offset: backendClockOffset(clock) } }
-            : hostClocks.has(c.hop)
-              ? { clock: hostClocks.get(c.hop)! }
-              : {}),
-        };
-      }),
+      clocks,
       captureCounters: captureStats.map((c) => ({
         capture: c.name,
         receivedByFilter: c.stats?.receivedByFilter ?? null,
@@ -262,6 +298,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         droppedByInterface: c.stats?.droppedByInterface ?? null,
       })),
     });
+    const analysisAfterRunMs = performance.now() - analysisStart;
     log(`analysed the captures in ${((performance.now() - analysisStart) / 1000).toFixed(1)} s`);
     results.run = {
       ...results.run,
@@ -303,13 +340,27 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       );
     }
     if (o.packetTrace && driver.readTraces) attachPacketTraces(results, await driver.readTraces());
+    const capturedBytes = segmented
+      ? segmented.bytes().written
+      : Object.values(pcapPaths).reduce((sum, f) => sum + fileBytes(f), 0);
     const kept = await keepCaptures(
       o.keepCaptures ?? (o.bundle === false ? 'never' : 'always'),
       results,
       profile,
       o.captureDir,
-      pcapPaths,
+      // a soak keeps its first segment of every point: a sample of the run, not the run
+      segmented ? Object.fromEntries([...segmented.samples].map(([p, f]) => [p, f.path])) : pcapPaths,
     );
+    results.resources = {
+      captureBytes: capturedBytes,
+      peakCaptureDiskBytes: segmented ? segmented.peakDiskBytes : capturedBytes,
+      segmentSeconds: o.segmentSeconds ?? null,
+      ...(segmented ? { segmentsAnalysedDuringRun: segmented.analysedDuringRun } : {}),
+      analysisAfterRunMs: Math.round(analysisAfterRunMs),
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    };
+    if (segmented?.late)
+      log(`${segmented.late} packets reached their capture after their segment was sealed (analysed late)`);
     results.artifacts = {
       ...results.artifacts,
       ...(kept.pcapng ? { pcapng: kept.pcapng } : {}),
@@ -325,6 +376,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       pcapng: kept.pcapng,
     };
   } finally {
+    for (const t of timers) clearInterval(t);
     await captures?.abort();
     // close what this run opened (all of them, or a session's relocated capture places)
     const mine = [...transports].filter(([k]) => owned || !o.transports?.has(k)).map(([, t]) => t);
@@ -332,6 +384,66 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     lock.release();
   }
 }
+
+/** The soak's analysis during the run; every capture point must be able to cut segments. */
+function segmentAnalyser(
+  captures: CaptureSession,
+  analysis: CaptureAnalysis,
+  startNs: bigint,
+  clocks: Record<string, PointClock>,
+): SegmentAnalyser {
+  const segments = captures.segments?.() ?? new Map();
+  const missing = analysis.points.filter((p) => !segments.has(p.name)).map((p) => p.name);
+  if (missing.length)
+    throw new ChainprobeError(
+      'E_CONFIG',
+      `capture point${missing.length > 1 ? 's' : ''} ${missing.join(', ')} cannot be cut into segments (only tcpdump points can): run without segments`,
+      true,
+    );
+  return new SegmentAnalyser(analysis, segments, { startNs, clocks });
+}
+
+/** SSH hosts' clocks by capture point (host clocks are measured per hop). */
+function pointClocks(profile: Profile, byHop: Map<string, PointClock>): Record<string, PointClock> {
+  const out: Record<string, PointClock> = {};
+  for (const c of profile.captures) if (byHop.has(c.hop)) out[c.name] = byHop.get(c.hop)!;
+  return out;
+}
+
+/** Calls `onLive` every second with the captures' packet counts and the analysis so far. */
+function liveReporter(
+  captures: CaptureSession,
+  analysis: CaptureAnalysis,
+  segmented: SegmentAnalyser | null,
+  onLive: (l: LiveState) => void,
+): NodeJS.Timeout {
+  return setInterval(() => {
+    const progress = analysis.progress();
+    onLive({
+      packetCounts: captures.packetCounts?.() ?? new Map(),
+      ...(segmented && segmented.analysed
+        ? {
+            analysed: {
+              segments: segmented.analysed,
+              throughNs: segmented.analysedThroughNs,
+              sent: progress.sent,
+              delivered: progress.delivered,
+            },
+          }
+        : {}),
+      bytesOnDisk: segmented?.bytes().onDisk ?? 0,
+      rssBytes: process.memoryUsage.rss(),
+    });
+  }, 1000);
+}
+
+const fileBytes = (path: string): number => {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+};
 
 /** Per hop, the counters that moved during the run, with their values before and after (results v2). */
 function hopCounters(before: CounterSnapshot, after: CounterSnapshot): RunResults['counters'] {

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { loadProfile } from '../../chain/profile.ts';
-import type { InjectorKind } from '../../run/run.ts';
+import type { InjectorKind, LiveState } from '../../run/run.ts';
 import { parseMix } from '../../traffic/mix.ts';
 import { UsageError } from '../errors.ts';
 import {
@@ -44,6 +44,8 @@ const HELP = `usage: chainprobe run [--profile FILE] [options]
   --vpp-trace N       trace N packets per VPP hop (trace add af-packet-input N) and report the node that
                       dropped or rewrote them
   --wait              another run (or chain up/down/fault) holds the chain: wait for it instead of refusing
+  --segment S         cut the captures into S-second segments analysed and deleted during the run (long runs;
+                      keeps the first segment as a sample; \`chainprobe soak\` does this by default)
   --allow-outside-lab send even to addresses outside the profile's labPrefixes (never needed for the lab)`;
 
 const OPTIONS = {
@@ -63,16 +65,67 @@ const OPTIONS = {
   'vpp-trace': { type: 'string' },
   traffic: { type: 'string' },
   exporters: { type: 'string' },
+  segment: { type: 'string' },
+  protocols: { type: 'string' },
 } satisfies ParseArgsOptionsConfig;
+
+/** What `run` and `soak` differ in: their help, defaults, and how a long run reports itself. */
+export interface RunVerb {
+  name: 'run' | 'soak';
+  help: string;
+  /** option defaults applied when the option is not given */
+  defaults: Partial<Record<'pps' | 'duration' | 'traffic' | 'exporters' | 'segment', string>>;
+  /** timeline buckets: soaks keep one per second */
+  timeline?: { bucketNs: bigint; maxBuckets: number };
+  /** print the live state (packets per point, analysed delivery) every `liveEveryS` seconds */
+  liveEveryS?: number;
+}
+
+const RUN_VERB: RunVerb = { name: 'run', help: HELP, defaults: {} };
 
 const INJECTORS: readonly InjectorKind[] = ['l2', 'raw', 'tcpreplay'];
 /** run.ts's KEEP_CAPTURES, repeated here so a usage error does not load the run machinery */
 const KEEP_CAPTURE_POLICIES = ['always', 'on-failure', 'never'] as const;
 
 export function run(args: string[]): Promise<number> {
-  return runCommand(args, { usage: HELP, options: OPTIONS }, async (values) => {
+  return runVerb(args, RUN_VERB);
+}
+
+/** `--protocols netflow,sflow,ipfix` (the users' production check): equal weights, NetFlow as v9. */
+const PROTOCOL_KIND: Record<string, string> = {
+  netflow: 'netflow-v9',
+  'netflow-v5': 'netflow-v5',
+  'netflow-v9': 'netflow-v9',
+  ipfix: 'ipfix',
+  sflow: 'sflow',
+};
+function protocolsMix(list: string): string {
+  return list
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => {
+      const kind = PROTOCOL_KIND[p];
+      if (!kind)
+        throw new UsageError(
+          `--protocols: "${p}" is not one of ${Object.keys(PROTOCOL_KIND).join(', ')} (weights: use --traffic)`,
+        );
+      return `${kind}:1`;
+    })
+    .join(',');
+}
+
+export function runVerb(args: string[], verb: RunVerb): Promise<number> {
+  return runCommand(args, { usage: verb.help, options: OPTIONS }, async (given) => {
+    if (given.protocols !== undefined && given.traffic !== undefined)
+      throw new UsageError('give --traffic or --protocols, not both');
+    if (given.protocols !== undefined) given.traffic = protocolsMix(given.protocols);
+    const values = { ...given };
+    for (const [k, v] of Object.entries(verb.defaults))
+      if (values[k as keyof typeof values] === undefined) (values as Record<string, unknown>)[k] = v;
+    if (given.count && verb.defaults.duration) values.duration = undefined;
     // Everything is checked before the first capture starts: a bad value never interrupts a run.
-    if (values.count && values.duration) throw new UsageError('give --count or --duration, not both');
+    if (given.count && given.duration) throw new UsageError('give --count or --duration, not both');
     const injector = choiceOption('--inject', values.inject, INJECTORS);
     const keepCaptures = choiceOption('--keep-captures', values['keep-captures'], KEEP_CAPTURE_POLICIES);
     // The run machinery (captures, injectors, transports with ssh2, the report renderer) is loaded only
@@ -97,6 +150,9 @@ export function run(args: string[]): Promise<number> {
     const durationS = values.duration
       ? numberOption('--duration', values.duration, 0.001, 86_400)
       : undefined;
+    const segmentSeconds = values.segment
+      ? numberOption('--segment', values.segment, 1, 3600)
+      : undefined;
     if (values.exporters !== undefined && values.traffic === undefined)
       throw new UsageError('--exporters needs --traffic');
     const traffic =
@@ -117,7 +173,7 @@ export function run(args: string[]): Promise<number> {
     if (values.json) writableFile('--json', values.json);
     const reportDir = writableDir(
       '--report',
-      values.report ?? join('reports', `run-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+      values.report ?? join('reports', `${verb.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`),
     );
     const runtimeKeys = await resolveRuntimeKeys(profile, parseSaKeys(values['sa-key']));
     const controller = new AbortController();
@@ -150,7 +206,10 @@ export function run(args: string[]): Promise<number> {
         allowOutsideLab: values['allow-outside-lab'],
         waitForLock: values.wait,
         keepCaptures,
-        commandLine: ['chainprobe', 'run', ...args],
+        commandLine: ['chainprobe', verb.name, ...args],
+        ...(segmentSeconds ? { segmentSeconds } : {}),
+        ...(verb.timeline ? { timeline: verb.timeline } : {}),
+        ...(verb.liveEveryS ? { onLive: livePrinter(verb.liveEveryS, durationS) } : {}),
         ...(values['vpp-trace']
           ? { packetTrace: intOption('--vpp-trace', values['vpp-trace'], 1, 10_000) }
           : {}),
@@ -170,6 +229,33 @@ export function run(args: string[]): Promise<number> {
       releaseProcesses();
     }
   });
+}
+
+/**
+ * A long run's state: what the first and last capture points took so far (offered and delivered, live),
+ * what the analysis has closed (delivery of the journeys it has judged), capture bytes on disk, memory.
+ * On a terminal every second in place; in logs every `everyS` seconds.
+ */
+function livePrinter(everyS: number, durationS?: number): (l: LiveState) => void {
+  const t0 = Date.now();
+  let lastLine = 0;
+  const mib = (b: number) => `${Math.round(b / 1048576)} MiB`;
+  return (l) => {
+    const s = Math.round((Date.now() - t0) / 1000);
+    const counts = [...l.packetCounts.values()];
+    const first = counts[0] ?? 0;
+    const last = counts[counts.length - 1] ?? 0;
+    const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(2)} %` : '–');
+    const analysed = l.analysed
+      ? ` · analysed ${l.analysed.sent.toLocaleString('en-US')}: delivered ${pct(l.analysed.delivered, l.analysed.sent)}`
+      : '';
+    const text = `${s}/${durationS ?? '?'} s · first point ${first.toLocaleString('en-US')} · last point ${last.toLocaleString('en-US')} (${pct(last, first)})${analysed} · captures on disk ${mib(l.bytesOnDisk)} · rss ${mib(l.rssBytes)}`;
+    if (process.stderr.isTTY) process.stderr.write(`\r${text}   `);
+    else if (s - lastLine >= everyS) {
+      lastLine = s;
+      process.stderr.write(`${text}\n`);
+    }
+  };
 }
 
 /** On a terminal, one line rewritten in place; in logs (CI), a line per tenth of the run. */

@@ -1,0 +1,130 @@
+/**
+ * Analysis during the run, for soaks: the capture points write time segments (capture/segments.ts); once a
+ * segment's end is LAG behind the wall clock at every point (tcpdump hands its kernel ring over at least
+ * every ~1 s), it is sealed everywhere, merged across points into the run's CaptureAnalysis, and deleted.
+ * After the run only the last segments are left to analyse, and the disk holds a few segments, not the run.
+ * The first segment of every point is kept as a sample of the run (the report's pcapng).
+ */
+import { capturePoint, type CaptureAnalysis } from '../analyze/analyze.ts';
+import type { SegmentedPcap, SegmentFile } from '../capture/segments.ts';
+import type { PointClock } from '../clock/correct.ts';
+import type { PcapPacket } from '../pcap/packet.ts';
+
+/** How far behind the wall clock a segment must end before it is sealed (tcpdump's ring timeout + pipes). */
+const SEAL_LAG_NS = 3_000_000_000n;
+
+export interface SegmentProgress {
+  /** segments analysed so far, and the capture time (ns) the analysis has reached */
+  segments: number;
+  analysedThroughNs: bigint;
+  /** capture bytes on disk now, and in total */
+  bytesOnDisk: number;
+  bytesWritten: number;
+}
+
+export class SegmentAnalyser {
+  private next: number;
+  private timer: NodeJS.Timeout | null = null;
+  private busy: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
+  /** segments analysed while the captures were still running */
+  analysedDuringRun = 0;
+  analysed = 0;
+  peakDiskBytes = 0;
+  /** capture time (ns) the analysis has reached: the start of the next segment */
+  get analysedThroughNs(): bigint {
+    return BigInt(this.next) * this.widthNs;
+  }
+
+  /** the first segment of every point, kept (point → file) */
+  readonly samples = new Map<string, SegmentFile>();
+
+  constructor(
+    private readonly analysis: CaptureAnalysis,
+    private readonly segments: Map<string, SegmentedPcap>,
+    private readonly o: {
+      startNs: bigint;
+      clocks?: Record<string, PointClock>;
+      onSegment?: (p: SegmentProgress) => void;
+    },
+  ) {
+    const width = [...segments.values()][0].widthNs;
+    this.next = Number(o.startNs / width);
+  }
+
+  get widthNs(): bigint {
+    return [...this.segments.values()][0].widthNs;
+  }
+
+  /** Seals and analyses segments as they age past the lag, every 500 ms, until `drain`. */
+  start(): NodeJS.Timeout {
+    this.timer = setInterval(() => {
+      this.busy = this.busy.then(() => this.catchUp(BigInt(Date.now()) * 1_000_000n - SEAL_LAG_NS, true));
+      this.busy.catch((e) => {
+        this.failure ??= e;
+      });
+    }, 500);
+    return this.timer;
+  }
+
+  /** The captures have stopped (every segment closed): analyse what is left. Throws what the loop met. */
+  async drain(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.busy.catch(() => {});
+    if (this.failure) throw this.failure;
+    let last = this.next - 1;
+    for (const s of this.segments.values()) for (const f of s.pending()) last = Math.max(last, f.index);
+    await this.catchUp(BigInt(last + 1) * this.widthNs, false);
+  }
+
+  bytes(): { onDisk: number; written: number } {
+    let onDisk = 0;
+    let written = 0;
+    for (const s of this.segments.values()) {
+      onDisk += s.bytesOnDisk;
+      written += s.bytesWritten;
+    }
+    return { onDisk, written };
+  }
+
+  get late(): number {
+    let n = 0;
+    for (const s of this.segments.values()) n += s.late;
+    return n;
+  }
+
+  /** Analyses every segment that ends at or before `untilNs`. */
+  private async catchUp(untilNs: bigint, running: boolean): Promise<void> {
+    this.peakDiskBytes = Math.max(this.peakDiskBytes, this.bytes().onDisk);
+    while (BigInt(this.next + 1) * this.widthNs <= untilNs) {
+      const k = this.next++;
+      for (const s of this.segments.values()) s.seal(k);
+      const files = this.analysis.points.map((p) => this.segments.get(p.name)?.take(k) ?? null);
+      if (files.every((f) => f === null)) continue;
+      this.peakDiskBytes = Math.max(this.peakDiskBytes, this.bytes().onDisk);
+      await this.analysis.consume(
+        this.analysis.points.map((p, i) =>
+          files[i] ? capturePoint(files[i].path, p.name, this.o.clocks?.[p.name]) : nothing(),
+        ),
+      );
+      this.analysed++;
+      if (running) this.analysedDuringRun++;
+      this.analysis.points.forEach((p, i) => {
+        const f = files[i];
+        if (!f) return;
+        if (!this.samples.has(p.name)) this.samples.set(p.name, f);
+        else this.segments.get(p.name)!.remove(f);
+      });
+      const b = this.bytes();
+      this.o.onSegment?.({
+        segments: this.analysed,
+        analysedThroughNs: BigInt(this.next) * this.widthNs,
+        bytesOnDisk: b.onDisk,
+        bytesWritten: b.written,
+      });
+    }
+  }
+}
+
+async function* nothing(): AsyncGenerator<PcapPacket> {}
