@@ -191,6 +191,8 @@ export class CaptureAnalysis {
       })),
       injected: end.injected,
       injectedBySize: end.injectedBySize,
+      // a run that follows flow export or fingerprints speaks of datagrams; a probe run of probes
+      noun: this.run.identify ? 'datagrams' : 'probes',
       expectNat: natStage >= 0,
       expectEsp: profile.stages.some((s) => s.transform?.kind === 'esp-encrypt'),
       captureCounters: end.captureCounters ?? [],

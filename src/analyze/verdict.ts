@@ -56,6 +56,8 @@ export interface VerdictInput {
   expectEsp?: boolean;
   /** false when the profile has no NAT stage */
   expectNat?: boolean;
+  /** what the run sent, in the checks' words: 'probes' (default) or 'datagrams' (flow export, replay) */
+  noun?: 'probes' | 'datagrams';
   /** probes the injector sent per payload size, in the order requested (live runs) */
   injectedBySize?: { payloadBytes: number; sent: number }[];
   run: RunResults['run'];
@@ -93,6 +95,8 @@ export function buildResults(input: VerdictInput): RunResults {
   const sent = j.sent + neverSeen;
   const delivered = j.delivered;
   const ratio = sent ? delivered / sent : 0;
+  const units = input.noun ?? 'probes';
+  const unit = units === 'probes' ? 'probe' : 'datagram';
   const confidence = input.acceptance.confidence ?? 0.95;
   const interval = wilsonInterval(delivered, sent, confidence);
   const minN = minimumSamples(input.acceptance.minDeliveryRatio, confidence);
@@ -155,7 +159,7 @@ export function buildResults(input: VerdictInput): RunResults {
   const blame = faulty('fail', hops, lostAt);
   checks.push(
     sent === 0
-      ? notEvaluated('delivery', 'no probe was sent or seen at any capture point')
+      ? notEvaluated('delivery', `no ${unit} was sent or seen at any capture point`)
       : judged(
           'delivery',
           ratio >= input.acceptance.minDeliveryRatio,
@@ -172,7 +176,7 @@ export function buildResults(input: VerdictInput): RunResults {
     judged(
       'sample size',
       sent >= minN,
-      `${sent} probes; at least ${minN} are needed to show ≥ ${pct(input.acceptance.minDeliveryRatio)} at ${confidence * 100} % confidence`,
+      `${sent} ${units}; at least ${minN} are needed to show ≥ ${pct(input.acceptance.minDeliveryRatio)} at ${confidence * 100} % confidence`,
     ),
   );
 
@@ -184,7 +188,7 @@ export function buildResults(input: VerdictInput): RunResults {
       ? 'the profile has no NAT stage'
       : natPoints.length === 0
         ? 'no capture point after the NAT'
-        : `no probe was seen after the NAT (at ${natPoints.map((p) => p.name).join(', ')})`;
+        : `no ${unit} was seen after the NAT (at ${natPoints.map((p) => p.name).join(', ')})`;
   const src = v('sourceIp');
   const srcFirst = src.examples[0];
   checks.push(
@@ -192,7 +196,7 @@ export function buildResults(input: VerdictInput): RunResults {
       ? judged(
           'source IP preserved',
           false,
-          `${src.probes} of ${j.probesChecked} probes seen with a rewritten source (first at ${names[srcFirst.point]}: ${srcFirst.reason})`,
+          `${src.probes} of ${j.probesChecked} ${units} seen with a rewritten source (first at ${names[srcFirst.point]}: ${srcFirst.reason})`,
           { hop: hopBefore(names[srcFirst.point]) },
         )
       : seenAfterNat === 0 && input.expectNat !== false
@@ -200,7 +204,7 @@ export function buildResults(input: VerdictInput): RunResults {
         : judged(
             'source IP preserved',
             true,
-            `0 of ${j.probesChecked} probes seen with a rewritten source${natPoints.length ? ` (${seenAfterNat} seen after the NAT)` : ''}`,
+            `0 of ${j.probesChecked} ${units} seen with a rewritten source${natPoints.length ? ` (${seenAfterNat} seen after the NAT)` : ''}`,
           ),
   );
   const nat = v('nat');
@@ -209,7 +213,7 @@ export function buildResults(input: VerdictInput): RunResults {
       ? judged(
           'NAT rewrite',
           false,
-          `${nat.probes} probes with a destination other than the profile's NAT predicts (first at ${names[nat.examples[0].point]}: ${nat.examples[0].reason})`,
+          `${nat.probes} ${units} with a destination other than the profile's NAT predicts (first at ${names[nat.examples[0].point]}: ${nat.examples[0].reason})`,
           { hop: hopBefore(names[nat.examples[0].point]) },
         )
       : seenAfterNat === 0
@@ -217,7 +221,7 @@ export function buildResults(input: VerdictInput): RunResults {
         : judged(
             'NAT rewrite',
             true,
-            `0 of ${seenAfterNat} probes seen after the NAT with a destination other than the profile's NAT predicts`,
+            `0 of ${seenAfterNat} ${units} seen after the NAT with a destination other than the profile's NAT predicts`,
           ),
   );
 
@@ -231,7 +235,7 @@ export function buildResults(input: VerdictInput): RunResults {
       ? notEvaluated(
           'fragmentation',
           frag.expectFragments
-            ? `no fragmented datagram was seen (no probe larger than the MTU ${frag.mtuBytes ?? ''} got that far)`
+            ? `no fragmented datagram was seen (no ${unit} larger than the MTU ${frag.mtuBytes ?? ''} got that far)`
             : 'the profile fragments nothing and no fragment was seen',
         )
       : judged('fragmentation', fragViolations === 0, fragDetail),
@@ -247,11 +251,13 @@ export function buildResults(input: VerdictInput): RunResults {
   );
   checks.push(
     j.probesChecked === 0 && v('payload').probes === 0
-      ? notEvaluated('payload intact', 'no probe was seen at any capture point')
+      ? notEvaluated('payload intact', `no ${unit} was seen at any capture point`)
       : judged(
           'payload intact',
           v('payload').probes === 0,
-          `${v('payload').probes} probes with a mangled probe header or padding`,
+          units === 'probes'
+            ? `${v('payload').probes} probes with a mangled probe header or padding`
+            : `${v('payload').probes} datagrams with a mangled probe payload (flow-export datagrams are checked by their identity and by the collectors)`,
         ),
   );
   const perHop = j.perHop.map((h, i) => ({
@@ -261,7 +267,7 @@ export function buildResults(input: VerdictInput): RunResults {
     latency: h.latency.summary(),
   }));
   if (input.acceptance.maxLatencyP99Ms !== undefined)
-    checks.push(latencyCheck(e2e, perHop, input.acceptance.maxLatencyP99Ms, delivered));
+    checks.push(latencyCheck(e2e, perHop, input.acceptance.maxLatencyP99Ms, delivered, unit));
   const flagged = drops.filter((d) => d.flagged);
   const counted = drops.filter((d) => d.receivedByFilter !== null || d.droppedByKernel !== null);
   checks.push(
@@ -269,7 +275,7 @@ export function buildResults(input: VerdictInput): RunResults {
       ? judged(
           'captures complete',
           false,
-          `kernel dropped packets at ${flagged.map((d) => `${d.capture} (${d.droppedByKernel ?? 0})`).join(', ')}: their missing probes are capture loss, not chain loss`,
+          `kernel dropped packets at ${flagged.map((d) => `${d.capture} (${d.droppedByKernel ?? 0})`).join(', ')}: their missing ${units} are capture loss, not chain loss`,
         )
       : counted.length === 0
         ? notEvaluated(
@@ -350,6 +356,7 @@ function latencyCheck(
   perHop: { from: string; to: string; hop: string; latency: LatencySummary }[],
   boundMs: number,
   delivered: number,
+  unit: string,
 ): Check {
   const name = 'latency p99';
   const us = (ns: number) => `${(ns / 1000).toFixed(1)} µs`;
@@ -358,7 +365,7 @@ function latencyCheck(
     return notEvaluated(
       name,
       delivered === 0
-        ? 'no probe arrived at the last capture point'
+        ? `no ${unit} arrived at the last capture point`
         : `${e2e.samples} end-to-end samples are too few for a p99 (${e2e.note ?? 'need 100'})`,
     );
   if (p99 <= boundMs * MS) return judged(name, true, `e2e p99 ${us(p99)} (bound ${boundMs} ms)`);
