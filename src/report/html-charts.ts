@@ -152,7 +152,8 @@ export const CHART_SCRIPT = `
     };
     if (withLatency)
       scales.latency = { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false },
-        ticks: { callback: function (v) { return fmtUs(v); } }, title: { display: true, text: 'end-to-end latency (µs)' } };
+        ticks: { callback: function (v) { return Number(v.toPrecision(6)).toLocaleString('en-US'); } },
+        title: { display: true, text: 'end-to-end latency (µs)' } };
     new Chart(el, {
       data: {
         labels: t.map(function (b) { return (b.startNs / 1e9).toFixed(wholeSeconds ? 0 : 2) + ' s'; }),

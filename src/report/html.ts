@@ -527,9 +527,9 @@ ${run.commandLine ? html`<dt>command</dt><dd class="mono" data-testid="command-l
         : 'none'
   }</dd>
 ${kept ? html`<dt>captures kept</dt><dd data-testid="captures-kept">${kept.policy}: ${formatInt(kept.files.length)} files, ${formatInt(kept.bytes)} bytes</dd>` : ''}
-${resourcesRows(r)}
 ${artifacts.length ? html`<dt>artifacts</dt><dd class="mono">${artifacts.map(([k, v], i) => html`${i ? ' · ' : ''}${k}: ${v}`)}</dd>` : ''}
 </dl>
+${resourcesBlock(r)}
 <h3>Rates: requested vs achieved</h3>
 <table id="rates-table" data-testid="rates-table"><thead><tr><th></th><th class="num">requested</th><th class="num">achieved</th></tr></thead>
 <tbody>${rateRows.map(([k, a, b]) => html`<tr><td>${k}</td><td class="num">${a}</td><td class="num">${b}</td></tr>`)}</tbody></table>
@@ -544,7 +544,7 @@ ${anyFlagged ? html`<p class="bad">Flagged captures dropped packets: ${u.many} m
 }
 
 /** What the run cost this host: capture bytes, disk, segmenting, analysis time after the run, memory. */
-function resourcesRows(r: RunResults): Markup | string {
+function resourcesBlock(r: RunResults): Markup | string {
   const res = r.resources;
   if (!res) return '';
   const rows: [string, string, string][] = [
@@ -569,7 +569,8 @@ function resourcesRows(r: RunResults): Markup | string {
     ['analysisAfterRunMs', 'analysis after the run', `${(res.analysisAfterRunMs / 1000).toFixed(2)} s`],
     ['maxRssBytes', 'peak memory', `${(res.maxRssBytes / 2 ** 20).toFixed(1)} MiB`],
   ];
-  return html`${rows.map(([key, label, value]) => html`<dt>${label}</dt><dd data-testid="resource" data-resource="${key}">${value}</dd>`)}`;
+  return html`<h3 id="resources">Run resources</h3>
+<dl class="meta" data-testid="run-resources">${rows.map(([key, label, value]) => html`<dt>${label}</dt><dd data-testid="resource" data-resource="${key}">${value}</dd>`)}</dl>`;
 }
 
 /** Bytes in binary units for reading ("1.5 GiB"), the exact count beside it. */

@@ -204,6 +204,9 @@ describe('run resources', () => {
     );
 
   it('capture bytes and peak on disk in binary units, segments, analysis time, peak memory', () => {
+    expect(renderHtml(flowExportRun(null))).toMatch(
+      /<h3 id="resources">Run resources<\/h3>\n<dl class="meta" data-testid="run-resources"><dt>capture bytes<\/dt>/,
+    );
     expect(resources(flowExportRun(collectorReadings()))).toEqual({
       captureBytes: '9.0 GiB (9,663,676,416 bytes)',
       peakCaptureDiskBytes: '384.0 MiB (402,653,184 bytes)',
@@ -217,6 +220,7 @@ describe('run resources', () => {
   it('whole files when not segmented; nothing when the results carry no resources', () => {
     const r = loadFixture('run-pass');
     expect(resources(r)).toEqual({});
+    expect(renderHtml(r)).not.toContain('Run resources');
     r.resources = {
       captureBytes: 812,
       peakCaptureDiskBytes: 812,
