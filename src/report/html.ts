@@ -352,23 +352,35 @@ function timelineSection(r: RunResults): Markup {
     return html`<h2 id="timeline">Delivery over time</h2><p class="na">No timeline (no ${u.many} sent).</p>`;
   const withLatency = r.timeline.some((b) => b.latency);
   const per = bucketWidthText(r.timelineBucketNs);
+  // across clocks the buckets' latencies follow the run's rule: rounded to the uncertainty, smaller ones withheld
+  const clockNs = r.latency.e2e.clockUncertaintyNs;
   return html`<h2 id="timeline">Delivery over time</h2>
-<p class="muted">${u.Many} grouped ${per ?? ''}${per ? ' ' : ''}by the time they were first seen; delivered = share of that bucket's ${u.many} that reached the last capture point.${withLatency ? html` Latency: end to end (first capture point → delivered) of each bucket's delivered ${u.many}, p50 and p99 on the right-hand µs axis; a bucket that delivered none has no latency (a gap, not zero).` : ''}</p>
+<p class="muted">${u.Many} grouped ${per ?? ''}${per ? ' ' : ''}by the time they were first seen; delivered = share of that bucket's ${u.many} that reached the last capture point.${withLatency ? html` Latency: end to end (first capture point → delivered) of each bucket's delivered ${u.many}, p50 and p99 on the right-hand µs axis; a bucket that delivered none has no latency (a gap, not zero).${clockNs ? ` Across clocks (± ${formatDuration(clockNs)}) values are rounded to the clock uncertainty; below it, or with too few samples, they are not reported.` : ''}` : ''}</p>
 <div class="chart"><canvas id="chart-timeline" data-chart="timeline" data-testid="chart" role="img" aria-label="delivery ratio${withLatency ? ' and end-to-end latency' : ''} over time">Chart needs JavaScript; open the table below.</canvas></div>
 <details><summary>Timeline as a table (${formatInt(r.timeline.length)} buckets${per ? `, ${per}` : ''})</summary>
 <table id="timeline-table" data-testid="timeline-table"><caption>Delivery${withLatency ? ' and end-to-end latency' : ''} ${per ?? 'per bucket'}</caption>
 <thead><tr><th class="num">bucket start</th><th class="num">sent</th><th class="num">delivered</th><th class="num">delivered %</th>${withLatency ? html`<th class="num">latency samples</th><th class="num">e2e p50</th><th class="num">e2e p99</th><th class="num">max</th>` : ''}</tr></thead>
 <tbody>${r.timeline.map(
     (b) =>
-      html`<tr data-testid="timeline-row"><td class="num">${formatDuration(b.startNs)}</td><td class="num">${formatInt(b.sent)}</td><td class="num">${formatInt(b.delivered)}</td><td class="num">${b.sent ? formatPercent(b.delivered / b.sent) : '—'}</td>${withLatency ? bucketLatencyCells(b.latency) : ''}</tr>`,
+      html`<tr data-testid="timeline-row"><td class="num">${formatDuration(b.startNs)}</td><td class="num">${formatInt(b.sent)}</td><td class="num">${formatInt(b.delivered)}</td><td class="num">${b.sent ? formatPercent(b.delivered / b.sent) : '—'}</td>${withLatency ? bucketLatencyCells(b.latency, clockNs) : ''}</tr>`,
   )}</tbody></table></details>`;
 }
 
-/** A bucket's latency cells: "–" where it delivered nothing to measure (never 0), "too few samples" per percentile. */
-function bucketLatencyCells(l: RunResults['timeline'][number]['latency']): Markup {
+/**
+ * A bucket's latency cells: "–" where it delivered nothing to measure (never 0). A missing value is "too few
+ * samples" on one clock; across clocks it may also be below the clock uncertainty, so it is "not reported".
+ */
+function bucketLatencyCells(
+  l: RunResults['timeline'][number]['latency'],
+  clockUncertaintyNs: number | undefined,
+): Markup {
   if (!l)
     return html`${[0, 1, 2, 3].map(() => html`<td class="num na" title="no latency in this bucket">–</td>`)}`;
-  return html`<td class="num">${formatInt(l.samples)}</td>${pctCell(l.p50Ns)}${pctCell(l.p99Ns)}${pctCell(l.maxNs)}`;
+  const cell = (ns: number | null) =>
+    ns === null && clockUncertaintyNs
+      ? html`<td class="num"><span class="na">not reported</span></td>`
+      : pctCell(ns);
+  return html`<td class="num">${formatInt(l.samples)}</td>${cell(l.p50Ns)}${cell(l.p99Ns)}${cell(l.maxNs)}`;
 }
 
 /** "per second" for 1 s buckets, "per 100 ms" …; null when the results do not say (written before it was recorded). */

@@ -182,6 +182,17 @@ describe('delivery over time with latency (soak: 1 s buckets)', () => {
     ]);
   });
 
+  it('across clocks: values below the uncertainty are "not reported", not "too few samples"', () => {
+    const clocked = flowExportRun(collectorReadings());
+    clocked.latency.e2e.clockUncertaintyNs = 500_000;
+    clocked.timeline[2].latency = { samples: 9_998, p50Ns: null, p99Ns: 1_500_000, maxNs: 3_000_000 };
+    const out = renderHtml(clocked);
+    expect(timelineRows(out)[2].slice(4)).toEqual(['9,998', 'not reported', '1,500.0 µs', '3,000.0 µs']);
+    expect(out).toContain(
+      'Across clocks (± 500.0 µs) values are rounded to the clock uncertainty; below it, or with too few samples, they are not reported.',
+    );
+  });
+
   it('probe runs without bucket latency keep the four columns; the width is said when recorded', () => {
     const probe = loadFixture('run-pass');
     let out = renderHtml(probe);
