@@ -13,6 +13,8 @@ export const CHART_SCRIPT = `
   var data = JSON.parse(document.getElementById('results-json').textContent);
   var C = { pass: '#1a7f37', fail: '#cf222e', blue: '#0969da', grey: '#8c959f', warn: '#bf8700' };
   var SERIES_COLORS = ['#0969da', '#8250df', '#bf3989', '#1a7f37', '#bc4c00', '#6e7781', '#0550ae'];
+  // Flow-export runs send datagrams, not probes (same rule as html.ts).
+  var UNIT = data.run.requested && data.run.requested.traffic ? 'datagrams' : 'probes';
   Chart.defaults.animation = false;
   Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
   Chart.defaults.color = '#24292f';
@@ -38,7 +40,7 @@ export const CHART_SCRIPT = `
       data: {
         labels: data.hops.map(function (h) { return h.name + ' (' + h.hop + ')'; }),
         datasets: [{
-          label: 'probes seen',
+          label: UNIT + ' seen',
           data: data.hops.map(function (h) { return h.seen; }),
           backgroundColor: data.hops.map(function (h) {
             return seg && seg.to === h.name ? C.fail : flagged[h.name] ? C.warn : C.blue;
@@ -50,7 +52,7 @@ export const CHART_SCRIPT = `
           var h = data.hops[ctx.dataIndex];
           return 'lost here: ' + h.lostHere + '  ·  of sent: ' + (data.sent ? (100 * h.seen / data.sent).toFixed(1) : '-') + ' %';
         } } } },
-        scales: { y: { beginAtZero: true, suggestedMax: data.sent, title: { display: true, text: 'unique probes seen' } } },
+        scales: { y: { beginAtZero: true, suggestedMax: data.sent, title: { display: true, text: 'unique ' + UNIT + ' seen' } } },
       },
     });
   })();
@@ -72,7 +74,7 @@ export const CHART_SCRIPT = `
       options: {
         plugins: { legend: { display: false }, title: { display: true, text: sr.label } },
         scales: { x: { title: { display: true, text: 'latency bucket upper bound (µs, log-spaced)' } },
-          y: { beginAtZero: true, title: { display: true, text: 'probes' } } },
+          y: { beginAtZero: true, title: { display: true, text: UNIT } } },
       },
     });
   });
@@ -108,39 +110,56 @@ export const CHART_SCRIPT = `
               var m = v / Math.pow(10, Math.floor(Math.log10(v) + 1e-9));
               return Math.abs(m - 1) < 1e-6 || Math.abs(m - 2) < 1e-6 || Math.abs(m - 5) < 1e-6 ? Number(v.toPrecision(6)).toLocaleString('en-US') : '';
             } } },
-          y: { min: 0, max: 100, title: { display: true, text: '% of probes ≤ latency' } },
+          y: { min: 0, max: 100, title: { display: true, text: '% of ' + UNIT + ' ≤ latency' } },
         },
       },
     });
   })();
 
-  // Delivery over time: ratio per bucket (line) over probes sent per bucket (bars).
+  // Delivery over time: ratio per bucket (line) over datagrams/probes sent per bucket (bars). With per-bucket
+  // end-to-end latency, p99 and p50 lines on their own µs axis; a bucket without latency is a gap, not 0.
   (function () {
     var el = canvas('timeline');
     if (!el || !data.timeline.length) return;
     var t = data.timeline;
     var maxSent = Math.max.apply(null, t.map(function (b) { return b.sent; })) || 1;
+    var wholeSeconds = data.timelineBucketNs && data.timelineBucketNs % 1e9 === 0;
+    // soaks have hundreds of 1 s buckets: no point markers, hover anywhere on the x position instead
+    var pointRadius = t.length > 120 ? 0 : 3;
+    var withLatency = t.some(function (b) { return !!b.latency; });
+    function latencyUs(b, key) { return b.latency && b.latency[key] != null ? us(b.latency[key]) : null; }
+    var datasets = [
+      { type: 'line', label: 'delivered (%)', yAxisID: 'ratio', borderColor: C.blue, backgroundColor: C.blue, borderWidth: 2.5, pointRadius: pointRadius,
+        data: t.map(function (b) { return b.sent ? 100 * b.delivered / b.sent : null; }) },
+    ];
+    if (withLatency) {
+      datasets.push(
+        { type: 'line', label: 'e2e latency p99 (µs)', yAxisID: 'latency', borderColor: '#8250df', backgroundColor: '#8250df', borderWidth: 2, pointRadius: pointRadius,
+          data: t.map(function (b) { return latencyUs(b, 'p99Ns'); }) },
+        { type: 'line', label: 'e2e latency p50 (µs)', yAxisID: 'latency', borderColor: '#bf3989', backgroundColor: '#bf3989', borderWidth: 1.5, borderDash: [5, 4], pointRadius: pointRadius,
+          data: t.map(function (b) { return latencyUs(b, 'p50Ns'); }) });
+    }
+    datasets.push({ type: 'bar', label: UNIT + ' sent', yAxisID: 'count', backgroundColor: 'rgba(140,149,159,0.22)',
+      data: t.map(function (b) { return b.sent; }) });
+    var scales = {
+      // Headroom above 100 % so a flawless run's line is not hidden in the top border.
+      ratio: { position: 'left', min: 0, max: 110, ticks: { callback: function (v) { return v <= 100 ? v + ' %' : ''; } },
+        title: { display: true, text: 'delivered (% of sent in bucket)' } },
+      // Sent bars are context, not the message: grey axis, scaled so they stay in the lower part of the plot.
+      count: { position: 'right', beginAtZero: true, max: Math.ceil(maxSent * 1.8), grid: { drawOnChartArea: false },
+        ticks: { color: C.grey }, title: { display: true, text: UNIT + ' sent (grey bars)', color: C.grey } },
+      x: { title: { display: true, text: 'time since first ' + UNIT.replace(/s$/, '') + ' (bucket start)' } },
+    };
+    if (withLatency)
+      scales.latency = { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false },
+        ticks: { callback: function (v) { return Number(v.toPrecision(6)).toLocaleString('en-US'); } },
+        title: { display: true, text: 'end-to-end latency (µs)' } };
     new Chart(el, {
       data: {
-        labels: t.map(function (b) { return (b.startNs / 1e9).toFixed(2) + ' s'; }),
-        datasets: [
-          { type: 'line', label: 'delivered (%)', yAxisID: 'ratio', borderColor: C.blue, backgroundColor: C.blue, borderWidth: 2.5, pointRadius: 3,
-            data: t.map(function (b) { return b.sent ? 100 * b.delivered / b.sent : null; }) },
-          { type: 'bar', label: 'probes sent', yAxisID: 'count', backgroundColor: 'rgba(140,149,159,0.22)',
-            data: t.map(function (b) { return b.sent; }) },
-        ],
+        labels: t.map(function (b) { return (b.startNs / 1e9).toFixed(wholeSeconds ? 0 : 2) + ' s'; }),
+        datasets: datasets,
       },
-      options: {
-        scales: {
-          // Headroom above 100 % so a flawless run's line is not hidden in the top border.
-          ratio: { position: 'left', min: 0, max: 110, ticks: { callback: function (v) { return v <= 100 ? v + ' %' : ''; } },
-            title: { display: true, text: 'delivered (% of sent in bucket)' } },
-          // Sent bars are context, not the message: grey axis, scaled so they stay in the lower part of the plot.
-          count: { position: 'right', beginAtZero: true, max: Math.ceil(maxSent * 1.8), grid: { drawOnChartArea: false },
-            ticks: { color: C.grey }, title: { display: true, text: 'probes sent (grey bars)', color: C.grey } },
-          x: { title: { display: true, text: 'time since first probe (bucket start)' } },
-        },
-      },
+      options: { interaction: { mode: 'index', intersect: false }, scales: scales },
     });
   })();
 

@@ -3,6 +3,8 @@
  * the results JSON are all inlined; nothing is fetched). Order follows what a reader asks: did it pass,
  * where did probes vanish, how slow, since when, what was wrong with the packets, how was it measured.
  * Tables are plain HTML (readable without JS); only the charts need the inline script.
+ * Flow-export runs (`run.requested.traffic`) send datagrams, not probes: the report says so, and adds what
+ * the collectors at the destination made of them.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,10 +14,47 @@ import { checkResultText, formatDuration, formatInt, formatPercent, formatUs } f
 import { CHART_SCRIPT } from './html-charts.ts';
 import { REPORT_CSS } from './html-style.ts';
 import { html, type Markup, raw } from './markup.ts';
-import type { LatencySummary, RunResults, ViolationExample, ViolationSummary } from './results.ts';
+import type {
+  CheckStatus,
+  LatencySummary,
+  RunResults,
+  ViolationExample,
+  ViolationSummary,
+} from './results.ts';
 
 /** Examples rendered per violation kind; the rest stay in the embedded JSON. */
 const MAX_EXAMPLES = 20;
+
+/** The check src/run/collector-check.ts adds to flow-export runs (the report sits below run/, so named here). */
+const COLLECTOR_CHECK = 'collector agrees with delivery';
+
+/** CSS class of a check's result: a check with nothing to judge is never styled as passing. */
+const STATUS_CLASS: Record<CheckStatus, string> = { pass: 'ok', fail: 'bad', 'not-evaluated': 'na' };
+
+/** What the run sent, in the report's words: probes, or the datagrams of a flow-export run. */
+interface Unit {
+  one: string;
+  many: string;
+  Many: string;
+}
+const PROBES: Unit = { one: 'probe', many: 'probes', Many: 'Probes' };
+const DATAGRAMS: Unit = { one: 'datagram', many: 'datagrams', Many: 'Datagrams' };
+const unitOf = (r: RunResults): Unit => (r.run.requested?.traffic ? DATAGRAMS : PROBES);
+
+/** Table of contents, in page order; the collector entry only where that section is rendered. */
+function toc(r: RunResults): Markup {
+  const entries: [string, string][] = [
+    ['verdict', 'Verdict'],
+    ['funnel', 'Hop funnel'],
+    ...(r.collector ? [['collector', 'Collector'] as [string, string]] : []),
+    ['latency', 'Latency'],
+    ['by-size', 'Per payload size'],
+    ['timeline', 'Delivery over time'],
+    ['violations', 'Violations'],
+    ['metadata', 'Run metadata'],
+  ];
+  return html`<nav class="toc">${entries.map(([id, text]) => html`<a href="#${id}">${text}</a>`)}</nav>`;
+}
 
 let chartJsSource: string | undefined;
 
@@ -46,9 +85,10 @@ export function renderHtml(results: RunResults): string {
 <body>
 <main>
 <h1>chainprobe run ${r.run.id} <span class="muted">· profile ${r.run.profile} · ${r.run.startedAt}</span></h1>
-<nav class="toc"><a href="#verdict">Verdict</a><a href="#funnel">Hop funnel</a><a href="#latency">Latency</a><a href="#by-size">Per payload size</a><a href="#timeline">Delivery over time</a><a href="#violations">Violations</a><a href="#metadata">Run metadata</a></nav>
+${toc(r)}
 ${verdictSection(r)}
 ${funnelSection(r)}
+${collectorSection(r)}
 ${findingsSection(r)}
 ${latencySection(r)}
 ${bySizeSection(r)}
@@ -77,6 +117,7 @@ export function writeHtmlReport(results: RunResults, dir: string, fileName = 'in
 // ── verdict ────────────────────────────────────────────────────────────────────────────────────────
 
 function verdictSection(r: RunResults): Markup {
+  const u = unitOf(r);
   const pass = r.verdict === 'pass';
   const failing = r.checks.filter((c) => c.status === 'fail');
   const unjudged = r.checks.filter((c) => c.status === 'not-evaluated');
@@ -92,13 +133,13 @@ function verdictSection(r: RunResults): Markup {
   return html`<section id="verdict" class="verdict ${pass ? 'pass' : 'fail'}" data-testid="verdict" data-verdict="${r.verdict}">
 <div class="verdict-badge" data-testid="verdict-text">${pass ? 'PASS' : 'FAIL'}</div>
 <div class="verdict-body">
-${interrupted ? html`<p class="segment" data-testid="interrupted"><b>Interrupted:</b> ${interrupted.reason}; ${formatInt(interrupted.sentBeforeStop)} probes had been sent. These results cover what was captured until then.</p>` : ''}
-<p class="headline" data-testid="delivery-summary">${formatInt(r.delivered)} of ${formatInt(r.sent)} probes delivered — ${formatPercent(r.deliveryRatio)}
+${interrupted ? html`<p class="segment" data-testid="interrupted"><b>Interrupted:</b> ${interrupted.reason}; ${formatInt(interrupted.sentBeforeStop)} ${u.many} had been sent. These results cover what was captured until then.</p>` : ''}
+<p class="headline" data-testid="delivery-summary">${formatInt(r.delivered)} of ${formatInt(r.sent)} ${u.many} delivered — ${formatPercent(r.deliveryRatio)}
 <span class="muted">(${Math.round(iv.confidence * 100)} % interval ${formatPercent(iv.low)} – ${formatPercent(iv.high)})</span></p>
 ${
   seg
-    ? html`<p class="segment" data-testid="faulty-segment">Probes were lost between ${pointLabel(seg.from)} and ${pointLabel(seg.to)}:
-${formatInt(seg.lost)} probes were last seen at ${seg.from} and never reached ${seg.to}.${r.faultyHop ? html` Faulty hop: <b data-testid="faulty-hop">${r.faultyHop}</b>.` : ''}</p>`
+    ? html`<p class="segment" data-testid="faulty-segment">${u.Many} were lost between ${pointLabel(seg.from)} and ${pointLabel(seg.to)}:
+${formatInt(seg.lost)} ${u.many} were last seen at ${seg.from} and never reached ${seg.to}.${r.faultyHop ? html` Faulty hop: <b data-testid="faulty-hop">${r.faultyHop}</b>.` : ''}</p>`
     : r.faultyHop
       ? html`<p class="segment" data-testid="faulty-segment">Faulty hop: <b data-testid="faulty-hop">${r.faultyHop}</b>.</p>`
       : ''
@@ -111,14 +152,14 @@ ${
       ? html`<p data-testid="all-checks-passed">No check failed: ${r.checks.length - unjudged.length} passed, ${unjudged.length} not evaluated (${unjudged.map((c) => c.name).join(', ')}).</p>`
       : html`<p data-testid="all-checks-passed">All ${r.checks.length} checks passed.</p>`
 }
-${r.minSampleRuleMet ? '' : html`<p><b>Too few probes</b> to support the delivery requirement at this confidence: the verdict is not statistically meaningful.</p>`}
+${r.minSampleRuleMet ? '' : html`<p><b>Too few ${u.many}</b> to support the delivery requirement at this confidence: the verdict is not statistically meaningful.</p>`}
 </div>
 </section>
 ${
   flagged.length
     ? html`<div class="banner warn" role="alert" data-testid="capture-loss-warning"><b>⚠ Capture loss is not chain loss.</b>
 The capture itself dropped packets at ${flagged.map((d, i) => html`${i ? ', ' : ''}<b>${d.capture}</b> (${dropText(d)})`)}.
-Probes missing there may have passed the chain unseen: don't count them against a hop. See <a href="#capture-drops">capture drops</a>.</div>`
+${u.Many} missing there may have passed the chain unseen: don't count them against a hop. See <a href="#capture-drops">capture drops</a>.</div>`
     : ''
 }
 <h3>Checks</h3>
@@ -126,7 +167,7 @@ Probes missing there may have passed the chain unseen: don't count them against 
 <thead><tr><th>check</th><th>result</th><th>detail</th></tr></thead>
 <tbody>${r.checks.map(
     (c) =>
-      html`<tr data-testid="check-row" data-check="${c.name}" data-pass="${String(c.pass)}" data-status="${c.status}"><td>${c.name}</td><td class="${c.status === 'pass' ? 'ok' : c.status === 'fail' ? 'bad' : 'na'} nowrap">${checkResultText(c)}</td><td>${c.detail}</td></tr>`,
+      html`<tr data-testid="check-row" data-check="${c.name}" data-pass="${String(c.pass)}" data-status="${c.status}"><td>${c.name}</td><td class="${STATUS_CLASS[c.status]} nowrap">${checkResultText(c)}</td><td>${c.detail}</td></tr>`,
   )}</tbody>
 </table>`;
 }
@@ -141,12 +182,13 @@ function dropText(d: RunResults['captureDrops'][number]): string {
 // ── hop funnel ─────────────────────────────────────────────────────────────────────────────────────
 
 function funnelSection(r: RunResults): Markup {
+  const u = unitOf(r);
   const flagged = new Map(r.captureDrops.filter((d) => d.flagged).map((d) => [d.capture, d]));
   const seg = r.faultySegment;
   return html`<h2 id="funnel">Hop funnel</h2>
-<p class="muted">Unique probes seen at each capture point, in chain order. <i>Lost before here</i> counts probes last seen at the previous point
+<p class="muted">Unique ${u.many} seen at each capture point, in chain order. <i>Lost before here</i> counts ${u.many} last seen at the previous point
 (at the first point: sent but never captured).</p>
-<div class="chart"><canvas id="chart-funnel" data-chart="funnel" data-testid="chart" role="img" aria-label="probes seen per capture point">Chart needs JavaScript; the table below has the numbers.</canvas></div>
+<div class="chart"><canvas id="chart-funnel" data-chart="funnel" data-testid="chart" role="img" aria-label="${u.many} seen per capture point">Chart needs JavaScript; the table below has the numbers.</canvas></div>
 ${
   seg || flagged.size
     ? html`<p class="legend muted"><span class="swatch" style="background:#0969da"></span>seen
@@ -172,7 +214,7 @@ ${r.hops.map((h, i) => {
 </tbody>
 <tfoot><tr><td></td><td colspan="3">sent by the injector → delivered</td><td class="num" data-col="delivered">${formatInt(r.delivered)} / ${formatInt(r.sent)}</td><td class="num">${formatPercent(r.deliveryRatio)}</td><td class="num">${formatInt(r.sent - r.delivered)}</td><td></td><td></td></tr></tfoot>
 </table>
-<p class="muted">Packets counts every packet of the run at that point (fragments count separately); foreign packets were not this run's probes and were ignored.
+<p class="muted">Packets counts every packet of the run at that point (fragments count separately); foreign packets were not this run's ${u.many} and were ignored.
 Reordered at the last point: ${formatInt(r.reordered)} · duplicates: ${formatInt(r.duplicates)}.</p>
 ${countersBlock(r)}`;
 }
@@ -255,8 +297,9 @@ function pctCell(ns: number | null): Markup {
 function latencySection(r: RunResults): Markup {
   const series = latencySeries(r);
   const anyHistogram = series.some((s) => s.s.histogram.length > 0);
+  const u = unitOf(r);
   return html`<h2 id="latency">Latency</h2>
-<p class="muted">From capture timestamps (${r.latency.clock}). End to end: first capture point a probe was seen at → delivered. Per hop: between consecutive capture points that both saw the probe.</p>
+<p class="muted">From capture timestamps (${r.latency.clock}). End to end: first capture point a ${u.one} was seen at → delivered. Per hop: between consecutive capture points that both saw the ${u.one}.</p>
 <table id="latency-table" data-testid="latency-table">
 <thead><tr><th>segment</th><th class="num">samples</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">p99.9</th><th class="num">max</th><th>note</th></tr></thead>
 <tbody>${series.map(
@@ -273,16 +316,16 @@ ${
     ? html`<h3>Cumulative distribution</h3>
 <div class="chart"><canvas id="chart-latency-cdf" data-chart="cdf" data-testid="chart" role="img" aria-label="latency CDF per segment">Chart needs JavaScript; the percentile table above has the numbers.</canvas></div>
 <h3>Histograms</h3>
-<div class="grid">${series.map((s) => histogramFigure(s))}</div>`
+<div class="grid">${series.map((s) => histogramFigure(s, u))}</div>`
     : html`<p class="na">No latency samples in this run.</p>`
 }`;
 }
 
-function histogramFigure({ key, label, s }: Series): Markup {
+function histogramFigure({ key, label, s }: Series, u: Unit): Markup {
   if (!s.histogram.length) return html`<div><h3>${label}</h3><p class="na">no samples</p></div>`;
   // The canvas's fallback content is the bucket table: what a reader sees with scripting off.
   return html`<div class="chart small"><canvas id="chart-hist-${key}" data-chart="histogram" data-series="${key}" data-testid="chart" role="img" aria-label="latency histogram ${label}">
-<table><caption>${label}</caption><thead><tr><th class="num">≤ µs</th><th class="num">probes</th></tr></thead><tbody>${s.histogram.map(
+<table><caption>${label}</caption><thead><tr><th class="num">≤ µs</th><th class="num">${u.many}</th></tr></thead><tbody>${s.histogram.map(
     (b) => html`<tr><td class="num">${formatUs(b.leNs)}</td><td class="num">${formatInt(b.count)}</td></tr>`,
   )}</tbody></table></canvas></div>`;
 }
@@ -291,7 +334,7 @@ function histogramFigure({ key, label, s }: Series): Markup {
 
 function bySizeSection(r: RunResults): Markup {
   if (!r.bySize.length)
-    return html`<h2 id="by-size">Per payload size</h2><p class="na">No probes followed.</p>`;
+    return html`<h2 id="by-size">Per payload size</h2><p class="na">No ${unitOf(r).many} followed.</p>`;
   return html`<h2 id="by-size">Per payload size</h2>
 <table id="by-size-table" data-testid="by-size-table">
 <thead><tr><th class="num">payload</th><th class="num">sent</th><th class="num">delivered</th><th class="num">delivered %</th><th class="num">e2e p50</th><th class="num">e2e p99</th><th class="num">max</th><th>note</th></tr></thead>
@@ -304,22 +347,93 @@ function bySizeSection(r: RunResults): Markup {
 // ── delivery over time ─────────────────────────────────────────────────────────────────────────────
 
 function timelineSection(r: RunResults): Markup {
+  const u = unitOf(r);
   if (!r.timeline.length)
-    return html`<h2 id="timeline">Delivery over time</h2><p class="na">No timeline (no probes sent).</p>`;
+    return html`<h2 id="timeline">Delivery over time</h2><p class="na">No timeline (no ${u.many} sent).</p>`;
+  const withLatency = r.timeline.some((b) => b.latency);
+  const per = bucketWidthText(r.timelineBucketNs);
+  // across clocks the buckets' latencies follow the run's rule: rounded to the uncertainty, smaller ones withheld
+  const clockNs = r.latency.e2e.clockUncertaintyNs;
   return html`<h2 id="timeline">Delivery over time</h2>
-<p class="muted">Probes grouped by the time they were first seen; delivered = share of that bucket's probes that reached the last capture point.</p>
-<div class="chart"><canvas id="chart-timeline" data-chart="timeline" data-testid="chart" role="img" aria-label="delivery ratio over time">Chart needs JavaScript; open the table below.</canvas></div>
-<details><summary>Timeline as a table (${r.timeline.length} buckets)</summary>
-<table id="timeline-table"><thead><tr><th class="num">bucket start</th><th class="num">sent</th><th class="num">delivered</th><th class="num">delivered %</th></tr></thead>
+<p class="muted">${u.Many} grouped ${per ?? ''}${per ? ' ' : ''}by the time they were first seen; delivered = share of that bucket's ${u.many} that reached the last capture point.${withLatency ? html` Latency: end to end (first capture point → delivered) of each bucket's delivered ${u.many}, p50 and p99 on the right-hand µs axis; a bucket that delivered none has no latency (a gap, not zero).${clockNs ? ` Across clocks (± ${formatDuration(clockNs)}) values are rounded to the clock uncertainty; below it, or with too few samples, they are not reported.` : ''}` : ''}</p>
+<div class="chart"><canvas id="chart-timeline" data-chart="timeline" data-testid="chart" role="img" aria-label="delivery ratio${withLatency ? ' and end-to-end latency' : ''} over time">Chart needs JavaScript; open the table below.</canvas></div>
+<details><summary>Timeline as a table (${formatInt(r.timeline.length)} buckets${per ? `, ${per}` : ''})</summary>
+<table id="timeline-table" data-testid="timeline-table"><caption>Delivery${withLatency ? ' and end-to-end latency' : ''} ${per ?? 'per bucket'}</caption>
+<thead><tr><th class="num">bucket start</th><th class="num">sent</th><th class="num">delivered</th><th class="num">delivered %</th>${withLatency ? html`<th class="num">latency samples</th><th class="num">e2e p50</th><th class="num">e2e p99</th><th class="num">max</th>` : ''}</tr></thead>
 <tbody>${r.timeline.map(
     (b) =>
-      html`<tr><td class="num">${formatDuration(b.startNs)}</td><td class="num">${formatInt(b.sent)}</td><td class="num">${formatInt(b.delivered)}</td><td class="num">${b.sent ? formatPercent(b.delivered / b.sent) : '—'}</td></tr>`,
+      html`<tr data-testid="timeline-row"><td class="num">${formatDuration(b.startNs)}</td><td class="num">${formatInt(b.sent)}</td><td class="num">${formatInt(b.delivered)}</td><td class="num">${b.sent ? formatPercent(b.delivered / b.sent) : '—'}</td>${withLatency ? bucketLatencyCells(b.latency, clockNs) : ''}</tr>`,
   )}</tbody></table></details>`;
+}
+
+/**
+ * A bucket's latency cells: "–" where it delivered nothing to measure (never 0). A missing value is "too few
+ * samples" on one clock; across clocks it may also be below the clock uncertainty, so it is "not reported".
+ */
+function bucketLatencyCells(
+  l: RunResults['timeline'][number]['latency'],
+  clockUncertaintyNs: number | undefined,
+): Markup {
+  if (!l)
+    return html`${[0, 1, 2, 3].map(() => html`<td class="num na" title="no latency in this bucket">–</td>`)}`;
+  const cell = (ns: number | null) =>
+    ns === null && clockUncertaintyNs
+      ? html`<td class="num"><span class="na">not reported</span></td>`
+      : pctCell(ns);
+  return html`<td class="num">${formatInt(l.samples)}</td>${cell(l.p50Ns)}${cell(l.p99Ns)}${cell(l.maxNs)}`;
+}
+
+/** "per second" for 1 s buckets, "per 100 ms" …; null when the results do not say (written before it was recorded). */
+function bucketWidthText(ns: number | undefined): string | null {
+  if (ns === undefined || !(ns > 0)) return null;
+  if (ns === 1e9) return 'per second';
+  if (ns % 1e9 === 0) return `per ${ns / 1e9} s`;
+  if (ns % 1e6 === 0) return `per ${ns / 1e6} ms`;
+  return `per ${formatDuration(ns)}`;
+}
+
+// ── collector (flow-export runs) ───────────────────────────────────────────────────────────────────
+
+/**
+ * What the flow collectors at the destination decoded, beside the chain's own delivery count. Without a
+ * collector view the check is "not evaluated" here whatever a hand-edited document claims.
+ */
+function collectorSection(r: RunResults): Markup | string {
+  const c = r.collector;
+  if (!c) return '';
+  const check = r.checks.find((k) => k.name === COLLECTOR_CHECK);
+  const status: CheckStatus = c.ran ? (check?.status ?? 'not-evaluated') : 'not-evaluated';
+  const detail = check?.detail ?? `not evaluated: ${c.note ?? 'no collector check in these results'}`;
+  return html`<h2 id="collector">Collector</h2>
+<p class="muted">What the flow collectors at the destination decoded from the ${formatInt(r.delivered)} datagrams the chain delivered.
+Socket drops are datagrams the chain delivered and the collector's socket then dropped: collector loss, not chain loss.</p>
+<p data-testid="collector-check" data-status="${status}"><b>${COLLECTOR_CHECK}</b>: <span class="${STATUS_CLASS[status]} nowrap">${checkResultText({ status })}</span> — ${detail}</p>
+${
+  c.ran
+    ? html`<table id="collector-table" data-testid="collector-table">
+<thead><tr><th>collector</th><th>listen</th><th class="num">flows decoded</th><th class="num">packets</th><th class="num">bytes</th><th class="num">sequence failures</th><th class="num">socket drops</th><th class="num">bad packets</th><th>exporters seen</th></tr></thead>
+<tbody>${c.views.map(
+        (
+          v,
+        ) => html`<tr data-testid="collector-row" data-collector="${v.collector}" class="${v.socketDrops || v.badPackets ? 'flagged' : ''}">
+<td>${v.collector}</td><td class="mono">${v.listen}</td>
+<td class="num" data-col="flows">${formatInt(v.flows)}</td>
+<td class="num" data-col="packets">${formatInt(v.packets)}</td>
+<td class="num" data-col="bytes">${formatInt(v.bytes)}</td>
+<td class="num" data-col="sequenceFailures">${v.sequenceFailures === null ? html`<span class="na">not checked by ${v.collector}</span>` : formatInt(v.sequenceFailures)}</td>
+<td class="num${v.socketDrops ? ' bad' : ''}" data-col="socketDrops">${v.socketDrops === null ? html`<span class="na">unknown</span>` : formatInt(v.socketDrops)}</td>
+<td class="num${v.badPackets ? ' bad' : ''}" data-col="badPackets">${formatInt(v.badPackets)}</td>
+<td data-col="exporters">${formatInt(v.exporters.length)}${v.exporters.length ? html` <span class="muted mono">(${v.exporters.map((e) => `${e.ip} id ${e.id}`).join(', ')})</span>` : ''}</td></tr>`,
+      )}</tbody></table>
+${c.exportersMissing.length ? html`<p class="bad" data-testid="exporters-missing">⚠ ${formatInt(c.exportersMissing.length)} exporters reached no collector under their own address: ${c.exportersMissing.join(', ')} (source rewritten on the way, or all their datagrams lost).</p>` : ''}`
+    : html`<p class="na" data-testid="collector-note">No collector view: ${c.note ?? 'reason not recorded'}.</p>`
+}`;
 }
 
 // ── violations ─────────────────────────────────────────────────────────────────────────────────────
 
 function violationsSection(r: RunResults): Markup {
+  const u = unitOf(r);
   const f = r.fragmentation;
   const e = r.esp;
   const kinds: { id: string; title: string; v: ViolationSummary; extra: Markup | string }[] = [
@@ -340,47 +454,50 @@ function violationsSection(r: RunResults): Markup {
   ];
   return html`<h2 id="violations">Violations</h2>
 <table id="violations-table" data-testid="violations-table">
-<thead><tr><th>property</th><th class="num">probes checked</th><th class="num">violations</th><th>details</th></tr></thead>
+<thead><tr><th>property</th><th class="num">${u.many} checked</th><th class="num">violations</th><th>details</th></tr></thead>
 <tbody>${kinds.map(
     (k) =>
       html`<tr data-testid="violation-row" data-kind="${k.id}"><td>${k.title}</td><td class="num">${formatInt(k.v.checked)}</td><td class="num ${k.v.violations ? 'bad' : 'ok'}">${formatInt(k.v.violations)}</td><td>${k.extra}</td></tr>`,
   )}</tbody>
 </table>
-${kinds.filter((k) => k.v.examples.length).map((k) => examplesBlock(k.id, k.title, k.v))}`;
+${kinds.filter((k) => k.v.examples.length).map((k) => examplesBlock(k.id, k.title, k.v, u))}`;
 }
 
-function examplesBlock(id: string, title: string, v: ViolationSummary): Markup {
+function examplesBlock(id: string, title: string, v: ViolationSummary, u: Unit): Markup {
   const shown = v.examples.slice(0, MAX_EXAMPLES);
   const more = v.violations - shown.length;
-  return html`<h3 id="violations-${id}">${title}: first ${shown.length === 1 ? 'example' : `${shown.length} examples`}${more > 0 ? html` <span class="muted">(of ${formatInt(v.violations)} probes)</span>` : ''}</h3>
-${shown.map((ex) => exampleArticle(id, ex))}`;
+  return html`<h3 id="violations-${id}">${title}: first ${shown.length === 1 ? 'example' : `${shown.length} examples`}${more > 0 ? html` <span class="muted">(of ${formatInt(v.violations)} ${u.many})</span>` : ''}</h3>
+${shown.map((ex) => exampleArticle(id, ex, u))}`;
 }
 
-function exampleArticle(kind: string, ex: ViolationExample): Markup {
+function exampleArticle(kind: string, ex: ViolationExample, u: Unit): Markup {
   const probe =
-    ex.probe.flowId < 0 ? 'packet not tied to a probe' : `probe flow ${ex.probe.flowId} seq ${ex.probe.seq}`;
+    ex.probe.flowId < 0
+      ? `packet not tied to a ${u.one}`
+      : `${u.one} flow ${ex.probe.flowId} seq ${ex.probe.seq}`;
   return html`<article class="example" data-testid="violation-example" data-kind="${kind}">
-<header><b>${probe}</b> at capture point <b>${ex.capture}</b>${ex.timestampNs !== undefined ? html` · ${timestampText(ex.timestampNs)}` : ''}</header>
+<header><b>${probe}</b> at capture point <b>${ex.capture}</b>${ex.timestampNs !== undefined ? html` · ${timestampText(ex.timestampNs, u)}` : ''}</header>
 <p class="reason">${ex.reason}</p>
 <pre class="layers">${ex.layers.map((l) => html`<span class="layer">${l}</span>`)}</pre>
 </article>`;
 }
 
 /** Example timestamps may be relative to the first probe or absolute capture time (epoch ns); say which. */
-function timestampText(ns: number): string {
+function timestampText(ns: number, u: Unit): string {
   if (ns > 1e15) return new Date(ns / 1e6).toISOString();
-  return `t+${formatDuration(ns)} after the first probe`;
+  return `t+${formatDuration(ns)} after the first ${u.one}`;
 }
 
 // ── run metadata ───────────────────────────────────────────────────────────────────────────────────
 
 function metadataSection(r: RunResults): Markup {
+  const u = unitOf(r);
   const run = r.run;
   const req = run.requested ?? {};
   const ach = run.achieved;
   const actualS = run.durationNs / 1e9;
   const rateRows: [string, string, string][] = [
-    ['probes', req.count !== undefined ? formatInt(req.count) : '—', `${formatInt(r.sent)} sent`],
+    [u.many, req.count !== undefined ? formatInt(req.count) : '—', `${formatInt(r.sent)} sent`],
     [
       'rate',
       req.pps !== undefined ? `${formatInt(req.pps)} pps` : '—',
@@ -409,6 +526,7 @@ function metadataSection(r: RunResults): Markup {
 <dt>run</dt><dd>${run.id} (${run.mode}), started ${run.startedAt}${run.interrupted ? html` · <b>interrupted</b>` : ''}</dd>
 ${run.identity ? html`<dt>identity</dt><dd data-testid="run-identity">run id ${run.identity.runId}, flow ${run.identity.flowId}, IPv4 IDs from ${run.identity.ipIdBase}</dd>` : ''}
 <dt>profile</dt><dd>${run.profile}</dd>
+${req.traffic ? html`<dt>traffic</dt><dd data-testid="traffic">flow export: mix ${req.traffic.mix}${req.traffic.exporters !== undefined ? html`, ${formatInt(req.traffic.exporters)} exporters per kind` : ''}</dd>` : ''}
 <dt>injector</dt><dd>${run.injector ?? '—'}</dd>
 <dt>clock</dt><dd>${run.clock}</dd>
 <dt>chainprobe</dt><dd data-testid="tool-version">${r.tool.version}${r.tool.commit ? html` · commit <span class="mono">${r.tool.commit}</span>` : ' · commit unknown'}</dd>
@@ -423,15 +541,59 @@ ${run.commandLine ? html`<dt>command</dt><dd class="mono" data-testid="command-l
 ${kept ? html`<dt>captures kept</dt><dd data-testid="captures-kept">${kept.policy}: ${formatInt(kept.files.length)} files, ${formatInt(kept.bytes)} bytes</dd>` : ''}
 ${artifacts.length ? html`<dt>artifacts</dt><dd class="mono">${artifacts.map(([k, v], i) => html`${i ? ' · ' : ''}${k}: ${v}`)}</dd>` : ''}
 </dl>
+${resourcesBlock(r)}
 <h3>Rates: requested vs achieved</h3>
 <table id="rates-table" data-testid="rates-table"><thead><tr><th></th><th class="num">requested</th><th class="num">achieved</th></tr></thead>
 <tbody>${rateRows.map(([k, a, b]) => html`<tr><td>${k}</td><td class="num">${a}</td><td class="num">${b}</td></tr>`)}</tbody></table>
 ${ach ? html`<p class="muted">Achieved rate measured from: ${ach.source}.</p>` : ''}
 <h3 id="capture-drops">Capture drops</h3>
-${anyFlagged ? html`<p class="bad">Flagged captures dropped packets: probes missing at those points are capture loss, not chain loss.</p>` : counted ? html`<p class="ok">No capture dropped packets.</p>` : html`<p class="na">No capture reported drop counters (captures taken elsewhere): capture loss cannot be ruled out.</p>`}
+${anyFlagged ? html`<p class="bad">Flagged captures dropped packets: ${u.many} missing at those points are capture loss, not chain loss.</p>` : counted ? html`<p class="ok">No capture dropped packets.</p>` : html`<p class="na">No capture reported drop counters (captures taken elsewhere): capture loss cannot be ruled out.</p>`}
 <table id="capture-drops-table" data-testid="capture-drops-table"><thead><tr><th>capture point</th><th class="num">received by filter</th><th class="num">dropped by kernel</th><th class="num">dropped by interface</th><th>status</th></tr></thead>
 <tbody>${r.captureDrops.map(
     (d) =>
       html`<tr data-testid="capture-drop-row" data-capture="${d.capture}" class="${d.flagged ? 'flagged' : ''}"><td>${d.capture}</td><td class="num">${formatInt(d.receivedByFilter)}</td><td class="num">${formatInt(d.droppedByKernel)}</td><td class="num">${formatInt(d.droppedByInterface)}</td><td>${d.flagged ? html`<span class="bad">⚠ dropped</span>` : d.receivedByFilter === null && d.droppedByKernel === null ? 'no counters' : 'complete'}</td></tr>`,
   )}</tbody></table>`;
+}
+
+/** What the run cost this host: capture bytes, disk, segmenting, analysis time after the run, memory. */
+function resourcesBlock(r: RunResults): Markup | string {
+  const res = r.resources;
+  if (!res) return '';
+  const rows: [string, string, string][] = [
+    ['captureBytes', 'capture bytes', formatBytes(res.captureBytes)],
+    ['peakCaptureDiskBytes', 'peak captures on disk', formatBytes(res.peakCaptureDiskBytes)],
+    [
+      'segmentSeconds',
+      'capture segments',
+      res.segmentSeconds === null
+        ? 'whole files (analysed after the run)'
+        : `${res.segmentSeconds} s, each analysed and deleted during the run`,
+    ],
+    ...(res.segmentsAnalysedDuringRun !== undefined
+      ? [
+          [
+            'segmentsAnalysedDuringRun',
+            'segments analysed during the run',
+            formatInt(res.segmentsAnalysedDuringRun),
+          ] as [string, string, string],
+        ]
+      : []),
+    ['analysisAfterRunMs', 'analysis after the run', `${(res.analysisAfterRunMs / 1000).toFixed(2)} s`],
+    ['maxRssBytes', 'peak memory', `${(res.maxRssBytes / 2 ** 20).toFixed(1)} MiB`],
+  ];
+  return html`<h3 id="resources">Run resources</h3>
+<dl class="meta" data-testid="run-resources">${rows.map(([key, label, value]) => html`<dt>${label}</dt><dd data-testid="resource" data-resource="${key}">${value}</dd>`)}</dl>`;
+}
+
+/** Bytes in binary units for reading ("1.5 GiB"), the exact count beside it. */
+function formatBytes(n: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  if (n < 1024) return `${formatInt(n)} B`;
+  let v = n;
+  let i = -1;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]} (${formatInt(n)} bytes)`;
 }

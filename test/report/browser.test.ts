@@ -11,7 +11,7 @@ import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHtmlReport } from '../../src/report/html.ts';
 import { writeIndex } from '../../src/report/index-page.ts';
-import { loadFixture } from './fixtures.ts';
+import { collectorReadings, flowExportRun, loadFixture } from './fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = resolve(import.meta.dirname, '../../reports/report-test');
@@ -27,7 +27,12 @@ interface CanvasLike {
 }
 interface PageGlobals {
   document: { querySelectorAll(selector: string): ArrayLike<CanvasLike> };
-  Chart: { getChart(canvas: CanvasLike): unknown };
+  Chart: { getChart(canvas: CanvasLike): ChartLike | undefined };
+}
+
+interface ChartLike {
+  data: { datasets: { label: string; data: (number | null)[] }[] };
+  scales: Record<string, unknown>;
 }
 
 interface PageFindings {
@@ -40,13 +45,15 @@ describe.skipIf(skip)('HTML report in chromium', () => {
   let profileDir: string;
   const pass = loadFixture('run-pass');
   const fail = loadFixture('run-fail');
-  const files = { pass: '', fail: '', index: '' };
+  const soak = flowExportRun(collectorReadings());
+  const files = { pass: '', fail: '', index: '', soak: '' };
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM))
       throw new Error(`${CHROMIUM} not found (apt-get install chromium, or CHAINPROBE_SKIP_BROWSER=1)`);
     files.pass = writeHtmlReport(pass, join(OUT, 'pass'));
     files.fail = writeHtmlReport(fail, join(OUT, 'fail'));
+    files.soak = writeHtmlReport(soak, join(OUT, 'flow-export-soak'));
     files.index = writeIndex(OUT, [
       {
         title: 'reference · run 4711',
@@ -161,6 +168,37 @@ describe.skipIf(skip)('HTML report in chromium', () => {
     await page.screenshot({ path: join(OUT, '..', 'report-pass.png'), fullPage: true });
     expect(found.errors).toEqual([]);
     expect(found.requests).toEqual([pathToFileURL(files.pass).href]);
+    await page.close();
+  });
+
+  it('flow-export soak: collector table, delivery and p50/p99 latency per second drawn, no errors', async () => {
+    const { page, found } = await open(files.soak);
+    expect(await page.getByTestId('collector-check').innerText()).toMatch(
+      /^collector agrees with delivery: ✔ pass/,
+    );
+    expect(await page.getByTestId('collector-row').count()).toBe(2);
+    const charts = await chartsDrawn(page);
+    expect(charts).toHaveLength(8);
+    for (const c of charts) expect(c, c.id).toEqual({ id: c.id, chart: true, painted: true });
+    const timeline = await page.evaluate(() => {
+      const g = globalThis as unknown as PageGlobals;
+      const chart = g.Chart.getChart(g.document.querySelectorAll('canvas[data-chart="timeline"]')[0])!;
+      return {
+        datasets: chart.data.datasets.map((d) => [d.label, d.data.length, d.data[150]]),
+        scales: Object.keys(chart.scales).sort(),
+      };
+    });
+    // the second that delivered nothing: 0 % delivered, no latency (a gap, not 0 µs)
+    expect(timeline.datasets).toEqual([
+      ['delivered (%)', 300, 0],
+      ['e2e latency p99 (µs)', 300, null],
+      ['e2e latency p50 (µs)', 300, null],
+      ['datagrams sent', 300, 10_000],
+    ]);
+    expect(timeline.scales).toEqual(['count', 'latency', 'ratio', 'x']);
+    await page.screenshot({ path: join(OUT, '..', 'report-flow-export-soak.png'), fullPage: true });
+    expect(found.errors).toEqual([]);
+    expect(found.requests).toEqual([pathToFileURL(files.soak).href]);
     await page.close();
   });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderJunit, writeJunit } from '../../src/report/junit.ts';
-import { loadFixture } from './fixtures.ts';
+import { collectorReadings, flowExportRun, loadFixture } from './fixtures.ts';
 
 const PARSE = `
 import sys, json, xml.etree.ElementTree as ET
@@ -17,14 +17,16 @@ suite = root.find('testsuite')
 out = {'root': root.tag, 'suite': dict(suite.attrib), 'cases': []}
 for tc in suite.findall('testcase'):
     f = tc.find('failure')
-    out['cases'].append({'name': tc.get('name'), 'failure': None if f is None else {'message': f.get('message'), 'text': f.text}})
+    s = tc.find('skipped')
+    out['cases'].append({'name': tc.get('name'), 'failure': None if f is None else {'message': f.get('message'), 'text': f.text},
+                         'skipped': None if s is None else s.get('message')})
 print(json.dumps(out))
 `;
 
 interface Parsed {
   root: string;
   suite: Record<string, string>;
-  cases: { name: string; failure: { message: string; text: string } | null }[];
+  cases: { name: string; failure: { message: string; text: string } | null; skipped: string | null }[];
 }
 
 function has(cmd: string): boolean {
@@ -82,6 +84,26 @@ describe('renderJunit', () => {
     const p = parse(xml);
     expect(p.cases[1].name).toBe('a "quoted" <check> & \'more\'');
     expect(p.cases[1].failure!.text).toBe('<script>alert(1)</script> & ]]> \uFFFD\uFFFD[31m');
+  });
+
+  it('flow export: the collector check is skipped without collectors, failed on socket drops, never passed unjudged', () => {
+    const name = 'collector agrees with delivery';
+    const none = parse(renderJunit(flowExportRun(null)));
+    expect(none.suite).toMatchObject({ tests: '10', failures: '0', skipped: '1' });
+    expect(none.cases.find((c) => c.name === name)).toEqual({
+      name,
+      failure: null,
+      skipped: "not evaluated: the chain's driver has no flow collectors",
+    });
+    const readings = collectorReadings();
+    readings[0].socketDrops = 37;
+    const drops = parse(renderJunit(flowExportRun(readings)));
+    expect(drops.suite).toMatchObject({ failures: '1', skipped: '0' });
+    expect(drops.cases.find((c) => c.name === name)?.failure?.message).toMatch(
+      /^collector socket overflow: nfcapd \(172\.20\.102\.11:2055\) lost 37 datagrams/,
+    );
+    const ok = parse(renderJunit(flowExportRun(collectorReadings())));
+    expect(ok.cases.find((c) => c.name === name)).toMatchObject({ failure: null, skipped: null });
   });
 
   it('writeJunit creates the directory', () => {
