@@ -14,19 +14,19 @@ import { checkResultText, formatDuration, formatInt, formatPercent, formatUs } f
 import { CHART_SCRIPT } from './html-charts.ts';
 import { REPORT_CSS } from './html-style.ts';
 import { html, type Markup, raw } from './markup.ts';
-import type {
-  CheckStatus,
-  LatencySummary,
-  RunResults,
-  ViolationExample,
-  ViolationSummary,
+import {
+  COLLECTOR_CHECK,
+  type CheckStatus,
+  type LatencySummary,
+  type RunResults,
+  type ViolationExample,
+  type ViolationSummary,
 } from './results.ts';
 
 /** Examples rendered per violation kind; the rest stay in the embedded JSON. */
 const MAX_EXAMPLES = 20;
 
 /** The check src/run/collector-check.ts adds to flow-export runs (the report sits below run/, so named here). */
-const COLLECTOR_CHECK = 'collector agrees with delivery';
 
 /** CSS class of a check's result: a check with nothing to judge is never styled as passing. */
 const STATUS_CLASS: Record<CheckStatus, string> = { pass: 'ok', fail: 'bad', 'not-evaluated': 'na' };

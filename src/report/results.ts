@@ -158,6 +158,9 @@ export interface RunResources {
   maxRssBytes: number;
 }
 
+/** The check a flow-export run's collectors are judged by (run/collector-check.ts; the report finds it by name). */
+export const COLLECTOR_CHECK = 'collector agrees with delivery';
+
 export interface CollectorResult {
   ran: boolean;
   /** why no collector view (ran: false) */

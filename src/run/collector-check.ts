@@ -6,14 +6,14 @@
 
 import { ipv4ToString } from '../codec/address.ts';
 import type { CollectorReading } from '../collector/collector.ts';
-import type { RunResults } from '../report/results.ts';
+import { COLLECTOR_CHECK, type RunResults } from '../report/results.ts';
 
 export function collectorSection(
   results: RunResults,
   readings: CollectorReading[] | null,
   exporters: readonly { srcIp: number }[],
 ): void {
-  const name = 'collector agrees with delivery';
+  const name = COLLECTOR_CHECK;
   if (!readings || readings.length === 0) {
     const note = readings ? 'the chain ran no flow collector' : "the chain's driver has no flow collectors";
     results.collector = { ran: false, note, views: [], exportersMissing: [] };
