@@ -112,6 +112,8 @@ export interface RunOptions {
 
 /** What a long run shows while it goes (the soak's progress line). */
 export interface LiveState {
+  /** datagrams (probes) the injector has sent so far */
+  sent: number;
   /** packets each capture point has taken so far (first and last point: offered and delivered) */
   packetCounts: Map<string, number>;
   /** segmented runs: the analysis so far (delivery of the journeys it has closed) */
@@ -228,7 +230,10 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       ? segmentAnalyser(captures, analysis, captureStartNs, pointClocks(profile, hostClocks))
       : null;
     if (segmented) timers.push(segmented.start());
-    const live = o.onLive ? liveReporter(captures, analysis, segmented, o.onLive) : null;
+    let sentSoFar = 0;
+    const live = o.onLive
+      ? liveReporter(captures, analysis, segmented, () => sentSoFar, o.onLive)
+      : null;
     if (live) timers.push(live);
 
     // 2. inject
@@ -241,7 +246,10 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       ratePps: o.pps,
       count,
       signal: o.signal,
-      onProgress: (p) => o.onProgress?.({ ...p, total: count }),
+      onProgress: (p) => {
+        sentSoFar = p.sent;
+        o.onProgress?.({ ...p, total: count });
+      },
     });
     if (live) clearInterval(live);
     log(`sent ${inject.sent} (${inject.failed} failed) in ${(inject.elapsedNs / 1e9).toFixed(2)} s`);
@@ -415,11 +423,13 @@ function liveReporter(
   captures: CaptureSession,
   analysis: CaptureAnalysis,
   segmented: SegmentAnalyser | null,
+  sent: () => number,
   onLive: (l: LiveState) => void,
 ): NodeJS.Timeout {
   return setInterval(() => {
     const progress = analysis.progress();
     onLive({
+      sent: sent(),
       packetCounts: captures.packetCounts?.() ?? new Map(),
       ...(segmented && segmented.analysed
         ? {

@@ -55,6 +55,7 @@ async function refused(
 }
 
 const RUN = /usage: chainprobe run/;
+const SOAK = /usage: chainprobe soak/;
 const CRAFT = /usage: chainprobe craft/;
 const ANALYZE = /usage: chainprobe analyze/;
 const aFile = join(dir, 'a-file');
@@ -101,6 +102,11 @@ describe('bad command lines exit 2 with the option named and the usage', () => {
     [['run', '--inject', 'carrier-pigeon'], /--inject must be one of l2, raw, tcpreplay/, RUN],
     [['run', '--traffic', 'netflow-v9:x'], /--traffic: traffic mix "netflow-v9:x": expected KIND/, RUN],
     [['run', '--exporters', '3'], /--exporters needs --traffic/, RUN],
+    // the soak: run's options with the production defaults
+    [['soak', '--protocols', 'netflow,jflow'], /--protocols: "jflow" is not one of netflow/, SOAK],
+    [['soak', '--protocols', 'sflow', '--traffic', 'ipfix'], /--traffic or --protocols, not both/, SOAK],
+    [['soak', '--segment', '0'], /--segment must be a number from 1 to 3600, not "0"/, SOAK],
+    [['soak', '--count', '5', '--duration', '3'], /give --count or --duration, not both/, SOAK],
     // missing inputs, unreadable captures
     [['craft', '--stage', 'wire'], /--profile, --stage and --out are required/, CRAFT],
     [

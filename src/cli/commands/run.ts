@@ -52,13 +52,13 @@ const OPTIONS = {
   profile: { type: 'string' },
   count: { type: 'string' },
   duration: { type: 'string' },
-  pps: { type: 'string', default: '1000' },
+  pps: { type: 'string' },
   size: { type: 'string', default: '100' },
   inject: { type: 'string', default: 'l2' },
   report: { type: 'string' },
   json: { type: 'string' },
   'run-id': { type: 'string' },
-  'keep-captures': { type: 'string', default: 'always' },
+  'keep-captures': { type: 'string' },
   'sa-key': { type: 'string', multiple: true, default: [] },
   'allow-outside-lab': { type: 'boolean', default: false },
   wait: { type: 'boolean', default: false },
@@ -74,7 +74,7 @@ export interface RunVerb {
   name: 'run' | 'soak';
   help: string;
   /** option defaults applied when the option is not given */
-  defaults: Partial<Record<'pps' | 'duration' | 'traffic' | 'exporters' | 'segment', string>>;
+  defaults: Partial<Record<'pps' | 'duration' | 'traffic' | 'exporters' | 'segment' | 'keep-captures', string>>;
   /** timeline buckets: soaks keep one per second */
   timeline?: { bucketNs: bigint; maxBuckets: number };
   /** print the live state (packets per point, analysed delivery) every `liveEveryS` seconds */
@@ -127,7 +127,11 @@ export function runVerb(args: string[], verb: RunVerb): Promise<number> {
     // Everything is checked before the first capture starts: a bad value never interrupts a run.
     if (given.count && given.duration) throw new UsageError('give --count or --duration, not both');
     const injector = choiceOption('--inject', values.inject, INJECTORS);
-    const keepCaptures = choiceOption('--keep-captures', values['keep-captures'], KEEP_CAPTURE_POLICIES);
+    const keepCaptures = choiceOption(
+      '--keep-captures',
+      values['keep-captures'] ?? 'always',
+      KEEP_CAPTURE_POLICIES,
+    );
     // The run machinery (captures, injectors, transports with ssh2, the report renderer) is loaded only
     // for a command line that parsed: a usage error answers without it, even on a loaded machine.
     const [
@@ -144,7 +148,7 @@ export function runVerb(args: string[], verb: RunVerb): Promise<number> {
       import('../../transport/registry.ts'),
     ]);
     const profile = loadProfile(values.profile ?? DEFAULT_PROFILE_PATH);
-    const pps = intOption('--pps', values.pps, 1, 10_000_000);
+    const pps = intOption('--pps', values.pps ?? '1000', 1, 10_000_000);
     const sizes = values.size.split(',').map((s) => payloadSize('--size', s, profile));
     const count = values.count ? intOption('--count', values.count, 1, 1_000_000_000) : undefined;
     const durationS = values.duration
@@ -216,7 +220,8 @@ export function runVerb(args: string[], verb: RunVerb): Promise<number> {
         ...(traffic ? { traffic } : {}),
         signal: controller.signal,
         log: (l) => console.error(l),
-        onProgress: progressPrinter(),
+        // a long run prints its live line instead of the sender's progress
+        ...(verb.liveEveryS ? {} : { onProgress: progressPrinter() }),
       });
       const paths = writeArtifacts(outcome.results, { jsonPath: values.json, reportDir });
       printSummary(outcome.results, {
@@ -249,7 +254,7 @@ function livePrinter(everyS: number, durationS?: number): (l: LiveState) => void
     const analysed = l.analysed
       ? ` · analysed ${l.analysed.sent.toLocaleString('en-US')}: delivered ${pct(l.analysed.delivered, l.analysed.sent)}`
       : '';
-    const text = `${s}/${durationS ?? '?'} s · first point ${first.toLocaleString('en-US')} · last point ${last.toLocaleString('en-US')} (${pct(last, first)})${analysed} · captures on disk ${mib(l.bytesOnDisk)} · rss ${mib(l.rssBytes)}`;
+    const text = `${s}/${durationS ?? '?'} s · sent ${l.sent.toLocaleString('en-US')} · first point ${first.toLocaleString('en-US')} · last point ${last.toLocaleString('en-US')} (${pct(last, first)})${analysed} · captures on disk ${mib(l.bytesOnDisk)} · rss ${mib(l.rssBytes)}`;
     if (process.stderr.isTTY) process.stderr.write(`\r${text}   `);
     else if (s - lastLine >= everyS) {
       lastLine = s;

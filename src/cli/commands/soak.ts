@@ -19,7 +19,7 @@ The production check: flow export through the chain for a long time, judged whil
   --segment S         capture segment length: analysed and deleted during the run (default 10)
   --report DIR        DIR/index.html (per-second timeline, collectors' view, resources), results.json,
                       junit.xml, pcaps/run.pcapng (the first segment of every capture point, as a sample)
-  --keep-captures W   always (default: the sample), on-failure or never
+  --keep-captures W   on-failure (default: the sample when the verdict fails), always or never
   --json FILE, --profile FILE, --inject KIND, --run-id N, --sa-key SPI=HEX, --wait, --allow-outside-lab
                       as for \`chainprobe run\`
 
@@ -34,7 +34,10 @@ const SOAK: RunVerb = {
     traffic: 'netflow-v9:1,sflow:1,ipfix:1',
     exporters: '20',
     segment: '10',
+    // a passing soak keeps no capture (its first segment alone is ~350 MB at 10 kpps); a failing one its sample
+    'keep-captures': 'on-failure',
   },
+  // run's other defaults (size, injector) hold
   timeline: { bucketNs: 1_000_000_000n, maxBuckets: 86_400 },
   liveEveryS: 10,
 };
