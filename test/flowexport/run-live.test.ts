@@ -70,7 +70,7 @@ describe('flow export through the reference chain, checked by real collectors', 
       expect(res.maxRssBytes).toBeGreaterThan(0);
       if (results.verdict === 'pass') expect(readdirSync(join(dir, 'soak'))).toEqual([]);
       // live: every second, the capture points' counts and (once segments are judged) the delivery so far
-      expect(live.length).toBeGreaterThanOrEqual(8);
+      expect(live.length).toBeGreaterThanOrEqual(5);
       expect([...live.at(-1)!.packetCounts.keys()]).toEqual(profile.captures.map((c) => c.name));
       // (the judged delivery lags by segment + seal lag + the 5 s journey window: a 10 s run sees segments)
       expect(live.some((l) => (l.analysed?.segments ?? 0) > 0)).toBe(true);
