@@ -65,6 +65,14 @@ function byteSum(buf: Uint8Array, from: number, end: number, origin: number): nu
   return sum;
 }
 
+/** The checksum of a partial sum (any non-negative integer below 2^53): folded, then complemented. */
+export function checksumOfSum(sum: number): number {
+  let s = sum > 0xffffffff ? (sum % 0xffff || 0xffff) : sum;
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
 /** Final checksum value to write into a header (complement of the folded sum). */
 export function internetChecksum(buf: Uint8Array, offset: number, length: number, initial = 0): number {
   return ~onesComplementSum(buf, offset, length, initial) & 0xffff;

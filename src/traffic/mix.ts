@@ -1,8 +1,10 @@
 /**
  * A traffic mix as frames: `netflow-v9:50,ipfix:30,sflow:20` with N exporters per kind, interleaved by
  * weight (smooth weighted round robin: deterministic, no bursts of one kind), exporters of a kind in turn.
- * Each frame is [Ethernet] + IPv4 + UDP + the exporter's next datagram, written into one reused buffer;
- * lengths, IPv4 id and both checksums patched per frame. A FrameSource for the injectors (inject/types.ts).
+ * Each frame is [Ethernet] + IPv4 + UDP + the exporter's next datagram, written into its exporter's own
+ * reused buffer behind headers written once; lengths, IPv4 id and both checksums patched per frame, the
+ * checksums from sums of the constant header words made once per exporter (only the datagram itself is
+ * summed per frame). A FrameSource for the injectors (inject/types.ts).
  *
  *   const src = createFlowMixSource({ mix: 'netflow-v9:50,ipfix:30,sflow:20', exporters: 20,
  *                                     exporterBaseIp: '10.10.10.100', dstIp: '10.10.10.10' });
@@ -12,8 +14,9 @@
 import { toIpv4, toMac } from '../codec/address.ts';
 import { writeU16 } from '../codec/bytes.ts';
 import { ETHERTYPE_IPV4, ethernet } from '../codec/ethernet.ts';
-import { fillIpv4Checksum, IP_PROTO_UDP, IPV4_HEADER_BYTES, ipv4 } from '../codec/ipv4.ts';
-import { fillUdpChecksum, UDP_HEADER_BYTES, udp } from '../codec/udp.ts';
+import { checksumOfSum, onesComplementSum, pseudoHeaderSum } from '../codec/checksum.ts';
+import { IP_PROTO_UDP, IPV4_HEADER_BYTES, ipv4 } from '../codec/ipv4.ts';
+import { UDP_HEADER_BYTES, udp } from '../codec/udp.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { FrameSource } from '../inject/types.ts';
 import type { FlowExporter } from './exporter.ts';
@@ -74,8 +77,14 @@ export interface FlowMixOptions {
 
 interface Lane {
   exporter: FlowExporter;
-  header: Uint8Array;
+  /** this exporter's frame buffer: headers written once, datagram and patched fields per frame */
+  buf: Uint8Array;
+  /** one view per frame length, made once: frames are handed out without allocating */
+  views: Uint8Array[];
   ipId: number;
+  /** one's complement sums of the IPv4 header and of the UDP pseudo-header + ports, lengths/id/checksums 0 */
+  ipHeaderSum: number;
+  udpHeaderSum: number;
 }
 
 export interface FlowMixSource extends FrameSource {
@@ -119,7 +128,7 @@ export function createFlowMixSource(o: FlowMixOptions): FlowMixSource {
         templateRefreshDatagrams: o.templateRefreshDatagrams,
         capture: o.capture,
       });
-      const header = new Uint8Array(payloadAt);
+      const header = new Uint8Array(payloadAt + exporter.maxPayloadBytes);
       if (l2)
         ethernet.encode(
           {
@@ -147,8 +156,17 @@ export function createFlowMixSource(o: FlowMixOptions): FlowMixSource {
         header,
         ipAt,
       );
-      udp.encode({ srcPort, dstPort, length: UDP_HEADER_BYTES, checksum: 0 }, header, udpAt);
-      lanes.push({ exporter, header, ipId: 0 });
+      udp.encode({ srcPort, dstPort, length: 0, checksum: 0 }, header, udpAt);
+      writeU16(header, ipAt + 2, 0); // total length, id and checksum are per frame: 0 in the sums
+      writeU16(header, ipAt + 10, 0);
+      lanes.push({
+        exporter,
+        buf: header,
+        views: [],
+        ipId: 0,
+        ipHeaderSum: onesComplementSum(header, ipAt, IPV4_HEADER_BYTES),
+        udpHeaderSum: pseudoHeaderSum(header, ipAt + 12, ipAt + 16, IP_PROTO_UDP, 0) + srcPort + dstPort,
+      });
       exporters.push({ kind, srcIp, srcPort, dstPort, identity: exporter.identity });
     }
     lanesByKind.push(lanes);
@@ -156,15 +174,12 @@ export function createFlowMixSource(o: FlowMixOptions): FlowMixSource {
   const maxLengthBytes = Math.max(...lanesByKind.flat().map((l) => payloadAt + l.exporter.maxPayloadBytes));
   if (maxLengthBytes > 65535 + l2Bytes)
     throw new ChainprobeError('E_CONFIG', `datagrams of ${maxLengthBytes} bytes do not fit IPv4`, true);
-  const buf = new Uint8Array(maxLengthBytes);
   const weights = mix.map((m) => m.weight);
   const total = weights.reduce((a, b) => a + b, 0);
   const current = new Float64Array(mix.length);
   const turn = new Uint32Array(mix.length);
   const startMs = o.startMs ?? Date.now();
   const msPerFrame = o.msPerFrame ?? 0.1;
-  // One view per frame length, made once: frames are handed out without allocating.
-  const views: Uint8Array[] = [];
   return {
     kind: l2 ? 'ethernet' : 'ipv4',
     maxLengthBytes,
@@ -180,17 +195,25 @@ export function createFlowMixSource(o: FlowMixOptions): FlowMixSource {
       const lanes = lanesByKind[k];
       const lane = lanes[turn[k]];
       turn[k] = turn[k] + 1 === lanes.length ? 0 : turn[k] + 1;
-      buf.set(lane.header, 0);
+      const buf = lane.buf;
       const payload = lane.exporter.write(buf, payloadAt, Math.floor(startMs + i * msPerFrame));
-      writeU16(buf, ipAt + 2, IPV4_HEADER_BYTES + UDP_HEADER_BYTES + payload);
+      const ipLength = IPV4_HEADER_BYTES + UDP_HEADER_BYTES + payload;
+      const udpLength = UDP_HEADER_BYTES + payload;
+      writeU16(buf, ipAt + 2, ipLength);
       writeU16(buf, ipAt + 4, lane.ipId);
+      writeU16(buf, ipAt + 10, checksumOfSum(lane.ipHeaderSum + ipLength + lane.ipId));
       lane.ipId = (lane.ipId + 1) & 0xffff;
-      fillIpv4Checksum(buf, ipAt);
-      writeU16(buf, udpAt + 4, UDP_HEADER_BYTES + payload);
-      if (checksum) fillUdpChecksum(buf, ipAt, udpAt);
+      writeU16(buf, udpAt + 4, udpLength);
+      if (checksum) {
+        // the UDP length counts twice: in the pseudo-header and in the header; RFC 768 sends 0 as 0xffff
+        const c = checksumOfSum(
+          lane.udpHeaderSum + 2 * udpLength + onesComplementSum(buf, payloadAt, payload),
+        );
+        writeU16(buf, udpAt + 6, c === 0 ? 0xffff : c);
+      }
       const length = payloadAt + payload;
-      views[length] ??= buf.subarray(0, length);
-      return views[length];
+      lane.views[length] ??= buf.subarray(0, length);
+      return lane.views[length];
     },
   };
 }
