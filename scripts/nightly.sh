@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The nightly benchmark, exactly as .github/workflows/nightly.yml runs it (`npm run nightly` locally; root):
 #   reference chain up → NDR/PDR + latency under load for 100 and 8000 B (appended to the history)
-#   → the 300 s flow-export soak, when this build has the `soak` command → trend page over the history
+#   → the 300 s flow-export soak (`chainprobe soak`) → trend page over the history
 #   → chain down. Exit 1 when the latest run regressed (or a step failed), 2 when set-up failed.
 # Environment: NIGHTLY_OUT (default reports/nightly; the history is $NIGHTLY_OUT/history.jsonl — restore
 # the previous one there first), NIGHTLY_SIZES (100,8000), NIGHTLY_FINAL_TRIAL (10s), NIGHTLY_SOAK_S (300),
@@ -36,12 +36,8 @@ echo "== NDR/PDR for ${SIZES} B (final trials ${FINAL_TRIAL})"
 chainprobe ndr --profile "$PROFILE" --size "$SIZES" --final-trial "$FINAL_TRIAL" \
   --report "$OUT/ndr" --json "$OUT/ndr.json" --history "$HISTORY" || status=1
 
-if chainprobe soak --help >/dev/null 2>&1; then
-  echo "== flow-export soak (${SOAK_S} s)"
-  chainprobe soak --profile "$PROFILE" --duration "$SOAK_S" --report "$OUT/soak" --json "$OUT/soak.json" || status=1
-else
-  echo "== flow-export soak: no \`soak\` command in this build, skipped"
-fi
+echo "== flow-export soak (${SOAK_S} s at 10 000 pps: NetFlow v9, IPFIX, sFlow × 20 exporters each)"
+chainprobe soak --profile "$PROFILE" --duration "$SOAK_S" --report "$OUT/soak" --json "$OUT/soak.json" || status=1
 chainprobe chain down >/dev/null
 
 echo "== trend over $(grep -c . "$HISTORY" 2>/dev/null || echo 0) runs"

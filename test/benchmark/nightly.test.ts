@@ -46,7 +46,7 @@ describe('nightly workflow', () => {
     expect(text).toContain('path: reports/nightly/history.jsonl');
   });
 
-  it('npm run nightly is the same script: ndr on 100 and 8000 B into the history, soak when present, trend', async () => {
+  it('npm run nightly is the same script: ndr on 100 and 8000 B into the history, the soak, trend', async () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts.nightly).toBe('bash scripts/nightly.sh');
     expect(text).toContain('NIGHTLY_SIZES: "100,8000"');
@@ -56,9 +56,11 @@ describe('nightly workflow', () => {
     expect(script).toMatch(
       /chainprobe ndr --profile "\$PROFILE" --size "\$SIZES"[^\n]*\\\n[^\n]*--history "\$HISTORY"/,
     );
-    expect(script).toMatch(
-      /if chainprobe soak --help[^\n]*\n[^\n]*\n\s*chainprobe soak [^\n]*--duration "\$SOAK_S"/,
-    );
+    expect(script).toMatch(/\nchainprobe soak --profile "\$PROFILE" --duration "\$SOAK_S" --report/);
+    // the soak command the script calls exists and parses these options
+    const help = await execa('./bin/chainprobe.js', ['soak', '--help'], { reject: false });
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/--duration S +seconds \(default 300\)/);
     expect(script).toMatch(/SOAK_S=\$\{NIGHTLY_SOAK_S:-300\}/);
     expect(script).toMatch(/chainprobe trend "\$HISTORY" --min-change "\$MIN_CHANGE" --report/);
     expect(script).toMatch(/trap 'chainprobe chain down/);
