@@ -578,6 +578,15 @@ function resourcesBlock(r: RunResults): Markup | string {
           ] as [string, string, string],
         ]
       : []),
+    ...(res.latePackets
+      ? [
+          [
+            'latePackets',
+            'packets handed over after their segment was sealed',
+            `${formatInt(res.latePackets)} (analysed with the next segment)`,
+          ] as [string, string, string],
+        ]
+      : []),
     ['analysisAfterRunMs', 'analysis after the run', `${(res.analysisAfterRunMs / 1000).toFixed(2)} s`],
     ['maxRssBytes', 'peak memory', `${(res.maxRssBytes / 2 ** 20).toFixed(1)} MiB`],
   ];

@@ -152,6 +152,8 @@ export interface RunResources {
   segmentSeconds: number | null;
   /** segments analysed while the run was still going */
   segmentsAnalysedDuringRun?: number;
+  /** packets a capture handed over after their segment was sealed (analysed with the next one) */
+  latePackets?: number;
   /** analysis time after the captures stopped (ms) */
   analysisAfterRunMs: number;
   /** peak resident memory of the chainprobe process (bytes) */

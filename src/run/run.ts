@@ -363,7 +363,9 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       captureBytes: capturedBytes,
       peakCaptureDiskBytes: segmented ? segmented.peakDiskBytes : capturedBytes,
       segmentSeconds: o.segmentSeconds ?? null,
-      ...(segmented ? { segmentsAnalysedDuringRun: segmented.analysedDuringRun } : {}),
+      ...(segmented
+        ? { segmentsAnalysedDuringRun: segmented.analysedDuringRun, latePackets: segmented.late }
+        : {}),
       analysisAfterRunMs: Math.round(analysisAfterRunMs),
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
     };

@@ -1,7 +1,10 @@
 /**
- * Analysis during the run, for soaks: the capture points write time segments (capture/segments.ts); once a
- * segment's end is LAG behind the wall clock at every point (tcpdump hands its kernel ring over at least
- * every ~1 s), it is sealed everywhere, merged across points into the run's CaptureAnalysis, and deleted.
+ * Analysis during the run, for soaks: the capture points write time segments (capture/segments.ts); once
+ * every point has handed over a packet stamped after a segment's end (a point's packets come in time order,
+ * so nothing older can follow), or a silent point's segment is IDLE behind the wall clock, the segment is
+ * sealed everywhere, merged across points into the run's CaptureAnalysis, and deleted. (Sealing on the wall
+ * clock alone was wrong: a capture starved of CPU hands packets over many seconds late — 750 k of 3 M in the
+ * first 300 s soak — and a late sighting after its journey closed becomes a phantom datagram.)
  * After the run only the last segments are left to analyse, and the disk holds a few segments, not the run.
  * The first segment of every point is kept as a sample of the run (the report's pcapng).
  */
@@ -10,8 +13,8 @@ import type { SegmentedPcap, SegmentFile } from '../capture/segments.ts';
 import type { PointClock } from '../clock/correct.ts';
 import type { PcapPacket } from '../pcap/packet.ts';
 
-/** How far behind the wall clock a segment must end before it is sealed (tcpdump's ring timeout + pipes). */
-const SEAL_LAG_NS = 3_000_000_000n;
+/** A point that handed over nothing newer: its segment is sealed this long after its end (a silent point). */
+const IDLE_SEAL_NS = 30_000_000_000n;
 
 export interface SegmentProgress {
   /** segments analysed so far, and the capture time (ns) the analysis has reached */
@@ -59,7 +62,7 @@ export class SegmentAnalyser {
   /** Seals and analyses segments as they age past the lag, every 500 ms, until `drain`. */
   start(): NodeJS.Timeout {
     this.timer = setInterval(() => {
-      this.busy = this.busy.then(() => this.catchUp(BigInt(Date.now()) * 1_000_000n - SEAL_LAG_NS, true));
+      this.busy = this.busy.then(() => this.catchUp(this.sealableUntil(), true));
       this.busy.catch((e) => {
         this.failure ??= e;
       });
@@ -92,6 +95,17 @@ export class SegmentAnalyser {
     let n = 0;
     for (const s of this.segments.values()) n += s.late;
     return n;
+  }
+
+  /** The end of the newest segment every point is done with: passed by its packets, or idle long enough. */
+  private sealableUntil(): bigint {
+    const idleUntil = BigInt(Date.now()) * 1_000_000n - IDLE_SEAL_NS;
+    let until: bigint | null = null;
+    for (const s of this.segments.values()) {
+      const done = s.latestNs > idleUntil ? s.latestNs : idleUntil;
+      if (until === null || done < until) until = done;
+    }
+    return until ?? idleUntil;
   }
 
   /** Analyses every segment that ends at or before `untilNs`. */

@@ -67,6 +67,8 @@ describe('flow export through the reference chain, checked by real collectors', 
       expect(res.segmentSeconds).toBe(2);
       expect(res.segmentsAnalysedDuringRun).toBeGreaterThanOrEqual(2);
       expect(res.peakCaptureDiskBytes).toBeLessThan(res.captureBytes);
+      // segments are sealed once every point has passed them: nothing (or a boundary's µs) arrives late
+      expect(res.latePackets).toBeLessThanOrEqual(results.hops.reduce((n, h) => n + h.seen, 0) / 1000);
       expect(res.maxRssBytes).toBeGreaterThan(0);
       if (results.verdict === 'pass') expect(readdirSync(join(dir, 'soak'))).toEqual([]);
       // live: every second, the capture points' counts and (once segments are judged) the delivery so far
