@@ -6,9 +6,10 @@ import type { RunResults } from '../report/results.ts';
 import type { ArtifactPaths } from '../report/write.ts';
 
 export function printSummary(r: RunResults, paths: ArtifactPaths): void {
+  const units = r.run.requested?.traffic ? 'datagrams' : 'probes';
   const lines = [
     '',
-    `verdict: ${r.verdict.toUpperCase()}${r.faultyHop ? ` — probes lost mostly between ${r.faultySegment?.from} and ${r.faultySegment?.to} (hop "${r.faultyHop}")` : ''}`,
+    `verdict: ${r.verdict.toUpperCase()}${r.faultyHop ? ` — ${units} lost mostly between ${r.faultySegment?.from} and ${r.faultySegment?.to} (hop "${r.faultyHop}")` : ''}`,
     funnel(r),
     ...r.checks.map((c) => `  ${checkMark(c)} ${c.name}: ${c.detail}`),
   ];
@@ -17,8 +18,14 @@ export function printSummary(r: RunResults, paths: ArtifactPaths): void {
     lines.push(
       `  latency e2e: p50 ${us(e.p50Ns)}, p99 ${us(e.p99Ns)}, max ${us(e.maxNs)} (${e.samples} samples)`,
     );
+  const res = r.resources;
+  if (res?.segmentSeconds)
+    lines.push(
+      `  captures: ${mb(res.captureBytes)} written, at most ${mb(res.peakCaptureDiskBytes)} on disk (${res.segmentSeconds} s segments, ${res.segmentsAnalysedDuringRun ?? 0} analysed during the run); analysis after the run ${(res.analysisAfterRunMs / 1000).toFixed(1)} s; peak memory ${mb(res.maxRssBytes)}`,
+    );
   for (const [k, v] of Object.entries(paths)) if (v) lines.push(`  ${k}: ${v}`);
   console.log(lines.join('\n'));
 }
 
+const mb = (bytes: number) => `${Math.round(bytes / 1e6).toLocaleString('en-US')} MB`;
 const us = (ns: number | null) => (ns === null ? 'n/a' : `${(ns / 1000).toFixed(1)} µs`);
