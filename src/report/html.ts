@@ -423,7 +423,7 @@ ${
 <td class="num" data-col="sequenceFailures">${v.sequenceFailures === null ? html`<span class="na">not checked by ${v.collector}</span>` : formatInt(v.sequenceFailures)}</td>
 <td class="num${v.socketDrops ? ' bad' : ''}" data-col="socketDrops">${v.socketDrops === null ? html`<span class="na">unknown</span>` : formatInt(v.socketDrops)}</td>
 <td class="num${v.badPackets ? ' bad' : ''}" data-col="badPackets">${formatInt(v.badPackets)}</td>
-<td data-col="exporters">${formatInt(v.exporters.length)}${v.exporters.length ? html` <span class="muted mono">(${v.exporters.map((e) => `${e.ip} id ${e.id}`).join(', ')})</span>` : ''}</td></tr>`,
+<td data-col="exporters">${formatInt(v.exporters.length)}${v.exporters.length ? html` <details><summary>which</summary><span class="muted mono">${v.exporters.map((e) => `${e.ip} id ${e.id}`).join(', ')}</span></details>` : ''}</td></tr>`,
       )}</tbody></table>
 ${c.exportersMissing.length ? html`<p class="bad" data-testid="exporters-missing">⚠ ${formatInt(c.exportersMissing.length)} exporters reached no collector under their own address: ${c.exportersMissing.join(', ')} (source rewritten on the way, or all their datagrams lost).</p>` : ''}`
     : html`<p class="na" data-testid="collector-note">No collector view: ${c.note ?? 'reason not recorded'}.</p>`

@@ -60,12 +60,12 @@ describe('Collector section', () => {
       sequenceFailures: '3',
       socketDrops: '0',
       badPackets: '0',
-      exporters: '4 (10.10.10.6 id 1, 10.10.10.7 id 2, 10.10.10.8 id 3, 10.10.10.9 id 4)',
+      exporters: '4 which10.10.10.6 id 1, 10.10.10.7 id 2, 10.10.10.8 id 3, 10.10.10.9 id 4',
     });
     expect(collectorRow(page, 'sfcapd')).toMatchObject({
       sequenceFailures: 'not checked by sfcapd',
       socketDrops: 'unknown',
-      exporters: '2 (10.10.10.10 id 1, 10.10.10.11 id 2)',
+      exporters: '2 which10.10.10.10 id 1, 10.10.10.11 id 2',
     });
     expect(page).toContain('<td class="mono">172.20.102.11:6343</td>');
     expect(page).not.toContain('data-testid="exporters-missing"');
