@@ -184,6 +184,11 @@ export const ProfileSpec = z
             dontFragment: z.boolean().default(false),
           })
           .strict(),
+        /**
+         * Flow export's destination port per payload kind where the chain expects another than the kind's
+         * default (NetFlow/IPFIX 2055, sFlow 6343), e.g. { "ipfix": 4739 }: the chain's NAT rules are per port.
+         */
+        flowPorts: z.record(z.string().min(1), port).optional(),
       })
       .strict(),
     stages: z.array(StageSpec).min(1),
