@@ -46,6 +46,8 @@ tr.flagged td { background: var(--warn-bg); }
 .chart { position: relative; height: 300px; margin: 10px 0; }
 .chart.small { height: 220px; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px 20px; }
+.grid > * { min-width: 0; overflow-x: auto; } /* a wide table scrolls inside its cell instead of spilling over the next */
+td.name { overflow-wrap: anywhere; }
 .example { border: 1px solid var(--border); border-radius: 6px; margin: 10px 0; }
 .example header { background: var(--panel); padding: 6px 12px; font-size: 13px; border-bottom: 1px solid var(--border); }
 .example .reason { padding: 6px 12px 0; }

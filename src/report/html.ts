@@ -236,7 +236,7 @@ ${packetTraceBlock(r)}
 <table><thead><tr><th>counter</th><th class="num">before</th><th class="num">after</th><th class="num">delta</th></tr></thead>
 <tbody>${c.counters.map(
       (k) =>
-        html`<tr data-testid="hop-counter-row"><td>${k.name}</td><td class="num">${formatInt(k.before)}</td><td class="num">${formatInt(k.after)}</td><td class="num">${formatInt(k.delta)}</td></tr>`,
+        html`<tr data-testid="hop-counter-row"><td class="name">${k.name}</td><td class="num">${formatInt(k.before)}</td><td class="num">${formatInt(k.after)}</td><td class="num">${formatInt(k.delta)}</td></tr>`,
     )}</tbody></table></div>`,
   )}</div>`;
 }

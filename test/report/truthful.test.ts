@@ -132,7 +132,7 @@ describe('what was done', () => {
       /data-testid="hop-counters" data-hop="security"><h4>security <span class="muted">\(vppctl show errors\)/,
     );
     expect(page).toMatch(
-      /<td>esp4-encrypt: packets dropped<\/td><td class="num">10<\/td><td class="num">310<\/td><td class="num">300<\/td>/,
+      /<td class="name">esp4-encrypt: packets dropped<\/td><td class="num">10<\/td><td class="num">310<\/td><td class="num">300<\/td>/,
     );
     expect(page).toContain('on-failure: 1 files, 123,456 bytes');
     // the funnel comes before the counters, which come before the latency
