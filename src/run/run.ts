@@ -502,7 +502,8 @@ export function sentPerSize(sent: number, sizes: number[]): { payloadBytes: numb
 
 /** An interrupted run can still pass what it measured, but it did not do what was asked: one failing check. */
 function markInterrupted(results: RunResults, sent: number): void {
-  const detail = `interrupted (SIGINT) after ${sent} of ${results.run.requested?.count ?? '?'} probes: the results cover the probes first seen until ${INTERRUPT_GRACE_NS / 1_000_000n} ms before the interrupt (later ones may have been in flight when the captures stopped)`;
+  const units = results.run.requested?.traffic ? 'datagrams' : 'probes';
+  const detail = `interrupted (SIGINT) after ${sent} of ${results.run.requested?.count ?? '?'} ${units}: the results cover the ${units} first seen until ${INTERRUPT_GRACE_NS / 1_000_000n} ms before the interrupt (later ones may have been in flight when the captures stopped)`;
   results.checks.push({ name: 'run complete', status: 'fail', pass: false, detail });
   results.verdict = 'fail';
 }
