@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { readCollectorFlows, startCollector } from '../../src/collector/collector.ts';
+import { startCollector } from '../../src/collector/collector.ts';
+import { readNfdumpFlows } from '../../src/collector/nfdump.ts';
 import { createFlowMixSource } from '../../src/traffic/mix.ts';
 import { liveProcesses } from '../../src/transport/registry.ts';
 import { sendOverLoopback } from './send.ts';
@@ -53,7 +54,7 @@ describe('nfcapd', () => {
         '127.0.0.15/4097',
       ].sort(),
     );
-    const flows = await readCollectorFlows(c.options.dir, 5);
+    const flows = await readNfdumpFlows(c.options.dir, 5);
     expect(flows).toHaveLength(5);
     expect(flows[0]).toMatchObject({ type: 'FLOW', ip4_router: '127.0.0.10' });
     expect(String(flows[0].src4_addr)).toMatch(/^(192\.0\.2|198\.51\.100|203\.0\.113)\./);
