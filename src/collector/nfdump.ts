@@ -22,7 +22,19 @@ const nfdumpKind = (name: string, receives: string[], checksSequence: boolean): 
   // -B: a 4 MiB socket buffer (capped by net.core.rmem_max); the default 208 KiB overflowed at 10 kpps of
   // the mix on the reference chain (126 datagrams the chain delivered, dropped at the sockets)
   launch: ({ address, port, dir }) => ({
-    argv: [name, '-b', address, '-p', String(port), '-w', dir, '-t', '3600', '-B', String(SOCKET_BUFFER_BYTES)],
+    argv: [
+      name,
+      '-b',
+      address,
+      '-p',
+      String(port),
+      '-w',
+      dir,
+      '-t',
+      '3600',
+      '-B',
+      String(SOCKET_BUFFER_BYTES),
+    ],
     files: {},
   }),
   ready: (log) => /^Startup /m.test(log),

@@ -58,7 +58,10 @@ const pmacctKind = (name: 'nfacctd' | 'sfacctd', receives: string[]): CollectorK
       'print_refresh_time: 1',
       `aggregate: ${AGGREGATE.join(', ')}`,
     ];
-    return { argv: [name, '-f', `${dir}/${CONFIG_FILE}`], files: { [CONFIG_FILE]: `${config.join('\n')}\n` } };
+    return {
+      argv: [name, '-f', `${dir}/${CONFIG_FILE}`],
+      files: { [CONFIG_FILE]: `${config.join('\n')}\n` },
+    };
   },
   // the core listens before its print plugin is up: records it hands over earlier are lost (measured: all
   // 1970 flows of a stream sent right after "waiting for … data on")
@@ -90,7 +93,10 @@ async function readPmacctView(
   const r = await transport.run(['cat', file], { timeoutMs: 120_000 });
   // no file: it purged nothing (nothing decoded)
   if (r.exitCode !== 0 && !/No such file/.test(r.stderr))
-    throw new ChainprobeError('E_CHAIN', `${collector}: cannot read ${file} (${transport.description}): ${r.stderr.trim()}`);
+    throw new ChainprobeError(
+      'E_CHAIN',
+      `${collector}: cannot read ${file} (${transport.description}): ${r.stderr.trim()}`,
+    );
   const view: CollectorView = {
     collector,
     flows: 0,
@@ -107,7 +113,10 @@ async function readPmacctView(
     try {
       rec = JSON.parse(line) as PurgeRecord;
     } catch {
-      throw new ChainprobeError('E_CHAIN', `${collector}: ${file} has a line that is not JSON: ${line.slice(0, 120)}`);
+      throw new ChainprobeError(
+        'E_CHAIN',
+        `${collector}: ${file} has a line that is not JSON: ${line.slice(0, 120)}`,
+      );
     }
     if (rec.event_type !== 'purge') continue;
     view.flows += rec.flows ?? 0;

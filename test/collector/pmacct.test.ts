@@ -28,9 +28,16 @@ afterAll(() => {
 const port = (base: number) => base + (process.pid % 500);
 
 const mix = (kinds: string, base: string) =>
-  createFlowMixSource({ mix: kinds, exporters: 2, exporterBaseIp: base, dstIp: '127.0.0.1', startMs: Date.now() });
+  createFlowMixSource({
+    mix: kinds,
+    exporters: 2,
+    exporterBaseIp: base,
+    dstIp: '127.0.0.1',
+    startMs: Date.now(),
+  });
 
-const ids = (v: { exporters: { ip: string; id: number }[] }) => v.exporters.map((e) => `${e.ip}/${e.id}`).sort();
+const ids = (v: { exporters: { ip: string; id: number }[] }) =>
+  v.exporters.map((e) => `${e.ip}/${e.id}`).sort();
 
 describe('nfacctd', () => {
   test('decodes every NetFlow v5/v9 and IPFIX flow, sees each exporter with its id, logs no sequence failure', async () => {
@@ -55,18 +62,27 @@ describe('nfacctd', () => {
     expect(liveProcesses().filter((d) => d.includes('nfacctd'))).toEqual([]);
   }, 60_000);
 
-  test.each(['netflow-v9', 'ipfix'])('datagrams of one %s exporter dropped: a sequence failure', async (kind) => {
-    const p = port(kind === 'ipfix' ? 25000 : 24500);
-    const c = await startCollector({ kind: 'nfacctd', address: '127.0.0.1', port: p, dir: freshDir() });
-    // frames 100, 102, 104 are the first exporter's datagrams 50..52: one gap
-    const sent = await sendOverLoopback(mix(kind, '127.0.0.40'), 200, p, (i) => i >= 100 && i <= 105 && i % 2 === 0);
-    await new Promise((r) => setTimeout(r, 300));
-    const view = await c.stop();
-    expect(sent).toBe(197);
-    expect(view.flows).toBe(197 * 10);
-    expect(view.sequenceFailures).toBe(1);
-    expect(c.output()).toMatch(/expecting flow '\d+' but received '\d+' .*agent=127\.0\.0\.40:/);
-  }, 60_000);
+  test.each(['netflow-v9', 'ipfix'])(
+    'datagrams of one %s exporter dropped: a sequence failure',
+    async (kind) => {
+      const p = port(kind === 'ipfix' ? 25000 : 24500);
+      const c = await startCollector({ kind: 'nfacctd', address: '127.0.0.1', port: p, dir: freshDir() });
+      // frames 100, 102, 104 are the first exporter's datagrams 50..52: one gap
+      const sent = await sendOverLoopback(
+        mix(kind, '127.0.0.40'),
+        200,
+        p,
+        (i) => i >= 100 && i <= 105 && i % 2 === 0,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const view = await c.stop();
+      expect(sent).toBe(197);
+      expect(view.flows).toBe(197 * 10);
+      expect(view.sequenceFailures).toBe(1);
+      expect(c.output()).toMatch(/expecting flow '\d+' but received '\d+' .*agent=127\.0\.0\.40:/);
+    },
+    60_000,
+  );
 
   test('garbage datagrams are bad packets', async () => {
     const p = port(25500);
@@ -102,7 +118,12 @@ describe('sfacctd', () => {
   test('datagrams of one sFlow agent dropped: a sequence failure (sfcapd reports none)', async () => {
     const p = port(26500);
     const c = await startCollector({ kind: 'sfacctd', address: '127.0.0.1', port: p, dir: freshDir() });
-    const sent = await sendOverLoopback(mix('sflow', '127.0.0.60'), 300, p, (i) => i >= 100 && i <= 105 && i % 2 === 0);
+    const sent = await sendOverLoopback(
+      mix('sflow', '127.0.0.60'),
+      300,
+      p,
+      (i) => i >= 100 && i <= 105 && i % 2 === 0,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const view = await c.stop();
     expect(sent).toBe(297);
@@ -117,7 +138,9 @@ describe('families', () => {
     expect(collectorFamily('nfdump').map((k) => k.name)).toEqual(['nfcapd', 'sfcapd']);
     expect(collectorFor('ipfix', 'pmacct')?.name).toBe('nfacctd');
     expect(collectorFor('sflow')?.name).toBe('sfcapd');
-    expect(() => collectorFamily('bogus')).toThrow(expect.objectContaining({ code: 'E_CONFIG', badInput: true }));
+    expect(() => collectorFamily('bogus')).toThrow(
+      expect.objectContaining({ code: 'E_CONFIG', badInput: true }),
+    );
   });
 
   test('a bind failure is a typed error, not a hang', async () => {
