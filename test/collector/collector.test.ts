@@ -71,7 +71,7 @@ describe('a gap in one exporter (its datagrams 50..52 dropped on purpose)', () =
     ['sfacctd', 'sflow', 4, 1],
     ['sfcapd', 'sflow', 4, null],
   ] as const)(
-    '%s, %s: sequence failures %s',
+    '%s, %s (%i flows a datagram): sequence failures %s',
     async (kind, mix, flowsPerDatagram, failures) => {
       const { sent, view } = await collectOverLoopback({
         kind,
