@@ -22,7 +22,9 @@ describe('nfcapd', () => {
       exporterBaseIp: '127.0.0.10',
       count: 600,
       portBase: 21000,
+      keepDir: true,
     });
+    const flows = await readNfdumpFlows(dir, 5).finally(() => rmSync(dir, { recursive: true, force: true }));
     expect(sent).toBe(600);
     expect(view).toMatchObject({ collector: 'nfcapd', flows: 600 * 10, sequenceFailures: 0, badPackets: 0 });
     expect(view.exporters.map((e) => `${e.ip}/${e.id}`).sort()).toEqual(
@@ -35,7 +37,6 @@ describe('nfcapd', () => {
         '127.0.0.15/4097',
       ].sort(),
     );
-    const flows = await readNfdumpFlows(dir, 5);
     expect(flows).toHaveLength(5);
     expect(flows[0]).toMatchObject({ type: 'FLOW', ip4_router: '127.0.0.10' });
     expect(String(flows[0].src4_addr)).toMatch(/^(192\.0\.2|198\.51\.100|203\.0\.113)\./);
