@@ -11,7 +11,7 @@ APT_PACKAGES=(
   python3-scapy python3-cryptography
   openssh-server openssh-client docker.io debootstrap busybox-static
   chromium fonts-dejavu-core libxml2-utils
-  nfdump nfdump-sflow
+  nfdump nfdump-sflow pmacct
 )
 
 missing=()

@@ -1,3 +1,4 @@
-/** src/collector — real flow collectors (nfcapd, sfcapd) started through a Transport and read back. */
+/** src/collector — real flow collectors (nfdump: nfcapd, sfcapd; pmacct: nfacctd, sfacctd) started through a Transport and read back. */
 export * from './collector.ts';
 export * from './kinds.ts';
+export { readNfdumpFlows } from './nfdump.ts';

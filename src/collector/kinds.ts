@@ -1,52 +1,19 @@
 /**
- * Collector kinds: which daemon receives which payload kinds, how it is started in the foreground on one
- * address/port, and how its view is read back. One entry per collector; nfcapd/sfcapd write nfdump files
- * and are read with `nfdump` (always with -o: Debian's build prints NSEL columns otherwise).
+ * Collector kinds and families. A kind is one daemon (nfcapd, sfacctd, …: types.ts says what each knows:
+ * how it starts, what says it listens, how it stops, how its view is read back). A family is the set of
+ * daemons chosen together, one per payload kind: `nfdump` (nfcapd + sfcapd, the default) or `pmacct`
+ * (nfacctd + sfacctd, which also check sFlow sequence numbers).
  */
-export interface CollectorKind {
-  readonly name: string;
-  readonly binary: string;
-  /** payload kinds (traffic/kinds.ts) this collector decodes */
-  readonly receives: readonly string[];
-  /** whether it checks sequence numbers (sfcapd does not: a gap 3→10 shows 0 failures) */
-  readonly checksSequence: boolean;
-  /** argv to run it in the foreground; SIGINT closes its file */
-  argv(o: { address: string; port: number; dir: string }): string[];
-  /** a line of its output that says it is listening */
-  readonly ready: RegExp;
-}
+import { ChainprobeError } from '../errors.ts';
+import { NFDUMP_KINDS } from './nfdump.ts';
+import { PMACCT_KINDS } from './pmacct.ts';
+import type { CollectorKind } from './types.ts';
 
-const SOCKET_BUFFER_BYTES = 4 << 20;
+export type { CollectorKind } from './types.ts';
 
-const nfdumpFamily = (name: string, receives: string[], checksSequence: boolean): CollectorKind => ({
-  name,
-  binary: name,
-  receives,
-  checksSequence,
-  // -B: a 4 MiB socket buffer (capped by net.core.rmem_max); the default 208 KiB overflowed at 10 kpps of
-  // the mix on the reference chain (126 datagrams the chain delivered, dropped at the sockets)
-  argv: ({ address, port, dir }) => [
-    name,
-    '-b',
-    address,
-    '-p',
-    String(port),
-    '-w',
-    dir,
-    '-t',
-    '3600',
-    '-B',
-    String(SOCKET_BUFFER_BYTES),
-  ],
-  ready: /^Startup /m,
-});
+export const DEFAULT_COLLECTOR_FAMILY = 'nfdump';
 
-const KINDS = new Map<string, CollectorKind>(
-  [
-    nfdumpFamily('nfcapd', ['netflow-v5', 'netflow-v9', 'ipfix'], true),
-    nfdumpFamily('sfcapd', ['sflow'], false),
-  ].map((k) => [k.name, k]),
-);
+const KINDS = new Map<string, CollectorKind>([...NFDUMP_KINDS, ...PMACCT_KINDS].map((k) => [k.name, k]));
 
 export function collectorKind(name: string): CollectorKind | undefined {
   return KINDS.get(name);
@@ -56,8 +23,26 @@ export function collectorKindNames(): string[] {
   return [...KINDS.keys()];
 }
 
-/** The collector that receives a payload kind (nfcapd for NetFlow/IPFIX, sfcapd for sFlow). */
-export function collectorFor(payloadKind: string): CollectorKind | undefined {
-  for (const k of KINDS.values()) if (k.receives.includes(payloadKind)) return k;
-  return undefined;
+/** The family's kinds, in registration order; an unknown family is bad input (E_CONFIG, exit 2). */
+export function collectorFamily(family: string): CollectorKind[] {
+  const kinds = [...KINDS.values()].filter((k) => k.family === family);
+  if (kinds.length === 0)
+    throw new ChainprobeError(
+      'E_CONFIG',
+      `collector family "${family}": expected one of ${collectorFamilyNames().join(', ')}`,
+      true,
+    );
+  return kinds;
+}
+
+export function collectorFamilyNames(): string[] {
+  return [...new Set([...KINDS.values()].map((k) => k.family))];
+}
+
+/** The collector of a family that receives a payload kind (nfdump: nfcapd for NetFlow/IPFIX, sfcapd for sFlow). */
+export function collectorFor(
+  payloadKind: string,
+  family: string = DEFAULT_COLLECTOR_FAMILY,
+): CollectorKind | undefined {
+  return collectorFamily(family).find((k) => k.receives.includes(payloadKind));
 }

@@ -24,6 +24,8 @@ export interface DriverUpOptions extends LockOptions {
   log?: (line: string) => void;
   /** overall limit for `up` */
   timeoutMs?: number;
+  /** flow-collector family to run at the destination (collector/kinds.ts), for drivers that run collectors */
+  collectors?: string;
 }
 
 export interface DriverUpResult {

@@ -130,6 +130,13 @@ describe('bad command lines exit 2 with the option named and the usage', () => {
   });
 });
 
+test('`chain up --collectors` names the collector families it knows (before anything is torn down)', async () => {
+  const r = await inProcess('chain', 'up', '--collectors', 'bogus');
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr).toMatch(/E_CONFIG: collector family "bogus": expected one of nfdump, pmacct/);
+  expect(r.stderr).not.toMatch(STACK_LINE);
+});
+
 describe('payload sizes are checked against what the profile frame can hold', () => {
   test('`run` without --profile uses the reference chain profile and refuses a payload it cannot carry', async () => {
     const report = join(dir, 'never-written');

@@ -1,46 +1,30 @@
 /**
- * Real collectors (Debian's nfcapd and sfcapd) receive our generated export over loopback: every flow
- * decoded, every exporter recognised with its identity, no sequence failure — and a gap we make on
- * purpose is one they do report. Stopped by SIGINT; nothing survives the test.
+ * Real collectors receive our generated export over loopback. nfdump family (Debian's nfcapd and sfcapd):
+ * every flow decoded, every exporter recognised with its identity, no sequence failure. And for every
+ * collector kind, a gap made on purpose (three datagrams of one exporter) is one it reports — except
+ * sfcapd, which does not check sFlow sequence numbers. Stopped by SIGINT; nothing survives the test.
+ * pmacct's own decode tests: pmacct.test.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { readCollectorFlows, startCollector } from '../../src/collector/collector.ts';
-import { createFlowMixSource } from '../../src/traffic/mix.ts';
+import { startCollector } from '../../src/collector/collector.ts';
+import { readNfdumpFlows } from '../../src/collector/nfdump.ts';
 import { liveProcesses } from '../../src/transport/registry.ts';
-import { sendOverLoopback } from './send.ts';
-
-const dirs: string[] = [];
-const freshDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'chainprobe-collector-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-// Ports unlikely to collide with other helpers' runs on this machine.
-const port = (base: number) => base + (process.pid % 500);
-
-const mix = (kinds: string, base = '127.0.0.10') =>
-  createFlowMixSource({
-    mix: kinds,
-    exporters: 2,
-    exporterBaseIp: base,
-    dstIp: '127.0.0.1',
-    startMs: Date.now(),
-  });
+import { collectOverLoopback, DROP_ONE_GAP } from './send.ts';
 
 describe('nfcapd', () => {
   test('decodes every NetFlow v5/v9 and IPFIX flow, knows each exporter, logs no sequence failure', async () => {
-    const p = port(21000);
-    const c = await startCollector({ kind: 'nfcapd', address: '127.0.0.1', port: p, dir: freshDir() });
-    const sent = await sendOverLoopback(mix('netflow-v5:1,netflow-v9:1,ipfix:1'), 600, p);
-    await new Promise((r) => setTimeout(r, 300));
-    const view = await c.stop();
+    const { sent, view, dir } = await collectOverLoopback({
+      kind: 'nfcapd',
+      mix: 'netflow-v5:1,netflow-v9:1,ipfix:1',
+      exporterBaseIp: '127.0.0.10',
+      count: 600,
+      portBase: 21000,
+      keepDir: true,
+    });
+    const flows = await readNfdumpFlows(dir, 5).finally(() => rmSync(dir, { recursive: true, force: true }));
     expect(sent).toBe(600);
     expect(view).toMatchObject({ collector: 'nfcapd', flows: 600 * 10, sequenceFailures: 0, badPackets: 0 });
     expect(view.exporters.map((e) => `${e.ip}/${e.id}`).sort()).toEqual(
@@ -53,38 +37,22 @@ describe('nfcapd', () => {
         '127.0.0.15/4097',
       ].sort(),
     );
-    const flows = await readCollectorFlows(c.options.dir, 5);
     expect(flows).toHaveLength(5);
     expect(flows[0]).toMatchObject({ type: 'FLOW', ip4_router: '127.0.0.10' });
     expect(String(flows[0].src4_addr)).toMatch(/^(192\.0\.2|198\.51\.100|203\.0\.113)\./);
     expect(liveProcesses().filter((d) => d.includes('nfcapd'))).toEqual([]);
   }, 60_000);
-
-  test('a gap in one v9 exporter is a sequence failure the collector reports', async () => {
-    const p = port(21600);
-    const c = await startCollector({ kind: 'nfcapd', address: '127.0.0.1', port: p, dir: freshDir() });
-    // Drop v9 packets 50..52 of the first exporter (source id 2304): one gap event.
-    const sent = await sendOverLoopback(
-      mix('netflow-v9'),
-      200,
-      p,
-      (i) => i >= 100 && i <= 105 && i % 2 === 0,
-    );
-    await new Promise((r) => setTimeout(r, 300));
-    const view = await c.stop();
-    expect(sent).toBe(197);
-    expect(view.flows).toBe(197 * 10);
-    expect(view.sequenceFailures).toBe(1);
-  }, 60_000);
 });
 
 describe('sfcapd', () => {
   test('decodes every sFlow flow sample (scaled by the sampling rate); no sequence checks', async () => {
-    const p = port(22300);
-    const c = await startCollector({ kind: 'sfcapd', address: '127.0.0.1', port: p, dir: freshDir() });
-    await sendOverLoopback(mix('sflow', '127.0.0.20'), 300, p);
-    await new Promise((r) => setTimeout(r, 300));
-    const view = await c.stop();
+    const { view } = await collectOverLoopback({
+      kind: 'sfcapd',
+      mix: 'sflow',
+      exporterBaseIp: '127.0.0.20',
+      count: 300,
+      portBase: 22300,
+    });
     expect(view).toMatchObject({
       collector: 'sfcapd',
       flows: 300 * 4,
@@ -95,23 +63,60 @@ describe('sfcapd', () => {
   }, 60_000);
 });
 
+describe('a gap in one exporter (its datagrams 50..52 dropped on purpose)', () => {
+  // [collector, payload kind, flows per datagram, gap events it reports (null: it does not check)]
+  test.each([
+    ['nfcapd', 'netflow-v9', 10, 1],
+    ['nfacctd', 'netflow-v9', 10, 1],
+    ['nfacctd', 'ipfix', 10, 1],
+    ['sfacctd', 'sflow', 4, 1],
+    ['sfcapd', 'sflow', 4, null],
+  ] as const)(
+    '%s, %s (%i flows a datagram): sequence failures %s',
+    async (kind, mix, flowsPerDatagram, failures) => {
+      const { sent, view } = await collectOverLoopback({
+        kind,
+        mix,
+        exporterBaseIp: '127.0.0.40',
+        count: 200,
+        portBase: { nfcapd: 21600, nfacctd: mix === 'ipfix' ? 24500 : 24000, sfacctd: 25000, sfcapd: 25500 }[
+          kind
+        ],
+        skip: DROP_ONE_GAP,
+      });
+      expect(sent).toBe(197);
+      expect(view.flows).toBe(197 * flowsPerDatagram);
+      expect(view.sequenceFailures).toBe(failures);
+    },
+    60_000,
+  );
+});
+
 describe('bad input', () => {
-  test('unknown collector, bad port, unwritable directory: typed errors', async () => {
-    await expect(
-      startCollector({ kind: 'bogus', address: '127.0.0.1', port: 1, dir: freshDir() }),
-    ).rejects.toMatchObject({
-      code: 'E_CONFIG',
-      badInput: true,
-    });
-    await expect(
-      startCollector({ kind: 'nfcapd', address: '127.0.0.1', port: 70000, dir: freshDir() }),
-    ).rejects.toMatchObject({
-      code: 'E_CONFIG',
-    });
-    await expect(
-      startCollector({ kind: 'nfcapd', address: '192.0.2.1', port: port(23000), dir: freshDir() }),
-    ).rejects.toMatchObject({
-      code: 'E_CHAIN',
-    });
-  }, 30_000);
+  const dirs: string[] = [];
+  const freshDir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'chainprobe-collector-'));
+    dirs.push(d);
+    return d;
+  };
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const port = 23000 + (process.pid % 500);
+
+  test.each(['nfcapd', 'sfacctd'])(
+    'unknown collector, bad port, an address not on this host (%s): typed errors',
+    async (kind) => {
+      await expect(
+        startCollector({ kind: 'bogus', address: '127.0.0.1', port: 1, dir: freshDir() }),
+      ).rejects.toMatchObject({ code: 'E_CONFIG', badInput: true });
+      await expect(
+        startCollector({ kind, address: '127.0.0.1', port: 70000, dir: freshDir() }),
+      ).rejects.toMatchObject({ code: 'E_CONFIG' });
+      await expect(
+        startCollector({ kind, address: '192.0.2.1', port, dir: freshDir() }),
+      ).rejects.toMatchObject({ code: 'E_CHAIN' });
+    },
+    30_000,
+  );
 });

@@ -6,6 +6,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { loadProfile, type Profile } from '../../chain/profile.ts';
+import { collectorFamily, collectorFamilyNames, DEFAULT_COLLECTOR_FAMILY } from '../../collector/kinds.ts';
 import {
   type ChainDriver,
   type DriverStatus,
@@ -21,7 +22,7 @@ import { ChainprobeError } from '../../errors.ts';
 import { UsageError } from '../errors.ts';
 
 const USAGE = `usage:
-  chainprobe chain up     [--profile FILE] [--timeout SECONDS] [--wait]
+  chainprobe chain up     [--profile FILE] [--timeout SECONDS] [--collectors FAMILY] [--wait]
   chainprobe chain down   [--profile FILE] [--wait]
   chainprobe chain status [--profile FILE] [--json]
   chainprobe chain fault  [--profile FILE] [--wait] --hop HOP (--drop PCT | --rate RATE | --down | --rewrite-source IP | --mtu BYTES | --clear)
@@ -29,6 +30,7 @@ const USAGE = `usage:
 
   --profile FILE  the chain's profile; its "driver" says who manages it (default: ${DEFAULT_PROFILE_PATH})
   --wait          when a run or another chain command holds the chain, wait for it instead of refusing
+  --collectors FAMILY  flow collectors at the destination: ${collectorFamilyNames().join(' or ')} (default ${DEFAULT_COLLECTOR_FAMILY}; docs/collectors.md)
   RATE is a tc rate: 10mbit, 500kbit, 1mbps (bytes/s). The reference chain needs root.`;
 
 export async function run(args: string[]): Promise<number> {
@@ -84,8 +86,10 @@ function lockOptions(v: Values, verb: string): LockOptions {
 const WAIT = { wait: { type: 'boolean' } } as const;
 
 async function up(args: string[]): Promise<number> {
-  const v = parse(args, { timeout: { type: 'string' }, ...WAIT });
+  const v = parse(args, { timeout: { type: 'string' }, collectors: { type: 'string' }, ...WAIT });
   if (v.help) return help();
+  const collectors = typeof v.collectors === 'string' ? v.collectors : undefined;
+  if (collectors !== undefined) collectorFamily(collectors); // unknown family: E_CONFIG, exit 2
   const profile = profileOf(v);
   const driver = driverFor(profile);
   const upChain = requireVerb(driver, 'up');
@@ -106,6 +110,7 @@ async function up(args: string[]): Promise<number> {
     console.log(`chain up: ${profile.name} (driver ${driver.name})`);
     const r = await upChain({
       timeoutMs: timeoutS * 1000,
+      collectors,
       log: (l) => console.log(`  ${l}`),
       ...lockOptions(v, 'up'),
     });

@@ -1,18 +1,29 @@
 /**
- * The reference chain's flow collectors: nfcapd (NetFlow/IPFIX) and sfcapd (sFlow) in the destination
+ * The reference chain's flow collectors: one family (collector/kinds.ts) chosen at `chain up` — nfdump
+ * (nfcapd for NetFlow/IPFIX, sfcapd for sFlow; the default) or pmacct (nfacctd, sfacctd) — in the destination
  * namespace on the collector address, one per collector kind, each on the default port of what it receives
- * (2055, 6343). The DNAT at the security hop sends the exporters' datagrams there; the probe flow keeps
- * going to the UDP sink. Started by `chain up` like the other daemons (recorded by pid, stopped by
- * `chain down`), reset before a flow-export run and read after it (stop → nfdump → start empty).
+ * (2055, 6343). The DNAT at the security hop sends the exporters' datagrams there; the probe flow keeps going
+ * to the UDP sink. Started by `chain up` like the other daemons (recorded by pid, the family in the chain's
+ * state, stopped by `chain down`), reset before a flow-export run and read after it (stop → read its view →
+ * start empty).
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { type CollectorReading, parseExporters, readCollectorView } from '../../collector/collector.ts';
-import { type CollectorKind, collectorKind, collectorKindNames } from '../../collector/kinds.ts';
+import { join } from 'node:path';
+import type { CollectorReading } from '../../collector/collector.ts';
+import { type CollectorKind, collectorFamily, DEFAULT_COLLECTOR_FAMILY } from '../../collector/kinds.ts';
 import { ChainprobeError } from '../../errors.ts';
 import { payloadKind } from '../../traffic/kinds.ts';
+import { LocalTransport } from '../../transport/local.ts';
 import { inNetns } from './command.ts';
 import { isAlive, spawnInNetns, stopPids, waitFor } from './daemon.ts';
-import { type ChainState, type DaemonRecord, ensureDir, runPath, writeState } from './rundir.ts';
+import {
+  type ChainState,
+  type DaemonRecord,
+  ensureDir,
+  runPath,
+  writePrivate,
+  writeState,
+} from './rundir.ts';
 import type { Topology } from './topology.ts';
 
 export interface FlowCollector {
@@ -31,36 +42,37 @@ function portOf(k: CollectorKind): number {
   return port;
 }
 
-export function flowCollectors(t: Topology): FlowCollector[] {
-  return collectorKindNames().map((name) => {
-    const kind = collectorKind(name)!;
-    return {
-      kind,
-      address: t.dst.collectorIp,
-      port: portOf(kind),
-      dir: runPath(`collector-${name}`),
-      log: runPath(`collector-${name}.log`),
-      what: `collector-${name}`,
-    };
-  });
+const familyOf = (state: ChainState): string => state.collectors ?? DEFAULT_COLLECTOR_FAMILY;
+
+export function flowCollectors(t: Topology, family: string): FlowCollector[] {
+  return collectorFamily(family).map((kind) => ({
+    kind,
+    address: t.dst.collectorIp,
+    port: portOf(kind),
+    dir: runPath(`collector-${kind.name}`),
+    log: runPath(`collector-${kind.name}.log`),
+    what: `collector-${kind.name}`,
+  }));
 }
 
 /** Every collector's port: the DNAT rules that send exporters to them (topology.ts natRuleset). */
-export const collectorPorts = (): number[] => collectorKindNames().map((n) => portOf(collectorKind(n)!));
+export const collectorPorts = (family: string): number[] => collectorFamily(family).map(portOf);
 
-/** Starts one collector (empty directory, fresh log) and waits until it listens. */
+/** Starts one collector (empty directory, fresh log, its config files) and waits until it listens. */
 async function startOne(t: Topology, c: FlowCollector, timeoutMs: number): Promise<number> {
   rmSync(c.dir, { recursive: true, force: true });
   rmSync(c.log, { force: true });
   ensureDir(c.dir);
-  const [bin, ...args] = c.kind.argv({ address: c.address, port: c.port, dir: c.dir });
+  const { argv, files } = c.kind.launch({ address: c.address, port: c.port, dir: c.dir });
+  for (const [name, text] of Object.entries(files)) writePrivate(join(c.dir, name), text);
+  const [bin, ...args] = argv;
   const pid = spawnInNetns(t.ns.dst, bin, args, c.log);
   await waitFor(
     `${c.kind.name} on ${c.address}:${c.port}`,
     () => {
       if (!isAlive(pid))
         throw new ChainprobeError('E_CHAIN', `${c.kind.name} exited: ${readLog(c).trim().slice(-400)}`);
-      return c.kind.ready.test(readLog(c)) || undefined;
+      return c.kind.ready(readLog(c)) || undefined;
     },
     timeoutMs,
   );
@@ -75,11 +87,11 @@ const readLog = (c: FlowCollector): string => {
   }
 };
 
-/** Starts every collector afresh (stopping a running one) and records it in the chain's state. */
+/** Starts the chain's collectors afresh (stopping a running one) and records them in the chain's state. */
 export async function startCollectors(t: Topology, state: ChainState, timeoutMs: number): Promise<void> {
-  for (const c of flowCollectors(t)) {
+  for (const c of flowCollectors(t, familyOf(state))) {
     const old = state.daemons.find((d) => d.what === c.what);
-    if (old) await stopPids([old.pid]);
+    if (old) await stopPids([old.pid], c.kind.stop.graceMs, c.kind.stop.signal);
     const pid = await startOne(t, c, timeoutMs);
     state.daemons = state.daemons.filter((d) => d.what !== c.what);
     state.daemons.push({ what: c.what, pid, netns: t.ns.dst, startedAt: new Date().toISOString() });
@@ -88,23 +100,26 @@ export async function startCollectors(t: Topology, state: ChainState, timeoutMs:
 }
 
 /**
- * Stops every collector (SIGTERM: it closes its file), reads what it wrote with nfdump, its log (exporters,
- * bad packets) and its socket's drop counter (read before it closes), then starts it again empty.
+ * Stops every collector (its stop signal: it writes out what it holds), reads its view (what it wrote and
+ * its log: flows, sequence failures, exporters, bad packets) and its socket's drop counter (read before it
+ * closes), then starts it again empty.
  */
 export async function readCollectors(t: Topology, state: ChainState): Promise<CollectorReading[]> {
   const drops = await socketDrops(t);
-  const out: CollectorReading[] = [];
-  for (const c of flowCollectors(t)) {
+  const collectors = flowCollectors(t, familyOf(state));
+  const pids = collectors.map((c) => {
     const rec = state.daemons.find((d) => d.what === c.what);
     if (!rec || !isAlive(rec.pid)) throw new ChainprobeError('E_CHAIN', `${c.kind.name} is not running`);
-    await stopPids([rec.pid]);
-    const view = await readCollectorView(c.kind.name, c.dir);
-    const log = readLog(c);
-    const bad = /Bad Packets: (\d+)/.exec(log);
+    return rec.pid;
+  });
+  // together: pmacct's take 2–3.5 s each to write out and exit
+  await Promise.all(collectors.map((c, i) => stopPids([pids[i]], c.kind.stop.graceMs, c.kind.stop.signal)));
+  const out: CollectorReading[] = [];
+  for (const c of collectors) {
+    // the run directory is on this host's filesystem, shared by the namespaces
+    const view = await c.kind.readView({ dir: c.dir, log: readLog(c), transport: new LocalTransport() });
     out.push({
       ...view,
-      badPackets: bad ? Number(bad[1]) : 0,
-      exporters: parseExporters(log),
       listen: `${c.address}:${c.port}`,
       socketDrops: drops.get(`${c.address}:${c.port}`) ?? null,
     });

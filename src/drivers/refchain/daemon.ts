@@ -62,10 +62,15 @@ export async function netnsPids(ns: string): Promise<number[]> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * SIGTERM, then SIGKILL after `graceMs` (a charon wedged in libipsec ignores SIGTERM, G4); returns when
- * every process has exited. The pids still alive 10 s after SIGKILL are returned (in D state, say).
+ * SIGTERM (or the daemon's own stop signal), then SIGKILL after `graceMs` (a charon wedged in libipsec
+ * ignores SIGTERM, G4); returns when every process has exited. The pids still alive 10 s after SIGKILL are
+ * returned (in D state, say).
  */
-export async function stopPids(pids: number[], graceMs = 3000): Promise<number[]> {
+export async function stopPids(
+  pids: number[],
+  graceMs = 3000,
+  stopSignal: NodeJS.Signals = 'SIGTERM',
+): Promise<number[]> {
   const signal = (pid: number, sig: NodeJS.Signals) => {
     try {
       process.kill(pid, sig);
@@ -73,7 +78,7 @@ export async function stopPids(pids: number[], graceMs = 3000): Promise<number[]
       /* already gone */
     }
   };
-  for (const pid of pids) signal(pid, 'SIGTERM');
+  for (const pid of pids) signal(pid, stopSignal);
   const until = Date.now() + graceMs;
   while (pids.some(isAlive) && Date.now() < until) await sleep(25);
   const stubborn = pids.filter(isAlive);

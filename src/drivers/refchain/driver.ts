@@ -3,6 +3,7 @@
  * refchain), so one lock for every reference-chain profile.
  */
 import type { CapturePointSpec, Profile } from '../../chain/profile.ts';
+import { collectorFamily } from '../../collector/kinds.ts';
 import type { CounterSnapshot } from '../counters.ts';
 import type { CapturePlace, ChainDriver, DriverStatus, DriverUpOptions } from '../driver.ts';
 import { requireFaultKind } from '../driver.ts';
@@ -44,8 +45,14 @@ export class RefchainDriver implements ChainDriver {
 
   async up(o: DriverUpOptions = {}) {
     this.topology(); // a profile that cannot be a reference chain is bad input before the lock is taken
+    if (o.collectors) collectorFamily(o.collectors); // so is an unknown collector family
     return withChainLock(this.lockName, 'chain up', o, async () => {
-      const r = await chainUp({ profile: this.profile, log: o.log, timeoutMs: o.timeoutMs });
+      const r = await chainUp({
+        profile: this.profile,
+        log: o.log,
+        timeoutMs: o.timeoutMs,
+        collectors: o.collectors,
+      });
       return {
         summary: [
           `SAs: ${r.sas.map((s) => `SPI ${s.spi} ${s.src} → ${s.dst}`).join(', ')} (keys for the analyser in a root-only file)`,

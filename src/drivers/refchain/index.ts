@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadProfile, type Profile } from '../../chain/profile.ts';
 import type { CollectorReading } from '../../collector/collector.ts';
+import { collectorFamily, DEFAULT_COLLECTOR_FAMILY } from '../../collector/kinds.ts';
 import { ChainprobeError } from '../../errors.ts';
 import { parseCharonKeys } from '../../transform/esp-sa.ts';
 import type { InterfaceStatus } from '../driver.ts';
@@ -92,6 +93,8 @@ export interface ChainUpOptions {
   log?: (line: string) => void;
   /** overall limit for `up` (default 30 s) */
   timeoutMs?: number;
+  /** flow-collector family at the destination (collector/kinds.ts; default nfdump) */
+  collectors?: string;
 }
 
 export interface ChainUpResult {
@@ -124,6 +127,8 @@ export async function chainUp(opts: ChainUpOptions = {}): Promise<ChainUpResult>
   const deadline = t0 + timeoutMs;
   const left = () => Math.max(1000, deadline - Date.now());
   const t = topologyOf(profile);
+  const collectors = opts.collectors ?? DEFAULT_COLLECTOR_FAMILY;
+  collectorFamily(collectors); // an unknown family is bad input before anything is torn down
   checkPrerequisites();
 
   const down = await chainDown({ profile });
@@ -135,6 +140,7 @@ export async function chainUp(opts: ChainUpOptions = {}): Promise<ChainUpResult>
     profile: profile.name === 'reference' && !opts.profile ? DEFAULT_PROFILE_PATH : profile.name,
     namespaces: namespacesOf(t),
     daemons: [],
+    collectors,
   };
   try {
     ensureDir(RUN_DIR);
@@ -142,7 +148,7 @@ export async function chainUp(opts: ChainUpOptions = {}): Promise<ChainUpResult>
     for (const ns of state.namespaces) await command('ip', ['netns', 'add', ns]);
     await Promise.all(sysctlPlan(t).map((s) => inNetns(s.ns, 'sysctl', ['-q', '-w', ...s.settings])));
     for (const step of linkPlan(t)) await ipBatch(step.ns, step.lines);
-    await inNetns(t.ns.sec, 'nft', ['-f', '-'], { input: natRuleset(t, collectorPorts()) });
+    await inNetns(t.ns.sec, 'nft', ['-f', '-'], { input: natRuleset(t, collectorPorts(collectors)) });
     const tNetwork = Date.now();
     log(
       `namespaces ${state.namespaces.join(', ')}: links, VXLAN VNI ${t.vx.vni} + bridge ${t.vx.bridge}, DNAT ${t.nat.matchIp}:${t.nat.matchPort} → ${t.nat.toIp}:${t.nat.toPort} (${tNetwork - tTeardown} ms)`,

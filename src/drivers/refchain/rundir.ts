@@ -49,6 +49,8 @@ export interface ChainState {
   profile: string;
   namespaces: string[];
   daemons: DaemonRecord[];
+  /** the flow-collector family `up` chose (collector/kinds.ts); absent in states from before families */
+  collectors?: string;
   upAt?: string;
 }
 
