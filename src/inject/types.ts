@@ -12,7 +12,11 @@ export type FrameKind = 'ethernet' | 'ipv4';
 export interface FrameSource {
   /** Ethernet frames (with header, as VPP's af_packet expects) or bare IPv4 packets (raw injector). */
   readonly kind: FrameKind;
-  /** Frame i (0-based). May return a reused buffer patched in place; valid until the next call. */
+  /**
+   * Frame i (0-based). May return a reused buffer patched in place; valid until the next call. A stateful
+   * source (flow export: exporters' sequence numbers) makes frames in order and returns the same frame when
+   * asked for the same i twice in a row: look at frame 0 (plans, preflights) before sending, nothing further.
+   */
   next(i: number): Uint8Array;
   /**
    * If set, frame i equals frame i % period: the injector may hand over `period` frames once and let a

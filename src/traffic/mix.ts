@@ -9,7 +9,7 @@
  *   const src = createFlowMixSource({ mix: 'netflow-v9:50,ipfix:30,sflow:20', exporters: 20,
  *                                     exporterBaseIp: '10.10.10.100', dstIp: '10.10.10.10' });
  *   src.next(i) → Uint8Array (valid until the next call; call with i = 0, 1, 2, … in order:
- *                 sequence numbers are the exporters' state)
+ *                 sequence numbers are the exporters' state; the same i again returns the same frame)
  */
 import { toIpv4, toMac } from '../codec/address.ts';
 import { writeU16 } from '../codec/bytes.ts';
@@ -189,11 +189,18 @@ export function createFlowMixSource(o: FlowMixOptions): FlowMixSource {
   const turn = new Uint32Array(mix.length);
   const startMs = o.startMs ?? Date.now();
   const msPerFrame = o.msPerFrame ?? 0.1;
+  // The exporters are stateful (sequence numbers): asking again for the frame just made returns it, not the
+  // next datagram. The injector's plan and preflight look at frame 0 before sending; each look used to cost
+  // an exporter its first datagram — the one carrying the templates (190 flows undecodable, pmacct saw it).
+  let lastIndex = -1;
+  let lastFrame: Uint8Array = new Uint8Array(0);
   return {
     kind: l2 ? 'ethernet' : 'ipv4',
     maxLengthBytes,
     exporters,
     next(i) {
+      if (i === lastIndex) return lastFrame;
+      lastIndex = i;
       // Smooth weighted round robin: every kind gains its weight, the richest sends and pays the total.
       let k = 0;
       for (let j = 0; j < current.length; j++) {
@@ -222,7 +229,8 @@ export function createFlowMixSource(o: FlowMixOptions): FlowMixSource {
       }
       const length = payloadAt + payload;
       lane.views[length] ??= buf.subarray(0, length);
-      return lane.views[length];
+      lastFrame = lane.views[length];
+      return lastFrame;
     },
   };
 }

@@ -12,6 +12,7 @@ import { decodeNetflowV9, netflowV9 } from '../../src/codec/flow/netflow-v9.ts';
 import { decodeSflow, sflow } from '../../src/codec/flow/sflow.ts';
 import { TemplateCache, VARIABLE_LENGTH } from '../../src/codec/flow/templates.ts';
 import { describe as describeLayers, dissect, LINKTYPE_IPV4 } from '../../src/codec/stack.ts';
+import { planInjection } from '../../src/inject/plan.ts';
 import { createFlowMixSource, parseMix } from '../../src/traffic/mix.ts';
 import { writeTempPcap } from '../helpers/classic-pcap.ts';
 import { hexOf, scapy, tsharkFields } from '../helpers/oracle-tools.ts';
@@ -287,3 +288,19 @@ function udpFrame(payload: Uint8Array, port: number): Uint8Array {
   });
   return src.next(0).slice();
 }
+
+describe('the mix as a frame source', () => {
+  test("the injector's look at frame 0 costs no datagram: the first one sent still carries the templates", () => {
+    const src = createFlowMixSource({
+      mix: 'netflow-v9',
+      exporterBaseIp: '198.51.100.10',
+      dstIp: '203.0.113.1',
+    });
+    planInjection(src, { ratePps: 1000, count: 10 }); // samples frame 0, as the raw preflight does too
+    src.next(0);
+    const v9 = (f: Uint8Array) => ({ sequence: readU32(f, 28 + 12), firstSetId: readU16(f, 28 + 20) });
+    expect(v9(src.next(0))).toEqual({ sequence: 0, firstSetId: 0 }); // FlowSet 0: the template set
+    expect(v9(src.next(1)).sequence).toBe(1);
+    expect(v9(src.next(2)).sequence).toBe(2);
+  });
+});
