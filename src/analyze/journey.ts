@@ -12,6 +12,7 @@
  * was not lost there: that capture missed it ("capture gap"), which is never chain loss.
  */
 import type { Dissection } from '../codec/stack.ts';
+import type { TimelineBucket } from '../report/results.ts';
 import {
   type DatagramKey,
   type Identifier,
@@ -19,7 +20,6 @@ import {
   identifyDatagram,
   StreamTable,
 } from './identify/identify.ts';
-import type { TimelineBucket } from '../report/results.ts';
 import { LatencyRecorder } from './latency.ts';
 
 /** A timeline bucket while the run is analysed: its end-to-end latencies in a 1 % recorder. */
@@ -394,5 +394,4 @@ export class JourneyTracker {
       });
     return { timeline, timelineBucketNs: factor * Number(this.bucketNs) };
   }
-
 }

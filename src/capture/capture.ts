@@ -8,8 +8,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { ChainprobeError } from '../errors.ts';
 import type { PcapPacket } from '../pcap/index.ts';
 import { readPackets } from '../pcap/index.ts';
-import type { SegmentedPcap } from './segments.ts';
 import type { ExitStatus, RemoteProcess, Transport } from '../transport/transport.ts';
+import type { SegmentedPcap } from './segments.ts';
 import {
   type CaptureStats,
   type Direction,

@@ -39,9 +39,7 @@ export class SegmentedPcap {
   /** the newest timestamp seen (ns), 0n before the first packet */
   latestNs = 0n;
 
-  constructor(
-    private readonly o: { dir: string; point: string; widthNs: bigint; snaplen?: number },
-  ) {}
+  constructor(private readonly o: { dir: string; point: string; widthNs: bigint; snaplen?: number }) {}
 
   get widthNs(): bigint {
     return this.o.widthNs;

@@ -1,7 +1,7 @@
 /** The tcpdump capture backend: `tcpdump -U -w -` through each point's transport (capture.ts). */
 
-import type { CaptureBackend, CapturePointRequest, CapturePointResult, CaptureSession } from './backend.ts';
 import { dirname } from 'node:path';
+import type { CaptureBackend, CapturePointRequest, CapturePointResult, CaptureSession } from './backend.ts';
 import type { Capture } from './capture.ts';
 import { startCaptures } from './capture.ts';
 import { SegmentedPcap } from './segments.ts';

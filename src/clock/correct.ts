@@ -90,7 +90,15 @@ export function qualifyLatencies(r: RunResults, clocks: Record<string, PointCloc
       if (!b.latency || e2eUncertaintyNs <= 0) return b;
       const u = e2eUncertaintyNs;
       const q = (v: number | null) => (v === null || Math.abs(v) < u ? null : Math.round(v / u) * u);
-      return { ...b, latency: { ...b.latency, p50Ns: q(b.latency.p50Ns), p99Ns: q(b.latency.p99Ns), maxNs: q(b.latency.maxNs) } };
+      return {
+        ...b,
+        latency: {
+          ...b.latency,
+          p50Ns: q(b.latency.p50Ns),
+          p99Ns: q(b.latency.p99Ns),
+          maxNs: q(b.latency.maxNs),
+        },
+      };
     }),
   };
 }

@@ -67,7 +67,7 @@ function byteSum(buf: Uint8Array, from: number, end: number, origin: number): nu
 
 /** The checksum of a partial sum (any non-negative integer below 2^53): folded, then complemented. */
 export function checksumOfSum(sum: number): number {
-  let s = sum > 0xffffffff ? (sum % 0xffff || 0xffff) : sum;
+  let s = sum > 0xffffffff ? sum % 0xffff || 0xffff : sum;
   s = (s & 0xffff) + (s >>> 16);
   s = (s & 0xffff) + (s >>> 16);
   return ~s & 0xffff;

@@ -15,8 +15,8 @@ import { CHART_SCRIPT } from './html-charts.ts';
 import { REPORT_CSS } from './html-style.ts';
 import { html, type Markup, raw } from './markup.ts';
 import {
-  COLLECTOR_CHECK,
   type CheckStatus,
+  COLLECTOR_CHECK,
   type LatencySummary,
   type RunResults,
   type ViolationExample,

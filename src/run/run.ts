@@ -224,16 +224,16 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       runId,
       runtimeKeys: o.runtimeKeys,
       ...(o.traffic ? { identify: true } : {}),
-      ...(o.timeline ? { timelineBucketNs: o.timeline.bucketNs, maxTimelineBuckets: o.timeline.maxBuckets } : {}),
+      ...(o.timeline
+        ? { timelineBucketNs: o.timeline.bucketNs, maxTimelineBuckets: o.timeline.maxBuckets }
+        : {}),
     });
     const segmented = o.segmentSeconds
       ? segmentAnalyser(captures, analysis, captureStartNs, pointClocks(profile, hostClocks))
       : null;
     if (segmented) timers.push(segmented.start());
     let sentSoFar = 0;
-    const live = o.onLive
-      ? liveReporter(captures, analysis, segmented, () => sentSoFar, o.onLive)
-      : null;
+    const live = o.onLive ? liveReporter(captures, analysis, segmented, () => sentSoFar, o.onLive) : null;
     if (live) timers.push(live);
 
     // 2. inject
@@ -284,7 +284,8 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     for (const c of profile.captures) {
       // a backend with its own clock (VPP's pcap trace) says its offset to this host's kernel clock
       const clock = captureStats.find((s) => s.name === c.name)?.clock;
-      if (clock?.offset) clocks[c.name] = { host: `${c.hop} (backend clock)`, offset: backendClockOffset(clock) };
+      if (clock?.offset)
+        clocks[c.name] = { host: `${c.hop} (backend clock)`, offset: backendClockOffset(clock) };
       else if (hostClocks.has(c.hop)) clocks[c.name] = hostClocks.get(c.hop)!;
     }
     if (segmented) await segmented.drain();
@@ -433,7 +434,7 @@ function liveReporter(
     onLive({
       sent: sent(),
       packetCounts: captures.packetCounts?.() ?? new Map(),
-      ...(segmented && segmented.analysed
+      ...(segmented?.analysed
         ? {
             analysed: {
               segments: segmented.analysed,

@@ -8,7 +8,7 @@
  * After the run only the last segments are left to analyse, and the disk holds a few segments, not the run.
  * The first segment of every point is kept as a sample of the run (the report's pcapng).
  */
-import { capturePoint, type CaptureAnalysis } from '../analyze/analyze.ts';
+import { type CaptureAnalysis, capturePoint } from '../analyze/analyze.ts';
 import type { SegmentedPcap, SegmentFile } from '../capture/segments.ts';
 import type { PointClock } from '../clock/correct.ts';
 import type { PcapPacket } from '../pcap/packet.ts';

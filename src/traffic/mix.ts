@@ -13,8 +13,8 @@
  */
 import { toIpv4, toMac } from '../codec/address.ts';
 import { writeU16 } from '../codec/bytes.ts';
-import { ETHERTYPE_IPV4, ethernet } from '../codec/ethernet.ts';
 import { checksumOfSum, onesComplementSum, pseudoHeaderSum } from '../codec/checksum.ts';
+import { ETHERTYPE_IPV4, ethernet } from '../codec/ethernet.ts';
 import { IP_PROTO_UDP, IPV4_HEADER_BYTES, ipv4 } from '../codec/ipv4.ts';
 import { UDP_HEADER_BYTES, udp } from '../codec/udp.ts';
 import { ChainprobeError } from '../errors.ts';

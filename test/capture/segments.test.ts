@@ -47,7 +47,16 @@ describe('SegmentedPcap', () => {
     expect(files.map((f) => f.packets)).toEqual([20, 20, 10]);
     expect(s.take(900_000_000)).toBeNull(); // handed out once
     for (const f of files) {
-      const r = await execa('tshark', ['-r', f.path, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'cflow.version']);
+      const r = await execa('tshark', [
+        '-r',
+        f.path,
+        '-T',
+        'fields',
+        '-e',
+        'frame.time_epoch',
+        '-e',
+        'cflow.version',
+      ]);
       const rows = r.stdout.trim().split('\n');
       expect(rows).toHaveLength(f.packets);
       const secs = rows.map((row) => Number(row.split('\t')[0]) - 1_800_000_000);

@@ -46,7 +46,10 @@ describe('generated flow export, decoded by tshark', () => {
         ...DECODE_AS,
         // tshark checks neither checksum unless asked
         ...['-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE'],
-        ...['-Y', '_ws.malformed || _ws.expert.severity >= 0x600000 || ip.checksum.status == 0 || udp.checksum.status == 0'],
+        ...[
+          '-Y',
+          '_ws.malformed || _ws.expert.severity >= 0x600000 || ip.checksum.status == 0 || udp.checksum.status == 0',
+        ],
       ],
     );
     expect(bad).toEqual([]);

@@ -74,7 +74,9 @@ export interface RunVerb {
   name: 'run' | 'soak';
   help: string;
   /** option defaults applied when the option is not given */
-  defaults: Partial<Record<'pps' | 'duration' | 'traffic' | 'exporters' | 'segment' | 'keep-captures', string>>;
+  defaults: Partial<
+    Record<'pps' | 'duration' | 'traffic' | 'exporters' | 'segment' | 'keep-captures', string>
+  >;
   /** timeline buckets: soaks keep one per second */
   timeline?: { bucketNs: bigint; maxBuckets: number };
   /** print the live state (packets per point, analysed delivery) every `liveEveryS` seconds */
@@ -154,9 +156,7 @@ export function runVerb(args: string[], verb: RunVerb): Promise<number> {
     const durationS = values.duration
       ? numberOption('--duration', values.duration, 0.001, 86_400)
       : undefined;
-    const segmentSeconds = values.segment
-      ? numberOption('--segment', values.segment, 1, 3600)
-      : undefined;
+    const segmentSeconds = values.segment ? numberOption('--segment', values.segment, 1, 3600) : undefined;
     if (values.exporters !== undefined && values.traffic === undefined)
       throw new UsageError('--exporters needs --traffic');
     const traffic =
