@@ -151,6 +151,9 @@ export class CaptureAnalysis {
     for await (const { index, packet } of mergeByTime(streams)) {
       this.push(index, packet);
       if (this.packets % 100_000 === 0) onProgress?.(this.packets);
+      // A soak analyses while its captures run in this process: let their pipes drain now and then (a
+      // file's packets come as microtasks, which would otherwise hold the event loop for a whole segment).
+      if ((this.packets & 8191) === 0) await new Promise((r) => setImmediate(r));
     }
   }
 
