@@ -44,7 +44,7 @@ import type { ActiveFault, RunResults } from '../report/results.ts';
 import { openTransport } from '../transport/index.ts';
 import type { Transport } from '../transport/transport.ts';
 import { collectorSection } from './collector-check.ts';
-import { type FlowTraffic, flowExportFrames } from './flow-frames.ts';
+import { describeTraffic, type FlowTraffic, flowExportFrames, requestedTraffic } from './flow-frames.ts';
 import { attachLossExplanations, attachPacketTraces, explainLossByCounters } from './loss-counters.ts';
 import { writeRunPcapng } from './pcapng-bundle.ts';
 import { SegmentAnalyser } from './segments.ts';
@@ -223,7 +223,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       points: profile.captures.map((c) => c.name),
       runId,
       runtimeKeys: o.runtimeKeys,
-      ...(o.traffic ? { identify: true } : {}),
+      ...(o.traffic ? { identify: true, ...(flow?.identifiers ? { identifiers: flow.identifiers } : {}) } : {}),
       ...(o.timeline ? { timelineBucketNs: o.timeline.bucketNs, maxTimelineBuckets: o.timeline.maxBuckets } : {}),
     });
     const segmented = o.segmentSeconds
@@ -240,7 +240,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     const frames = flow ?? probeFrames(oracle, o.payloadBytes, identity, frameKind);
     const injector = makeInjector(o.injector ?? 'l2', profile, injectorTransport, o);
     log(
-      `injecting ${count} ${o.traffic ? `flow-export datagrams (${o.traffic.mix})` : `probes (${o.payloadBytes.join('/')} B)`} at ${o.pps} pps with the ${injector.name} injector, run id ${runId}`,
+      `injecting ${count} ${o.traffic ? `flow-export datagrams (${describeTraffic(o.traffic)})` : `probes (${o.payloadBytes.join('/')} B)`} at ${o.pps} pps with the ${injector.name} injector, run id ${runId}`,
     );
     const inject = await injector.inject(frames, {
       ratePps: o.pps,
@@ -296,7 +296,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       ...(interrupted
         ? {}
         : o.traffic
-          ? { injected: inject.sent }
+          ? { injected: flow?.journeys?.() ?? inject.sent }
           : { injected: inject.sent, injectedBySize: sentPerSize(inject.sent, o.payloadBytes) }),
       clocks,
       captureCounters: captureStats.map((c) => ({
@@ -316,7 +316,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       requested: {
         count,
         pps: o.pps,
-        ...(o.traffic ? { traffic: { ...o.traffic } } : { payloadBytes: [...o.payloadBytes] }),
+        ...(o.traffic ? { traffic: requestedTraffic(o.traffic) } : { payloadBytes: [...o.payloadBytes] }),
         ...(o.durationS ? { durationS: o.durationS } : {}),
       },
       achieved: achievedRate(results, inject),
@@ -338,7 +338,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       collectorSection(
         results,
         driver.readCollectors ? await driver.readCollectors() : null,
-        flow?.exporters ?? [],
+        flow?.collectorExporters ?? flow?.exporters ?? [],
       );
     if (countersBefore.snapshot && countersAfter.snapshot) {
       results.counters = hopCounters(countersBefore.snapshot, countersAfter.snapshot);

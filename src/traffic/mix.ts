@@ -25,6 +25,10 @@ import { payloadKind, payloadKindNames } from './kinds.ts';
 export interface MixEntry {
   kind: string;
   weight: number;
+  /** this entry's destination port (default: `ports[kind]`, then the kind's) */
+  port?: number;
+  /** replay kind: this entry's payloads (default: `capture`) — a replayed capture has one entry per lane */
+  capture?: readonly Uint8Array[];
 }
 
 /** Parses `kind:weight,kind:weight` (weight defaults to 1) → E_CONFIG naming what was wrong. */
@@ -114,9 +118,10 @@ export function createFlowMixSource(o: FlowMixOptions): FlowMixSource {
   const lanesByKind: Lane[][] = [];
   const exporters: FlowMixSource['exporters'][number][] = [];
   let n = 0;
-  for (const { kind } of mix) {
+  for (const entry of mix) {
+    const { kind } = entry;
     const pk = payloadKind(kind)!;
-    const dstPort = o.ports?.[kind] ?? pk.defaultPort;
+    const dstPort = entry.port ?? o.ports?.[kind] ?? pk.defaultPort;
     const lanes: Lane[] = [];
     for (let i = 0; i < perKind; i++, n++) {
       const srcIp = (base + n) >>> 0;
@@ -126,7 +131,7 @@ export function createFlowMixSource(o: FlowMixOptions): FlowMixSource {
         srcIp,
         recordsPerDatagram: o.recordsPerDatagram,
         templateRefreshDatagrams: o.templateRefreshDatagrams,
-        capture: o.capture,
+        capture: entry.capture ?? o.capture,
       });
       const header = new Uint8Array(payloadAt + exporter.maxPayloadBytes);
       if (l2)
