@@ -15,6 +15,8 @@
  * only: a user's NetFlow from several devices may repeat (source id, sequence) once replayed from one
  * address, the payload's hash does not; identical payloads are one datagram seen twice (duplicates).
  */
+import { payloadFingerprint } from '../analyze/identify/index.ts';
+import { JOURNEY_WINDOW_NS } from '../analyze/journey.ts';
 import type { ChainOracle } from '../chain/oracle.ts';
 import { toIpv4 } from '../codec/address.ts';
 import { writeU16 } from '../codec/bytes.ts';
@@ -23,8 +25,6 @@ import { fillIpv4Checksum, IPV4_HEADER_BYTES } from '../codec/ipv4.ts';
 import { PROBE_HEADER_BYTES } from '../codec/probe.ts';
 import { createVxlanTemplate } from '../codec/template.ts';
 import { fillUdpChecksum, UDP_HEADER_BYTES } from '../codec/udp.ts';
-import { payloadFingerprint } from '../analyze/identify/index.ts';
-import { JOURNEY_WINDOW_NS } from '../analyze/journey.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { RunIdentity } from '../inject/plan.ts';
 import type { FrameKind, FrameSource } from '../inject/types.ts';
@@ -157,7 +157,8 @@ function replayMix(replay: CapturePayloads, exporters: number): MixEntry[] {
   for (const lane of replay.lanes)
     for (let k = 0; k < exporters; k++) {
       const share = lane.payloads.filter((_, j) => j % exporters === k);
-      if (share.length) entries.push({ kind: 'replay', weight: share.length, port: lane.port, capture: share });
+      if (share.length)
+        entries.push({ kind: 'replay', weight: share.length, port: lane.port, capture: share });
     }
   return entries;
 }

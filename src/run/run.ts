@@ -223,7 +223,9 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       points: profile.captures.map((c) => c.name),
       runId,
       runtimeKeys: o.runtimeKeys,
-      ...(o.traffic ? { identify: true, ...(flow?.identifiers ? { identifiers: flow.identifiers } : {}) } : {}),
+      ...(o.traffic
+        ? { identify: true, ...(flow?.identifiers ? { identifiers: flow.identifiers } : {}) }
+        : {}),
       ...(o.timeline ? { timelineBucketNs: o.timeline.bucketNs, maxTimelineBuckets: o.timeline.maxBuckets } : {}),
     });
     const segmented = o.segmentSeconds
