@@ -33,6 +33,8 @@ export interface CapturePayloads {
   packets: number;
   /** UDP payloads kept, over all lanes */
   payloads: number;
+  /** the largest payload's bytes */
+  largestBytes: number;
   /** by destination port, in order of first appearance */
   lanes: ReplayLane[];
   skipped: Record<SkipReason, number>;
@@ -44,6 +46,7 @@ export async function readCapturePayloads(file: string): Promise<CapturePayloads
   const skipped: Record<SkipReason, number> = { 'not UDP': 0, fragments: 0, undecodable: 0 };
   let packets = 0;
   let payloads = 0;
+  let largestBytes = 0;
   // the reader's own typed errors (E_PCAP_OPEN, E_PCAP_MALFORMED: bad input, exit 2) pass through
   for await (const p of readPackets(file)) {
     packets++;
@@ -67,8 +70,16 @@ export async function readCapturePayloads(file: string): Promise<CapturePayloads
     }
     lane.payloads.push(d.frame.slice(d.appOffset, d.appOffset + d.appLength));
     payloads++;
+    largestBytes = Math.max(largestBytes, d.appLength);
   }
-  const capture: CapturePayloads = { file, packets, payloads, lanes: [...byPort.values()], skipped };
+  const capture: CapturePayloads = {
+    file,
+    packets,
+    payloads,
+    largestBytes,
+    lanes: [...byPort.values()],
+    skipped,
+  };
   if (payloads === 0)
     throw new ChainprobeError(
       'E_CONFIG',

@@ -11,12 +11,12 @@ import struct, random
 E = lambda: Ether(src='02:00:00:00:00:01', dst='02:00:00:00:00:02')
 IPH = lambda: IP(src='192.0.2.1', dst='198.51.100.1')
 
-def netflow_v9(seq, source_id=7):
+def netflow_v9(seq, source_id=7, device=0):
     # template 256 (srcaddr, dstaddr, packets, octets, protocol) and one data record, every datagram
     fields = [(8, 4), (12, 4), (2, 4), (1, 4), (4, 1)]
     tmpl = struct.pack('!HH', 256, len(fields)) + b''.join(struct.pack('!HH', t, l) for t, l in fields)
     tmpl_set = struct.pack('!HH', 0, 4 + len(tmpl)) + tmpl
-    rec = struct.pack('!4s4sIIB', bytes([10, 0, seq % 250, 1]), bytes([10, 1, 0, 2]), 10 + seq, 1500 * (seq + 1), 6)
+    rec = struct.pack('!4s4sIIB', bytes([10, device, seq % 250, 1]), bytes([10, 1, 0, 2]), 10 + seq, 1500 * (seq + 1), 6)
     rec += b'\\0' * (-len(rec) % 4)
     data_set = struct.pack('!HH', 256, 4 + len(rec)) + rec
     hdr = struct.pack('!HHIIII', 9, 2, 100000 + seq, 1700000000, seq, source_id)
@@ -115,9 +115,11 @@ def main(inp):
 }
 
 /**
- * The live replay's capture, `n` datagrams: NetFlow v9 to 2055 (two sources), sFlow v5 to 6343, arbitrary
- * payloads to 2055 among which `identical` copies of one payload; half of the NetFlow as VXLAN-mirrored
- * production traffic. Returns the kinds' counts.
+ * The live replay's capture, `n` datagrams: NetFlow v9 to 2055 from two devices that share source id and
+ * sequence numbers (their records differ: one replay exporter sends both, only the payload tells them
+ * apart), a quarter of it VXLAN-mirrored; sFlow v5 to 6343; arbitrary payloads to 2055, one in five larger
+ * than the chain's 1400-byte link (fragmented there), plus `identical` copies of one payload spread
+ * through the capture. Returns the kinds' counts.
  */
 export function writeLiveCapture(
   path: string,
@@ -133,14 +135,15 @@ def main(inp):
     for i in range(n - same):
         k = i % 10
         if k < 6:
-            p = udp(2055, netflow_v9(i // 2, source_id=1 + i % 2))
+            p = udp(2055, netflow_v9(i // 2, source_id=1, device=i % 2))
             pkts.append(vxlan(p) if i % 4 == 0 else p)
             counts['netflow'] += 1
         elif k < 9:
             pkts.append(udp(6343, sflow_v5(i), sport=40002))
             counts['sflow'] += 1
         else:
-            pkts.append(udp(2055, bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(20, 400)))))
+            size = rnd.randrange(1500, 2500) if counts['other'] % 5 == 0 else rnd.randrange(20, 400)
+            pkts.append(udp(2055, bytes(rnd.getrandbits(8) for _ in range(size))))
             counts['other'] += 1
     # identical payloads spread through the capture (each a copy of the same bytes)
     for j in range(same):

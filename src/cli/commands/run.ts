@@ -21,7 +21,7 @@ import {
   writableDir,
   writableFile,
 } from '../options.ts';
-import { payloadSize } from '../payload-capacity.ts';
+import { maxPayloadBytes, payloadSize } from '../payload-capacity.ts';
 import { printSummary } from '../summary.ts';
 
 const HELP = `usage: chainprobe run [--profile FILE] [options]
@@ -177,7 +177,14 @@ export function runVerb(args: string[], verb: RunVerb): Promise<number> {
       : {};
     // a replay reads its capture now: a bad or UDP-less file is bad input before anything starts
     const replay = values.replay !== undefined ? await readCapturePayloads(values.replay) : undefined;
-    if (replay) console.error(describeCapturePayloads(replay));
+    if (replay) {
+      // replayed payloads ride in the probes' inner datagram: the probes' limit is theirs
+      if (replay.largestBytes > maxPayloadBytes(profile))
+        throw new UsageError(
+          `--replay ${replay.file}: a ${replay.largestBytes}-byte UDP payload does not fit this profile's encapsulations (at most ${maxPayloadBytes(profile)} bytes)`,
+        );
+      console.error(describeCapturePayloads(replay));
+    }
     const traffic = replay
       ? { mix: 'replay', ...exporters, replay }
       : values.traffic !== undefined
