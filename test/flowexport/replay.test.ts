@@ -2,14 +2,21 @@
  * `--replay FILE`'s reading of a capture (traffic/capture-payloads.ts) against scapy: what it keeps of each
  * packet — the innermost UDP payload, VXLAN-mirrored traffic decapsulated, with its destination port — is
  * what scapy's rdpcap reads, for pcap and pcapng, for a scapy-built mixed capture and for chainprobe's own
- * crafted flow mix; non-UDP packets and fragments are skipped and counted. And the CLI's bad input: exit 2
- * with a message naming what was wrong, before any chain is touched.
+ * crafted flow mix; non-UDP packets and fragments are skipped and counted. The replay's frames (the
+ * profile's VXLAN around an exporter's datagram) carry every payload exactly once to its original port, as
+ * scapy reads them. And the CLI's bad input: exit 2 with a message naming what was wrong, before any chain
+ * is touched.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
+import { ChainOracle } from '../../src/chain/oracle.ts';
+import { defaultProfile } from '../../src/drivers/refchain/index.ts';
+import { runIdentity } from '../../src/inject/plan.ts';
+import { PcapWriter } from '../../src/pcap/index.ts';
+import { flowExportFrames, requestedTraffic } from '../../src/run/flow-frames.ts';
 import {
   type CapturePayloads,
   describeCapturePayloads,
@@ -98,6 +105,47 @@ describe('reading a capture into replayable payloads', () => {
     await expect(readCapturePayloads(join(dir, 'missing.pcap'))).rejects.toMatchObject({
       code: 'E_PCAP_OPEN',
       badInput: true,
+    });
+  });
+});
+
+describe("a replay's frames", () => {
+  test('every payload exactly once per pass, to its original port, from N exporters per port', async () => {
+    const pcap = join(dir, 'frames-in.pcap');
+    await writeMixedCapture(pcap, join(dir, 'frames-in.pcapng'));
+    const replay = await readCapturePayloads(pcap);
+    const frames = flowExportFrames(
+      new ChainOracle(defaultProfile(), []),
+      { mix: 'replay', exporters: 2, replay },
+      runIdentity(77),
+      'ethernet',
+      1000,
+    );
+    // 3 ports × 2 exporters, each its own address of the inner prefix, sending to its lane's port
+    expect(frames.exporters.map((e) => e.dstPort)).toEqual([2055, 2055, 6343, 6343, 9995, 9995]);
+    expect(new Set(frames.exporters.map((e) => e.srcIp)).size).toBe(6);
+    expect(frames.identifiers).toEqual(['fingerprint']);
+    expect(frames.collectorExporters).toEqual([]);
+    // the injectors sample frame 0 before sending: the pass that follows still sends every payload once
+    frames.next(0);
+    frames.next(0);
+    const out = join(dir, 'frames-out.pcap');
+    const w = PcapWriter.toFile(out, { precision: 'ns', linktype: 1 });
+    for (let i = 0; i < 2 * replay.payloads; i++) w.write(frames.next(i), BigInt(i) * 1_000_000n);
+    await w.close();
+    const sent = await scapyPayloads(out);
+    const original = await scapyPayloads(pcap);
+    const sorted = (l: [number, string][]) => l.map(([p, h]) => `${p}:${h}`).sort();
+    // two passes: each payload twice, to its original port
+    expect(sorted(sent.payloads)).toEqual(sorted([...original.payloads, ...original.payloads]));
+    expect(sorted(sent.payloads.slice(0, replay.payloads))).toEqual(sorted(original.payloads));
+    // 25 payloads, two identical: 24 datagrams followed per pass; the second pass (within the 5 s window
+    // at 1 000 pps) only repeats them
+    expect(frames.journeys?.()).toBe(24);
+    expect(requestedTraffic({ mix: 'replay', exporters: 2, replay })).toEqual({
+      mix: 'replay',
+      exporters: 2,
+      replay: { file: pcap, payloads: 25 },
     });
   });
 });
