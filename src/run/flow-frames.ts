@@ -74,10 +74,10 @@ export interface FlowExportFrames extends FrameSource {
    */
   journeys?(): number;
   /**
-   * The exporters whose own address the collectors must report (default: `exporters`). A replay: none —
-   * its datagrams carry their original devices' identity (e.g. the sFlow agent address collectors report).
+   * A replay: the datagrams are a user's capture — whether collectors decode them (and so list their
+   * exporter; a port no collector listens on lists none) is the capture's doing: reported, not judged.
    */
-  readonly collectorExporters?: FlowMixSource['exporters'];
+  readonly userPayloads?: boolean;
 }
 
 /** Exporters per kind × kinds must stay inside the inner /24 after the probe source. */
@@ -130,7 +130,7 @@ export function flowExportFrames(
     maxLengthBytes: buf.length - (kind === 'ipv4' ? ipAt : 0),
     exporters: inners.exporters,
     ...(journeys
-      ? { identifiers: ['fingerprint'], journeys: () => journeys.count, collectorExporters: [] }
+      ? { identifiers: ['fingerprint'], journeys: () => journeys.count, userPayloads: true }
       : {}),
     next(i) {
       const frame = inners.next(i);

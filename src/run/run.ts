@@ -340,7 +340,8 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       collectorSection(
         results,
         driver.readCollectors ? await driver.readCollectors() : null,
-        flow?.collectorExporters ?? flow?.exporters ?? [],
+        flow?.exporters ?? [],
+        { userPayloads: flow?.userPayloads === true },
       );
     if (countersBefore.snapshot && countersAfter.snapshot) {
       results.counters = hopCounters(countersBefore.snapshot, countersAfter.snapshot);

@@ -13,9 +13,12 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ChainOracle } from '../../src/chain/oracle.ts';
+import type { CollectorReading } from '../../src/collector/collector.ts';
 import { defaultProfile } from '../../src/drivers/refchain/index.ts';
 import { runIdentity } from '../../src/inject/plan.ts';
 import { PcapWriter } from '../../src/pcap/index.ts';
+import type { RunResults } from '../../src/report/results.ts';
+import { collectorSection } from '../../src/run/collector-check.ts';
 import { flowExportFrames, requestedTraffic } from '../../src/run/flow-frames.ts';
 import {
   type CapturePayloads,
@@ -125,7 +128,7 @@ describe("a replay's frames", () => {
     expect(frames.exporters.map((e) => e.dstPort)).toEqual([2055, 2055, 6343, 6343, 9995, 9995]);
     expect(new Set(frames.exporters.map((e) => e.srcIp)).size).toBe(6);
     expect(frames.identifiers).toEqual(['fingerprint']);
-    expect(frames.collectorExporters).toEqual([]);
+    expect(frames.userPayloads).toBe(true);
     // the injectors sample frame 0 before sending: the pass that follows still sends every payload once
     frames.next(0);
     frames.next(0);
@@ -147,6 +150,41 @@ describe("a replay's frames", () => {
       exporters: 2,
       replay: { file: pcap, payloads: 25 },
     });
+  });
+});
+
+describe("the collector check of a replay (the payloads are the user's)", () => {
+  const results = () => ({ delivered: 100, sent: 100, checks: [], verdict: 'pass' }) as unknown as RunResults;
+  const reading = (o: Partial<CollectorReading>): CollectorReading => ({
+    collector: 'nfcapd',
+    listen: '172.20.102.11:2055',
+    flows: 0,
+    packets: 0,
+    bytes: 0,
+    sequenceFailures: 0,
+    badPackets: 40,
+    socketDrops: 0,
+    exporters: [],
+    ...o,
+  });
+  const exporters = [{ srcIp: 0x0a0a0a06 }];
+
+  test('undecodable payloads and unseen exporters are reported, not judged', () => {
+    const r = results();
+    collectorSection(r, [reading({})], exporters, { userPayloads: true });
+    expect(r.checks[0]).toMatchObject({ status: 'pass', detail: expect.stringContaining('undecodable 40') });
+    expect(r.collector?.exportersMissing).toEqual([]);
+    // the same reading for chainprobe's own mix fails
+    const own = results();
+    collectorSection(own, [reading({})], exporters);
+    expect(own.checks[0].status).toBe('fail');
+  });
+
+  test('a collector socket overflow still fails', () => {
+    const r = results();
+    collectorSection(r, [reading({ socketDrops: 3 })], exporters, { userPayloads: true });
+    expect(r.checks[0].status).toBe('fail');
+    expect(r.checks[0].detail).toMatch(/lost 3 datagrams the chain delivered/);
   });
 });
 
