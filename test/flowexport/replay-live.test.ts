@@ -5,12 +5,16 @@
  * 1 000 pps in the profile's VXLAN through decap, DNAT, ESP and fragmentation, followed by payload
  * fingerprint at every capture point. Asserts what the analysis says: every distinct payload followed
  * (identical ones counted as duplicates of one datagram, the two devices' datagrams never paired),
- * delivery, source preservation, NAT, ESP and fragmentation judged. Run under the lab lock.
+ * delivery, source preservation, NAT, ESP and fragmentation judged. Then the same capture through the CLI
+ * (`chainprobe run --replay FILE --exporters 2`, in process: the chain fixture's lock is re-entrant there).
+ * Run under the lab lock.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
+import { run } from '../../src/cli/commands/run.ts';
+import type { RunResults } from '../../src/report/results.ts';
 import { runChain } from '../../src/run/run.ts';
 import { resolveRuntimeKeys } from '../../src/run/runtime-keys.ts';
 import { readCapturePayloads } from '../../src/traffic/capture-payloads.ts';
@@ -89,6 +93,42 @@ describe('a replayed capture through the reference chain', () => {
         mix: 'replay',
         replay: { file, payloads: N },
       });
+    },
+    180_000,
+  );
+
+  chainTest(
+    'chainprobe run --replay FILE --exporters 2: once through by default, the results name the file',
+    async () => {
+      const file = join(dir, 'capture.pcap');
+      const json = join(dir, 'cli.json');
+      const report = join(dir, 'cli-report');
+      const code = await run([
+        '--replay',
+        file,
+        '--exporters',
+        '2',
+        '--json',
+        json,
+        '--report',
+        report,
+        '--keep-captures',
+        'never',
+      ]);
+      const r = JSON.parse(readFileSync(json, 'utf8')) as RunResults;
+      console.log(
+        `cli replay: exit ${code}, sent ${r.sent}, delivered ${r.delivered}, duplicates ${r.duplicates}, requested ${JSON.stringify(r.run.requested)}`,
+      );
+      expect(r.run.requested).toMatchObject({
+        count: N,
+        traffic: { mix: 'replay', exporters: 2, replay: { file, payloads: N } },
+      });
+      expect(r.sent).toBe(N - (IDENTICAL - 1));
+      expect(r.deliveryRatio).toBeGreaterThanOrEqual(0.9);
+      expect(code).toBe(r.verdict === 'pass' ? 0 : 1);
+      expect(readFileSync(join(report, 'index.html'), 'utf8')).toContain(
+        `replay of ${file} (2,000 UDP payloads), 2 exporters per port`,
+      );
     },
     180_000,
   );
