@@ -71,8 +71,10 @@ export interface FlowExportFrames extends FrameSource {
   /**
    * A replay: how many datagrams the analysis will follow among those handed out since the last frame 0
    * (identical payloads within a journey's window are one datagram seen twice) — the run's `injected`.
+   * null when it cannot be told: a payload repeated about a window later (cycling a capture sent in about
+   * that long) is one datagram or two depending on the send jitter; the first point's count stands then.
    */
-  journeys?(): number;
+  journeys?(): number | null;
   /**
    * A replay: the datagrams are a user's capture — whether collectors decode them (and so list their
    * exporter; a port no collector listens on lists none) is the capture's doing: reported, not judged.
@@ -130,7 +132,7 @@ export function flowExportFrames(
     maxLengthBytes: buf.length - (kind === 'ipv4' ? ipAt : 0),
     exporters: inners.exporters,
     ...(journeys
-      ? { identifiers: ['fingerprint'], journeys: () => journeys.count, userPayloads: true }
+      ? { identifiers: ['fingerprint'], journeys: () => journeys.result(), userPayloads: true }
       : {}),
     next(i) {
       const frame = inners.next(i);
@@ -169,10 +171,13 @@ const INNER_PAYLOAD_AT = ETHERNET_HEADER_BYTES + IPV4_HEADER_BYTES + UDP_HEADER_
 /**
  * Counts the datagrams the analysis will follow by fingerprint, as the journey tracker will: a payload
  * starts a journey unless the same payload started one less than a window ago (at the sending rate).
+ * A repeat between half a window and two windows later is uncertain (the sender's pace is not the
+ * captures' clock; a slow injector stretches it): the count is then not given.
  * Frame 0 starts the count over: the injectors sample frame 0 before they send.
  */
 class JourneyCounter {
-  count = 0;
+  private count = 0;
+  private uncertain = false;
   private readonly started = new Map<number, number>();
   private readonly windowFrames: number;
 
@@ -183,12 +188,21 @@ class JourneyCounter {
   sent(i: number, frame: Uint8Array): void {
     if (i === 0) {
       this.count = 0;
+      this.uncertain = false;
       this.started.clear();
     }
     const fp = payloadFingerprint(frame, INNER_PAYLOAD_AT, frame.length - INNER_PAYLOAD_AT);
     const at = this.started.get(fp);
-    if (at !== undefined && i - at < this.windowFrames) return;
+    if (at !== undefined) {
+      const gap = i - at;
+      if (gap >= this.windowFrames / 2 && gap < 2 * this.windowFrames) this.uncertain = true;
+      if (gap < this.windowFrames) return;
+    }
     this.started.set(fp, i);
     this.count++;
+  }
+
+  result(): number | null {
+    return this.uncertain ? null : this.count;
   }
 }

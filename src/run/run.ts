@@ -294,12 +294,18 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       await analysis.consume(
         analysis.points.map((p) => capturePoint(pcapPaths[p.name], p.name, clocks[p.name])),
       );
+    // a replay: the datagrams the analysis will follow (identical payloads are one); null: not known
+    const injected = flow?.journeys ? flow.journeys() : inject.sent;
+    if (injected === null)
+      log(
+        'identical payloads repeat about a journey window apart: datagrams are counted from the first capture point',
+      );
     const results = analysis.finish({
-      ...(interrupted
+      ...(interrupted || injected === null
         ? {}
         : o.traffic
-          ? { injected: flow?.journeys?.() ?? inject.sent }
-          : { injected: inject.sent, injectedBySize: sentPerSize(inject.sent, o.payloadBytes) }),
+          ? { injected }
+          : { injected, injectedBySize: sentPerSize(inject.sent, o.payloadBytes) }),
       clocks,
       captureCounters: captureStats.map((c) => ({
         capture: c.name,

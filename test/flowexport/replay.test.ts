@@ -145,6 +145,19 @@ describe("a replay's frames", () => {
     // 25 payloads, two identical: 24 datagrams followed per pass; the second pass (within the 5 s window
     // at 1 000 pps) only repeats them
     expect(frames.journeys?.()).toBe(24);
+    // at 5 pps the 25 payloads repeat a journey window (5 s) later: one datagram or two, the send jitter
+    // decides — not counted (the first capture point's count stands)
+    const slow = flowExportFrames(
+      new ChainOracle(defaultProfile(), []),
+      { mix: 'replay', replay },
+      runIdentity(78),
+      'ethernet',
+      5,
+    );
+    for (let i = 0; i < replay.payloads; i++) slow.next(i);
+    expect(slow.journeys?.()).toBe(24);
+    for (let i = replay.payloads; i < 2 * replay.payloads; i++) slow.next(i);
+    expect(slow.journeys?.()).toBeNull();
     expect(requestedTraffic({ mix: 'replay', exporters: 2, replay })).toEqual({
       mix: 'replay',
       exporters: 2,

@@ -41,7 +41,8 @@ const HELP = `usage: chainprobe run [--profile FILE] [options]
                       sFlow 6343 reach their collectors through the chain's NAT) from exporters of the profile's
                       inner prefix and followed by payload fingerprint at every capture point. Not UDP and
                       fragments are skipped (and counted). Default count: every payload once; --count or
-                      --duration cycle through them
+                      --duration cycle through them. Identical payloads are one datagram: copies sent within
+                      5 s of it count as duplicates
   --exporters N       exporters per kind with --traffic, per destination port with --replay (default 1)
   --inject KIND       l2 (AF_PACKET, default), raw (raw socket, IP_HDRINCL) or tcpreplay
   --report DIR        write DIR/index.html, DIR/junit.xml, DIR/results.json and the captures (DIR/pcaps)
