@@ -78,9 +78,10 @@ export function scapyPayloads(path: string): Promise<ScapyPayloads> {
 /**
  * A small capture of everything a user's capture may hold: NetFlow v9 to 2055, sFlow to 6343, arbitrary
  * payloads (two identical) to 9995, a padded runt, VXLAN-mirrored UDP, VXLAN-mirrored TCP, TCP, ICMP, ARP
- * and a UDP datagram in 3 fragments. Written as pcap and as pcapng.
+ * and a UDP datagram in 3 fragments. Written as pcap and as pcapng (Ethernet), and as a raw-IPv4 pcap
+ * (linktype 101, ARP left out) when `rawIp` is given.
  */
-export async function writeMixedCapture(pcap: string, pcapng: string): Promise<void> {
+export async function writeMixedCapture(pcap: string, pcapng: string, rawIp?: string): Promise<void> {
   await scapy(
     `${builders}
 def main(inp):
@@ -98,8 +99,10 @@ def main(inp):
     pkts += [E()/f for f in fragment(IPH()/UDP(sport=40004, dport=2055)/Raw(b'F' * 3000), fragsize=1400)]
     wrpcap(inp['pcap'], pkts)
     wrpcapng(inp['pcapng'], pkts)
+    if inp.get('rawIp'):
+        wrpcap(inp['rawIp'], [p[IP] for p in pkts if IP in p], linktype=101)
     return len(pkts)`,
-    { pcap, pcapng },
+    { pcap, pcapng, rawIp },
   );
 }
 

@@ -7,7 +7,7 @@
  * scapy reads them. And the CLI's bad input: exit 2 with a message naming what was wrong, before any chain
  * is touched.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -16,7 +16,7 @@ import { ChainOracle } from '../../src/chain/oracle.ts';
 import type { CollectorReading } from '../../src/collector/collector.ts';
 import { defaultProfile } from '../../src/drivers/refchain/index.ts';
 import { runIdentity } from '../../src/inject/plan.ts';
-import { PcapWriter } from '../../src/pcap/index.ts';
+import { PcapWriter, readPacketsSync } from '../../src/pcap/index.ts';
 import type { RunResults } from '../../src/report/results.ts';
 import { collectorSection } from '../../src/run/collector-check.ts';
 import { flowExportFrames, requestedTraffic } from '../../src/run/flow-frames.ts';
@@ -42,7 +42,8 @@ describe('reading a capture into replayable payloads', () => {
   test('a mixed capture (pcap and pcapng): the innermost UDP payloads scapy reads, skips counted', async () => {
     const pcap = join(dir, 'mixed.pcap');
     const pcapng = join(dir, 'mixed.pcapng');
-    await writeMixedCapture(pcap, pcapng);
+    const rawIp = join(dir, 'mixed-raw-ip.pcap');
+    await writeMixedCapture(pcap, pcapng, rawIp);
     const expected = await scapyPayloads(pcap);
     // the scapy-built file holds what it should: 25 datagrams, 8 not UDP, a datagram in 3 fragments
     expect(expected.payloads).toHaveLength(25);
@@ -64,6 +65,11 @@ describe('reading a capture into replayable payloads', () => {
         'replaying 25 UDP payloads of 36 packets; skipped 11: 8 not UDP, 3 fragments',
       );
     }
+    // another linktype (raw IPv4, 101): the same payloads; the ARP packet is not in that file
+    const raw = await readCapturePayloads(rawIp);
+    expect((await scapyPayloads(rawIp)).payloads).toEqual(expected.payloads);
+    expect(byPort(raw)).toEqual(groupedByPort(expected.payloads));
+    expect(raw).toMatchObject({ packets: 35, skipped: { 'not UDP': 7, fragments: 3, undecodable: 0 } });
   });
 
   test("chainprobe's crafted flow mix: every datagram's payload, as scapy reads it", async () => {
@@ -87,6 +93,22 @@ describe('reading a capture into replayable payloads', () => {
     expect(byPort(c)).toEqual(groupedByPort(expected.payloads));
     expect(c.lanes.map((l) => l.port)).toEqual([2055, 6343]);
     expect(describeCapturePayloads(c)).toBe('replaying 200 UDP payloads of 200 packets');
+  });
+
+  test('a frame cut short (snaplen) is skipped as undecodable, never a payload', async () => {
+    const whole = join(dir, 'whole.pcap');
+    await writeMixedCapture(whole, join(dir, 'whole.pcapng'));
+    const [first] = readPacketsSync(new Uint8Array(readFileSync(whole)));
+    const cut = join(dir, 'cut.pcap');
+    const w = PcapWriter.toFile(cut, { precision: 'ns', linktype: 1 });
+    w.write(first.data.subarray(0, 40), 1n); // Ethernet + IPv4 header + 6 bytes of UDP
+    w.write(first.data, 2n);
+    await w.close();
+    const c = await readCapturePayloads(cut);
+    expect(c).toMatchObject({ packets: 2, payloads: 1, skipped: { undecodable: 1 } });
+    expect(describeCapturePayloads(c)).toBe(
+      'replaying 1 UDP payloads of 2 packets; skipped 1: 1 undecodable',
+    );
   });
 
   test('bad input: no UDP names the file (E_CONFIG); a broken file is the reader error', async () => {
