@@ -89,6 +89,11 @@ describe('a replayed capture through the reference chain', () => {
       const sfcapd = c.views.find((v) => v.collector === 'sfcapd')!;
       expect(nfcapd.flows).toBeGreaterThan(0);
       expect(sfcapd.flows).toBeGreaterThan(0);
+      // one record (v9) / one flow sample (sFlow) per datagram: all delivered, every one decoded
+      if (results.delivered === results.sent) {
+        expect(nfcapd.flows).toBe(kinds.netflow);
+        expect(sfcapd.flows).toBe(kinds.sflow);
+      }
       expect(results.run.requested?.traffic).toEqual({
         mix: 'replay',
         replay: { file, payloads: N },
