@@ -57,6 +57,8 @@ export interface AnalysisSetup {
   runtimeKeys?: RuntimeSaKey[];
   followUntilNs?: bigint;
   identify?: boolean;
+  /** with `identify`: the identifiers to try (default every one; a replayed capture: 'fingerprint') */
+  identifiers?: readonly string[];
   /** timeline bucket width (default 100 ms) and how many buckets at most (default 120; soaks: one per second) */
   timelineBucketNs?: bigint;
   maxTimelineBuckets?: number;
@@ -112,6 +114,7 @@ export class CaptureAnalysis {
     this.tracker = new JourneyTracker({
       points: this.points.map((p) => p.name),
       followUntilNs: setup.followUntilNs,
+      ...(setup.identifiers ? { identifiers: setup.identifiers } : {}),
       ...(setup.timelineBucketNs ? { timelineBucketNs: setup.timelineBucketNs } : {}),
       ...(setup.maxTimelineBuckets ? { maxTimelineBuckets: setup.maxTimelineBuckets } : {}),
     });

@@ -66,6 +66,9 @@ export interface Violation {
   timestampNs?: bigint;
 }
 
+/** How long after its first sighting a probe may still turn up anywhere (a journey's window). */
+export const JOURNEY_WINDOW_NS = 5_000_000_000n;
+
 export interface JourneyOptions {
   points: string[];
   /** how long after its first sighting a probe may still turn up anywhere (default 5 s) */
@@ -166,7 +169,7 @@ export class JourneyTracker {
     this.n = opts.points.length;
     this.followUntilNs = opts.followUntilNs;
     if (this.n < 1) throw new RangeError('a journey needs at least one capture point');
-    this.windowNs = opts.windowNs ?? 5_000_000_000n;
+    this.windowNs = opts.windowNs ?? JOURNEY_WINDOW_NS;
     this.bucketNs = opts.timelineBucketNs ?? 100_000_000n;
     this.examplesPerKind = opts.examplesPerKind ?? 5;
     this.identifierChain = identifiers(opts.identifiers);

@@ -526,7 +526,7 @@ function metadataSection(r: RunResults): Markup {
 <dt>run</dt><dd>${run.id} (${run.mode}), started ${run.startedAt}${run.interrupted ? html` · <b>interrupted</b>` : ''}</dd>
 ${run.identity ? html`<dt>identity</dt><dd data-testid="run-identity">run id ${run.identity.runId}, flow ${run.identity.flowId}, IPv4 IDs from ${run.identity.ipIdBase}</dd>` : ''}
 <dt>profile</dt><dd>${run.profile}</dd>
-${req.traffic ? html`<dt>traffic</dt><dd data-testid="traffic">flow export: mix ${req.traffic.mix}${req.traffic.exporters !== undefined ? html`, ${formatInt(req.traffic.exporters)} exporters per kind` : ''}</dd>` : ''}
+${req.traffic ? html`<dt>traffic</dt><dd data-testid="traffic">${req.traffic.replay ? html`replay of ${req.traffic.replay.file} (${formatInt(req.traffic.replay.payloads)} UDP payloads)` : html`flow export: mix ${req.traffic.mix}`}${req.traffic.exporters !== undefined ? html`, ${formatInt(req.traffic.exporters)} exporters per ${req.traffic.replay ? 'port' : 'kind'}` : ''}</dd>` : ''}
 <dt>injector</dt><dd>${run.injector ?? '—'}</dd>
 <dt>clock</dt><dd>${run.clock}</dd>
 <dt>chainprobe</dt><dd data-testid="tool-version">${r.tool.version}${r.tool.commit ? html` · commit <span class="mono">${r.tool.commit}</span>` : ' · commit unknown'}</dd>

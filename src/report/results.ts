@@ -189,8 +189,8 @@ export interface RunResults {
       durationS?: number;
       pps?: number;
       payloadBytes?: number[];
-      /** flow export instead of probes: the mix and exporters per kind */
-      traffic?: { mix: string; exporters?: number };
+      /** flow export instead of probes: the mix and exporters per kind, or the capture replayed */
+      traffic?: { mix: string; exporters?: number; replay?: { file: string; payloads: number } };
     };
     achieved?: { pps: number | null; mbps: number | null; source: string };
     clock: string;

@@ -8,30 +8,78 @@
  *
  * Exporters' addresses: from the profile's inner source + 1 on (the inner source itself is the probe
  * flow's), to the profile's inner destination, where the chain's NAT sends them on to the collectors.
+ *
+ * A replayed capture (`--replay FILE`, traffic/capture-payloads.ts): one replay exporter per destination
+ * port × `exporters`, each sending its share of that port's payloads in capture order (weights = shares,
+ * so `payloads` frames send every payload exactly once). Its datagrams are followed by payload fingerprint
+ * only: a user's NetFlow from several devices may repeat (source id, sequence) once replayed from one
+ * address, the payload's hash does not; identical payloads are one datagram seen twice (duplicates).
  */
+import { payloadFingerprint } from '../analyze/identify/index.ts';
+import { JOURNEY_WINDOW_NS } from '../analyze/journey.ts';
 import type { ChainOracle } from '../chain/oracle.ts';
 import { toIpv4 } from '../codec/address.ts';
 import { writeU16 } from '../codec/bytes.ts';
 import { ETHERNET_HEADER_BYTES } from '../codec/ethernet.ts';
-import { fillIpv4Checksum } from '../codec/ipv4.ts';
+import { fillIpv4Checksum, IPV4_HEADER_BYTES } from '../codec/ipv4.ts';
 import { PROBE_HEADER_BYTES } from '../codec/probe.ts';
 import { createVxlanTemplate } from '../codec/template.ts';
-import { fillUdpChecksum } from '../codec/udp.ts';
+import { fillUdpChecksum, UDP_HEADER_BYTES } from '../codec/udp.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { RunIdentity } from '../inject/plan.ts';
 import type { FrameKind, FrameSource } from '../inject/types.ts';
-import { createFlowMixSource, type FlowMixSource, parseMix } from '../traffic/mix.ts';
+import type { CapturePayloads } from '../traffic/capture-payloads.ts';
+import { createFlowMixSource, type FlowMixSource, type MixEntry, parseMix } from '../traffic/mix.ts';
 
 export interface FlowTraffic {
-  /** e.g. 'netflow-v9:50,ipfix:30,sflow:20' */
+  /** e.g. 'netflow-v9:50,ipfix:30,sflow:20'; 'replay' with `replay` */
   mix: string;
-  /** exporters per kind (default 1) */
+  /** exporters per kind (default 1); a replay: per destination port */
   exporters?: number;
+  /** a user's capture replayed instead of the mix: its UDP payloads by destination port */
+  replay?: CapturePayloads;
+}
+
+/** What the results record of the traffic (`run.requested.traffic`): a replay by its file, not its bytes. */
+export function requestedTraffic(t: FlowTraffic): {
+  mix: string;
+  exporters?: number;
+  replay?: { file: string; payloads: number };
+} {
+  return {
+    mix: t.mix,
+    ...(t.exporters !== undefined ? { exporters: t.exporters } : {}),
+    ...(t.replay ? { replay: { file: t.replay.file, payloads: t.replay.payloads } } : {}),
+  };
+}
+
+/** 'netflow-v9:50,ipfix:30' or 'a replay of FILE (N payloads)', for logs. */
+export function describeTraffic(t: FlowTraffic): string {
+  return t.replay
+    ? `a replay of ${t.replay.file} (${t.replay.payloads.toLocaleString('en-US')} payloads)`
+    : t.mix;
 }
 
 export interface FlowExportFrames extends FrameSource {
   /** the exporters behind the frames (their inner source address, port, identity) */
   readonly exporters: FlowMixSource['exporters'];
+  /**
+   * The identifiers the analysis should follow these datagrams with (default: every one). A replay:
+   * 'fingerprint'.
+   */
+  readonly identifiers?: readonly string[];
+  /**
+   * A replay: how many datagrams the analysis will follow among those handed out since the last frame 0
+   * (identical payloads within a journey's window are one datagram seen twice) — the run's `injected`.
+   * null when it cannot be told: a payload repeated about a window later (cycling a capture sent in about
+   * that long) is one datagram or two depending on the send jitter; the first point's count stands then.
+   */
+  journeys?(): number | null;
+  /**
+   * A replay: the datagrams are a user's capture — whether collectors decode them (and so list their
+   * exporter; a port no collector listens on lists none) is the capture's doing: reported, not judged.
+   */
+  readonly userPayloads?: boolean;
 }
 
 /** Exporters per kind × kinds must stay inside the inner /24 after the probe source. */
@@ -44,12 +92,15 @@ export function flowExportFrames(
   kind: FrameKind,
   pps: number,
 ): FlowExportFrames {
-  const mix = parseMix(traffic.mix);
-  const perKind = traffic.exporters ?? 1;
+  const replay = traffic.replay;
+  const mix = replay ? replayMix(replay, traffic.exporters ?? 1) : parseMix(traffic.mix);
+  const perKind = replay ? 1 : (traffic.exporters ?? 1);
   if (perKind * mix.length > MAX_EXPORTERS)
     throw new ChainprobeError(
       'E_CONFIG',
-      `--exporters ${perKind} × ${mix.length} kinds = ${perKind * mix.length} exporters: at most ${MAX_EXPORTERS} fit the inner prefix`,
+      replay
+        ? `--replay ${replay.file}: ${replay.lanes.length} destination ports × --exporters ${traffic.exporters ?? 1} = ${mix.length} exporters: at most ${MAX_EXPORTERS} fit the inner prefix`
+        : `--exporters ${perKind} × ${mix.length} kinds = ${perKind * mix.length} exporters: at most ${MAX_EXPORTERS} fit the inner prefix`,
       true,
     );
   // The probe template's outer headers, built once by the same code and spec as the probes'.
@@ -75,12 +126,17 @@ export function flowExportFrames(
   const views: Uint8Array[] = [];
   const ipAt = L.outerIpv4;
   const udpAt = L.outerUdp;
+  const journeys = replay ? new JourneyCounter(pps) : null;
   return {
     kind,
     maxLengthBytes: buf.length - (kind === 'ipv4' ? ipAt : 0),
     exporters: inners.exporters,
+    ...(journeys
+      ? { identifiers: ['fingerprint'], journeys: () => journeys.result(), userPayloads: true }
+      : {}),
     next(i) {
       const frame = inners.next(i);
+      journeys?.sent(i, frame);
       buf.set(frame, innerAt);
       const end = innerAt + frame.length;
       writeU16(buf, ipAt + 2, end - ipAt);
@@ -95,4 +151,58 @@ export function flowExportFrames(
       return views[end];
     },
   };
+}
+
+/** A replay's mix: per destination port, `exporters` replay exporters, each with every exporters-th payload. */
+function replayMix(replay: CapturePayloads, exporters: number): MixEntry[] {
+  const entries: MixEntry[] = [];
+  for (const lane of replay.lanes)
+    for (let k = 0; k < exporters; k++) {
+      const share = lane.payloads.filter((_, j) => j % exporters === k);
+      if (share.length)
+        entries.push({ kind: 'replay', weight: share.length, port: lane.port, capture: share });
+    }
+  return entries;
+}
+
+/** Inner Ethernet + IPv4 + UDP headers before a mix frame's payload. */
+const INNER_PAYLOAD_AT = ETHERNET_HEADER_BYTES + IPV4_HEADER_BYTES + UDP_HEADER_BYTES;
+
+/**
+ * Counts the datagrams the analysis will follow by fingerprint, as the journey tracker will: a payload
+ * starts a journey unless the same payload started one less than a window ago (at the sending rate).
+ * A repeat between half a window and two windows later is uncertain (the sender's pace is not the
+ * captures' clock; a slow injector stretches it): the count is then not given.
+ * Frame 0 starts the count over: the injectors sample frame 0 before they send.
+ */
+class JourneyCounter {
+  private count = 0;
+  private uncertain = false;
+  private readonly started = new Map<number, number>();
+  private readonly windowFrames: number;
+
+  constructor(pps: number) {
+    this.windowFrames = (Number(JOURNEY_WINDOW_NS) / 1e9) * pps;
+  }
+
+  sent(i: number, frame: Uint8Array): void {
+    if (i === 0) {
+      this.count = 0;
+      this.uncertain = false;
+      this.started.clear();
+    }
+    const fp = payloadFingerprint(frame, INNER_PAYLOAD_AT, frame.length - INNER_PAYLOAD_AT);
+    const at = this.started.get(fp);
+    if (at !== undefined) {
+      const gap = i - at;
+      if (gap >= this.windowFrames / 2 && gap < 2 * this.windowFrames) this.uncertain = true;
+      if (gap < this.windowFrames) return;
+    }
+    this.started.set(fp, i);
+    this.count++;
+  }
+
+  result(): number | null {
+    return this.uncertain ? null : this.count;
+  }
 }

@@ -44,7 +44,7 @@ import type { ActiveFault, RunResults } from '../report/results.ts';
 import { openTransport } from '../transport/index.ts';
 import type { Transport } from '../transport/transport.ts';
 import { collectorSection } from './collector-check.ts';
-import { type FlowTraffic, flowExportFrames } from './flow-frames.ts';
+import { describeTraffic, type FlowTraffic, flowExportFrames, requestedTraffic } from './flow-frames.ts';
 import { attachLossExplanations, attachPacketTraces, explainLossByCounters } from './loss-counters.ts';
 import { writeRunPcapng } from './pcapng-bundle.ts';
 import { SegmentAnalyser } from './segments.ts';
@@ -223,7 +223,9 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       points: profile.captures.map((c) => c.name),
       runId,
       runtimeKeys: o.runtimeKeys,
-      ...(o.traffic ? { identify: true } : {}),
+      ...(o.traffic
+        ? { identify: true, ...(flow?.identifiers ? { identifiers: flow.identifiers } : {}) }
+        : {}),
       ...(o.timeline
         ? { timelineBucketNs: o.timeline.bucketNs, maxTimelineBuckets: o.timeline.maxBuckets }
         : {}),
@@ -240,7 +242,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
     const frames = flow ?? probeFrames(oracle, o.payloadBytes, identity, frameKind);
     const injector = makeInjector(o.injector ?? 'l2', profile, injectorTransport, o);
     log(
-      `injecting ${count} ${o.traffic ? `flow-export datagrams (${o.traffic.mix})` : `probes (${o.payloadBytes.join('/')} B)`} at ${o.pps} pps with the ${injector.name} injector, run id ${runId}`,
+      `injecting ${count} ${o.traffic ? `flow-export datagrams (${describeTraffic(o.traffic)})` : `probes (${o.payloadBytes.join('/')} B)`} at ${o.pps} pps with the ${injector.name} injector, run id ${runId}`,
     );
     const inject = await injector.inject(frames, {
       ratePps: o.pps,
@@ -293,12 +295,18 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       await analysis.consume(
         analysis.points.map((p) => capturePoint(pcapPaths[p.name], p.name, clocks[p.name])),
       );
+    // a replay: the datagrams the analysis will follow (identical payloads are one); null: not known
+    const injected = flow?.journeys ? flow.journeys() : inject.sent;
+    if (injected === null)
+      log(
+        'identical payloads repeat about a journey window apart: datagrams are counted from the first capture point',
+      );
     const results = analysis.finish({
-      ...(interrupted
+      ...(interrupted || injected === null
         ? {}
         : o.traffic
-          ? { injected: inject.sent }
-          : { injected: inject.sent, injectedBySize: sentPerSize(inject.sent, o.payloadBytes) }),
+          ? { injected }
+          : { injected, injectedBySize: sentPerSize(inject.sent, o.payloadBytes) }),
       clocks,
       captureCounters: captureStats.map((c) => ({
         capture: c.name,
@@ -317,7 +325,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       requested: {
         count,
         pps: o.pps,
-        ...(o.traffic ? { traffic: { ...o.traffic } } : { payloadBytes: [...o.payloadBytes] }),
+        ...(o.traffic ? { traffic: requestedTraffic(o.traffic) } : { payloadBytes: [...o.payloadBytes] }),
         ...(o.durationS ? { durationS: o.durationS } : {}),
       },
       achieved: achievedRate(results, inject),
@@ -340,6 +348,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
         results,
         driver.readCollectors ? await driver.readCollectors() : null,
         flow?.exporters ?? [],
+        { userPayloads: flow?.userPayloads === true },
       );
     if (countersBefore.snapshot && countersAfter.snapshot) {
       results.counters = hopCounters(countersBefore.snapshot, countersAfter.snapshot);

@@ -25,6 +25,10 @@ import { payloadKind, payloadKindNames } from './kinds.ts';
 export interface MixEntry {
   kind: string;
   weight: number;
+  /** this entry's destination port (default: `ports[kind]`, then the kind's) */
+  port?: number;
+  /** replay kind: this entry's payloads (default: `capture`) — a replayed capture has one entry per lane */
+  capture?: readonly Uint8Array[];
 }
 
 /** Parses `kind:weight,kind:weight` (weight defaults to 1) → E_CONFIG naming what was wrong. */
@@ -114,9 +118,10 @@ export function createFlowMixSource(o: FlowMixOptions): FlowMixSource {
   const exporters: FlowMixSource['exporters'][number][] = [];
   const made: { kind: number; exporter: FlowExporter; srcPort: number; dstPort: number }[] = [];
   let n = 0;
-  mix.forEach(({ kind }, k) => {
+  mix.forEach((entry, k) => {
+    const { kind } = entry;
     const pk = payloadKind(kind)!;
-    const dstPort = o.ports?.[kind] ?? pk.defaultPort;
+    const dstPort = entry.port ?? o.ports?.[kind] ?? pk.defaultPort;
     for (let i = 0; i < perKind; i++, n++) {
       const srcIp = (base + n) >>> 0;
       const srcPort = (o.srcPortBase ?? 40000) + n;
@@ -125,7 +130,7 @@ export function createFlowMixSource(o: FlowMixOptions): FlowMixSource {
         srcIp,
         recordsPerDatagram: o.recordsPerDatagram,
         templateRefreshDatagrams: o.templateRefreshDatagrams,
-        capture: o.capture,
+        capture: entry.capture ?? o.capture,
       });
       made.push({ kind: k, exporter, srcPort, dstPort });
       exporters.push({ kind, srcIp, srcPort, dstPort, identity: exporter.identity });

@@ -1,7 +1,9 @@
 /**
  * Replayed capture as a payload kind: the UDP payloads of a user's capture (e.g. real exporters' traffic),
  * sent again one after the other from this exporter's address, unchanged — the analyser follows them by
- * fingerprint (analyze/identify). The payloads come in `ExporterOptions.capture`.
+ * fingerprint (analyze/identify). The payloads come in `ExporterOptions.capture`: `run --replay FILE` reads
+ * them with capture-payloads.ts and gives each exporter its share of one destination port's payloads
+ * (run/flow-frames.ts).
  */
 import type { ExporterOptions, FlowExporter, PayloadKind } from './exporter.ts';
 
@@ -13,7 +15,8 @@ export function createReplayExporter(o: ExporterOptions): FlowExporter {
     kind: 'replay',
     srcIp: o.srcIp,
     identity: o.index,
-    maxPayloadBytes: Math.max(...mine.map((p) => p.length)),
+    // (not Math.max(...): a spread of a big capture's lengths overflows the stack)
+    maxPayloadBytes: mine.reduce((m, p) => Math.max(m, p.length), 0),
     write(buf, offset) {
       const p = mine[next];
       next = next + 1 === mine.length ? 0 : next + 1;

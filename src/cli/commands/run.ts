@@ -1,6 +1,6 @@
 /**
  * `chainprobe run [--profile F] [--count N | --duration S] [--pps R] [--size B[,B...]] [--inject l2|raw|tcpreplay]
- *                 [--report DIR] [--json FILE]`
+ *                 [--traffic MIX | --replay FILE] [--exporters N] [--report DIR] [--json FILE]`
  *
  * Injects probes into a live chain, captures at every capture point, follows every probe and writes the
  * verdict. Exit 0 pass, 1 fail, 2 bad input. Ctrl-C stops injection and cleans up every process it started.
@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { loadProfile } from '../../chain/profile.ts';
 import type { InjectorKind, LiveState } from '../../run/run.ts';
+import { describeCapturePayloads, readCapturePayloads } from '../../traffic/capture-payloads.ts';
 import { parseMix } from '../../traffic/mix.ts';
 import { UsageError } from '../errors.ts';
 import {
@@ -20,7 +21,7 @@ import {
   writableDir,
   writableFile,
 } from '../options.ts';
-import { payloadSize } from '../payload-capacity.ts';
+import { maxPayloadBytes, payloadSize } from '../payload-capacity.ts';
 import { printSummary } from '../summary.ts';
 
 const HELP = `usage: chainprobe run [--profile FILE] [options]
@@ -34,7 +35,15 @@ const HELP = `usage: chainprobe run [--profile FILE] [options]
   --traffic MIX       flow export instead of probes, e.g. netflow-v9:50,ipfix:30,sflow:20 (kinds: netflow-v5,
                       netflow-v9, ipfix, sflow): exporters from the profile's inner source + 1 on, followed by
                       their own identity at every capture point and checked by the chain's collectors
-  --exporters N       exporters per kind with --traffic (default 1)
+  --replay FILE       flow export from a capture instead (pcap or pcapng, e.g. real exporters' traffic or the
+                      VXLAN-mirrored traffic captured in production): each packet's innermost UDP payload
+                      (VXLAN decapsulated), sent again to its original destination port (NetFlow/IPFIX 2055,
+                      sFlow 6343 reach their collectors through the chain's NAT) from exporters of the profile's
+                      inner prefix and followed by payload fingerprint at every capture point. Not UDP and
+                      fragments are skipped (and counted). Default count: every payload once; --count or
+                      --duration cycle through them. Identical payloads are one datagram: copies sent within
+                      5 s of it count as duplicates
+  --exporters N       exporters per kind with --traffic, per destination port with --replay (default 1)
   --inject KIND       l2 (AF_PACKET, default), raw (raw socket, IP_HDRINCL) or tcpreplay
   --report DIR        write DIR/index.html, DIR/junit.xml, DIR/results.json and the captures (DIR/pcaps)
   --json FILE         write the results document here
@@ -64,6 +73,7 @@ const OPTIONS = {
   wait: { type: 'boolean', default: false },
   'vpp-trace': { type: 'string' },
   traffic: { type: 'string' },
+  replay: { type: 'string' },
   exporters: { type: 'string' },
   segment: { type: 'string' },
   protocols: { type: 'string' },
@@ -121,6 +131,10 @@ export function runVerb(args: string[], verb: RunVerb): Promise<number> {
   return runCommand(args, { usage: verb.help, options: OPTIONS }, async (given) => {
     if (given.protocols !== undefined && given.traffic !== undefined)
       throw new UsageError('give --traffic or --protocols, not both');
+    if (given.replay !== undefined && (given.traffic !== undefined || given.protocols !== undefined))
+      throw new UsageError(
+        `give --replay or ${given.traffic !== undefined ? '--traffic' : '--protocols'}, not both`,
+      );
     if (given.protocols !== undefined) given.traffic = protocolsMix(given.protocols);
     const values = { ...given };
     for (const [k, v] of Object.entries(verb.defaults))
@@ -150,24 +164,35 @@ export function runVerb(args: string[], verb: RunVerb): Promise<number> {
       import('../../transport/registry.ts'),
     ]);
     const profile = loadProfile(values.profile ?? DEFAULT_PROFILE_PATH);
+    const count = values.count ? intOption('--count', values.count, 1, 1_000_000_000) : undefined;
     const pps = intOption('--pps', values.pps ?? '1000', 1, 10_000_000);
     const sizes = values.size.split(',').map((s) => payloadSize('--size', s, profile));
-    const count = values.count ? intOption('--count', values.count, 1, 1_000_000_000) : undefined;
     const durationS = values.duration
       ? numberOption('--duration', values.duration, 0.001, 86_400)
       : undefined;
     const segmentSeconds = values.segment ? numberOption('--segment', values.segment, 1, 3600) : undefined;
-    if (values.exporters !== undefined && values.traffic === undefined)
-      throw new UsageError('--exporters needs --traffic');
-    const traffic =
-      values.traffic !== undefined
-        ? {
-            mix: values.traffic,
-            ...(values.exporters ? { exporters: intOption('--exporters', values.exporters, 1, 200) } : {}),
-          }
+    if (values.exporters !== undefined && values.traffic === undefined && values.replay === undefined)
+      throw new UsageError('--exporters needs --traffic or --replay');
+    const exporters = values.exporters
+      ? { exporters: intOption('--exporters', values.exporters, 1, 200) }
+      : {};
+    // a replay reads its capture now: a bad or UDP-less file is bad input before anything starts
+    const replay = values.replay !== undefined ? await readCapturePayloads(values.replay) : undefined;
+    if (replay) {
+      // replayed payloads ride in the probes' inner datagram: the probes' limit is theirs
+      if (replay.largestBytes > maxPayloadBytes(profile))
+        throw new UsageError(
+          `--replay ${replay.file}: a ${replay.largestBytes}-byte UDP payload does not fit this profile's encapsulations (at most ${maxPayloadBytes(profile)} bytes)`,
+        );
+      console.error(describeCapturePayloads(replay));
+    }
+    const traffic = replay
+      ? { mix: 'replay', ...exporters, replay }
+      : values.traffic !== undefined
+        ? { mix: values.traffic, ...exporters }
         : undefined;
     // a bad mix is bad input before anything starts
-    if (traffic)
+    if (traffic && !replay)
       try {
         parseMix(traffic.mix);
       } catch (e) {
@@ -199,7 +224,8 @@ export function runVerb(args: string[], verb: RunVerb): Promise<number> {
     try {
       const outcome = await runChain({
         profile,
-        count,
+        // a replay sends its capture once unless told otherwise
+        count: count ?? (replay && durationS === undefined ? replay.payloads : undefined),
         durationS,
         pps,
         payloadBytes: sizes,
