@@ -29,6 +29,7 @@ import { ChainprobeError } from '../errors.ts';
 import type { RunIdentity } from '../inject/plan.ts';
 import type { FrameKind, FrameSource } from '../inject/types.ts';
 import type { CapturePayloads } from '../traffic/capture-payloads.ts';
+import { payloadKind, payloadKindNames } from '../traffic/kinds.ts';
 import { createFlowMixSource, type FlowMixSource, type MixEntry, parseMix } from '../traffic/mix.ts';
 
 export interface FlowTraffic {
@@ -110,9 +111,19 @@ export function flowExportFrames(
   const innerAt = L.innerIpv4 - ETHERNET_HEADER_BYTES; // where the inner Ethernet header starts
   const outerPrefix = probe.frame.slice(0, innerAt);
   const { inner, outer } = spec;
+  // the profile may move a kind to another port (its chain's NAT rules are per port)
+  const ports = oracle.profile.traffic.flowPorts;
+  for (const k of Object.keys(ports ?? {}))
+    if (!payloadKind(k))
+      throw new ChainprobeError(
+        'E_CONFIG',
+        `profile ${oracle.profile.name}: traffic.flowPorts names "${k}", not a payload kind (${payloadKindNames().join(', ')})`,
+        true,
+      );
   const inners = createFlowMixSource({
     mix,
     exporters: perKind,
+    ...(ports ? { ports } : {}),
     exporterBaseIp: (toIpv4(inner.srcIp) + 1) >>> 0,
     dstIp: inner.dstIp,
     frame: 'ethernet',

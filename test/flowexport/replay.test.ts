@@ -255,3 +255,26 @@ describe('chainprobe run --replay: bad input exits 2 before anything starts', ()
     expect(r.stderr).toMatch(/--exporters needs --traffic or --replay/);
   });
 });
+
+describe("the profile's flow ports", () => {
+  test('traffic.flowPorts moves a kind to the port its chain expects; an unknown kind is bad input', () => {
+    const profile = defaultProfile();
+    const moved = { ...profile, traffic: { ...profile.traffic, flowPorts: { ipfix: 4739 } } };
+    const frames = flowExportFrames(
+      new ChainOracle(moved, []),
+      { mix: 'netflow-v9:1,ipfix:1,sflow:1' },
+      runIdentity(79),
+      'ethernet',
+      1000,
+    );
+    expect(frames.exporters.map((e) => [e.kind, e.dstPort])).toEqual([
+      ['netflow-v9', 2055],
+      ['ipfix', 4739],
+      ['sflow', 6343],
+    ]);
+    const typo = { ...profile, traffic: { ...profile.traffic, flowPorts: { ipfx: 4739 } } };
+    expect(() =>
+      flowExportFrames(new ChainOracle(typo, []), { mix: 'ipfix' }, runIdentity(80), 'ethernet', 1000),
+    ).toThrow(/traffic.flowPorts names "ipfx", not a payload kind/);
+  });
+});
