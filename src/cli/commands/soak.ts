@@ -13,7 +13,8 @@ The production check: flow export through the chain for a long time, judged whil
 
   --protocols LIST    netflow,sflow,ipfix (default; equal shares, NetFlow as v9) — or --traffic MIX with
                       weights, e.g. netflow-v9:50,ipfix:30,sflow:20
-  --exporters N       exporters per protocol (default 20)
+  --replay FILE       or: your own capture's UDP payloads (pcap/pcapng, VXLAN decapsulated), cycled
+  --exporters N       exporters per protocol (default 20; with --replay: per destination port)
   --pps R             datagrams per second (default 10000)
   --duration S        seconds (default 300)
   --segment S         capture segment length: analysed and deleted during the run (default 10)
