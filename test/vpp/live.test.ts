@@ -8,6 +8,7 @@
  *   NAT the wrong way round → fail: source rewrite named at the security hop with the NAT node
  *   uplink MTU lowered under DF-set probes → fail naming the hop and VPP's MTU error counter
  *   an interface down → loss at that hop, with its drop counter
+ *   flow export (NetFlow v9 + IPFIX exporters) → followed by their own identity, sources kept
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,6 +104,39 @@ describe.skipIf(!vppAvailable())('a real VPP v24.10 chain', () => {
     } finally {
       await driver.clearFaults?.();
     }
+  }, 180_000);
+
+  it('flow export through VPP: NetFlow v9 and IPFIX exporters followed by their own identity, sources kept', async () => {
+    const profile = await discover(lab);
+    const driver = driverFor(profile);
+    const { results, inject } = await runChain({
+      profile,
+      driver,
+      count: 2000,
+      pps: 500,
+      payloadBytes: [100],
+      // the lab's NAT44 static mapping is the users' 10.10.10.10:2055 (sFlow's 6343 has none here)
+      traffic: { mix: 'netflow-v9:1,ipfix:1', exporters: 5 },
+      runtimeKeys: await resolveRuntimeKeys(profile, [], driver),
+      captureDir: join(dir, 'flow'),
+      keepCaptures: 'never',
+    });
+    const detail = results.checks.map((c) => `${c.name}: ${c.detail}`).join('\n');
+    expect(inject.sent).toBe(2000);
+    expect(results.sent, detail).toBe(2000);
+    for (const h of results.hops) expect(h.seen, `${h.name}\n${detail}`).toBe(2000);
+    expect(results.checks.find((c) => c.name === 'source IP preserved')?.status).toBe('pass');
+    expect(results.checks.find((c) => c.name === 'NAT rewrite')?.status).toBe('pass');
+    // VPP counted them too: decapsulated, through the SA
+    expect(
+      results.counters?.vxlan?.counters.find((c) => c.name === 'err/vxlan4-input/good packets decapsulated')
+        ?.delta,
+    ).toBe(2000);
+    expect(results.counters?.security?.counters.find((c) => c.name === 'sa/1000/packets')?.delta).toBe(2000);
+    // no collector in the lab: said, not passed
+    expect(results.checks.find((c) => c.name === 'collector agrees with delivery')?.status).toBe(
+      'not-evaluated',
+    );
   }, 180_000);
 
   it('an interface down: loss at that hop, with its drop counter', async () => {
