@@ -3,8 +3,8 @@
  *
  *   CHAINPROBE_VPP=/opt/vpp-24.10 npx tsx test/vpp/record-fixtures.ts
  *
- * For each scenario (healthy, and each fault of issue 10's proof) it brings the lab up, runs a short
- * chainprobe probe run through it, and writes what every instance says, before and after, to
+ * For each scenario (healthy, flow export, and each fault of issue 10's proof) it brings the lab up, runs a
+ * short chainprobe run through it (200 probes; or 200 NetFlow v9/IPFIX datagrams of 10 exporters), and writes what every instance says, before and after, to
  * test/fixtures/vpp/<version>/<scenario>/<instance>/<command>.txt, plus a pcap trace of ipip0 and a
  * packet trace. Nothing here is edited by hand afterwards: parsers are tested on these files.
  */
@@ -39,7 +39,8 @@ const INSTANCES: VppInstance[] = ['vx', 'sec', 'dst'];
 const fileName = (cli: string) => cli.replace(/^show /, '').replace(/[^a-z0-9]+/gi, '-');
 
 async function main() {
-  const scenarios = ['healthy', ...Object.keys(FAULTS)] as const;
+  // flowExport: the healthy chain carrying NetFlow v9 + IPFIX exporters instead of probes
+  const scenarios = ['healthy', 'flowExport', ...Object.keys(FAULTS)] as const;
   const only = process.argv[2];
   const lab0 = await vppLabUp();
   const version = (await lab0.vppctl('vx', 'show version')).match(/vpp (v[\d.]+\S*)/)?.[1] ?? 'unknown';
@@ -51,7 +52,7 @@ async function main() {
     try {
       const dir = join(root, scenario);
       rmSync(dir, { recursive: true, force: true });
-      if (scenario !== 'healthy') await lab.fault(scenario as keyof typeof FAULTS);
+      if (scenario in FAULTS) await lab.fault(scenario as keyof typeof FAULTS);
       const dump = async (phase: string) => {
         for (const i of INSTANCES) {
           mkdirSync(join(dir, phase, i), { recursive: true });
@@ -69,10 +70,12 @@ async function main() {
       }
       // 200 probes, 100 B and 8000 B alternating; DF set where the fault is about DF
       let profile = 'fixtures/vpp-lab.json';
-      if (scenario === 'mtuLowered') {
+      if (scenario === 'mtuLowered' || scenario === 'flowExport') {
         const p = JSON.parse(readFileSync(profile, 'utf8'));
-        p.traffic.inner.dontFragment = true;
-        profile = '/tmp/chainprobe-vpp-lab-df.json';
+        if (scenario === 'mtuLowered') p.traffic.inner.dontFragment = true;
+        // the lab profile names no driver (refchain by default), whose collectors a flow run would reset
+        else p.driver = 'external';
+        profile = `/tmp/chainprobe-vpp-lab-${scenario}.json`;
         writeFileSync(profile, JSON.stringify(p));
       }
       try {
@@ -87,8 +90,9 @@ async function main() {
             '200',
             '--pps',
             '200',
-            '--size',
-            '100,8000',
+            ...(scenario === 'flowExport'
+              ? ['--traffic', 'netflow-v9:1,ipfix:1', '--exporters', '5']
+              : ['--size', '100,8000']),
             '--json',
             join(dir, 'run-results.json'),
           ],
