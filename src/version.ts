@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 // src/ and dist/ are both directly below the package root.
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-export function packageVersion(): string {
+function packageVersion(): string {
   return (JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version;
 }
 
 /** Short commit (with "-dirty" when the tree has changes), or null outside a git checkout. */
-export function gitCommit(): string | null {
+function gitCommit(): string | null {
   if (!existsSync(`${ROOT}.git`)) return null; // an installed package: node_modules/chainprobe has none
   const git = (...args: string[]) =>
     execFileSync('git', ['-C', ROOT, ...args], {
@@ -26,9 +26,10 @@ export function gitCommit(): string | null {
   }
 }
 
+/** What `--version` prints: the same version and commit the reports record. */
 export function versionText(): string {
-  const commit = gitCommit();
-  return `chainprobe ${packageVersion()}${commit ? ` (git ${commit})` : ''}`;
+  const { version, commit } = provenance();
+  return `chainprobe ${version}${commit ? ` (git ${commit})` : ''}`;
 }
 
 /** Which chainprobe made a report (results JSON): version and commit, read once per process. */
