@@ -7,7 +7,7 @@
 
 import { readU32, writeU16 } from '../codec/bytes.ts';
 import {
-  fixIpv4Checksum,
+  fillIpv4Checksum,
   flagsFragment,
   fragmentOffsetBytes,
   IP_FLAG_DF,
@@ -17,7 +17,7 @@ import {
   ipId,
   ipv4HeaderBytes,
   ipv4PacketHeaderBytes,
-  isFragment,
+  isIpv4Fragment,
   moreFragments,
   totalLength,
 } from '../codec/ipv4.ts';
@@ -96,7 +96,7 @@ export function fragment(ip: Uint8Array, opts: { mtuBytes: number }): Uint8Array
     writeU16(f, 2, hdr + chunk);
     const mf = !last || lastHadMf;
     writeU16(f, 6, (ff & 0x8000) | (mf ? IP_FLAG_MF : 0) | ((baseOffset + off) / 8));
-    fixIpv4Checksum(f);
+    fillIpv4Checksum(f, 0);
     frags.push(f);
     off += chunk;
   }
@@ -322,7 +322,7 @@ class Assembly {
     // flags and offset cleared: a datagram that was fragmented cannot have had DF
     out[6] = 0;
     out[7] = 0;
-    fixIpv4Checksum(out);
+    fillIpv4Checksum(out, 0);
     return out;
   }
 
@@ -358,7 +358,7 @@ export function reassemble(fragments: readonly Uint8Array[]): ReassemblyResult {
   if (fragments.length === 0) throw new FragmentError('empty', 'reassemble: no fragments');
   const key = datagramKey(fragments[0]);
   const ks = keyString(key);
-  if (fragments.length === 1 && !isFragment(fragments[0])) {
+  if (fragments.length === 1 && !isIpv4Fragment(fragments[0], 0)) {
     const ip = fragments[0];
     ipv4PacketHeaderBytes(ip);
     return {
@@ -473,7 +473,7 @@ export class Reassembler {
     const events = this.expire(timestampNs);
     ipv4PacketHeaderBytes(ip);
     const key = datagramKey(ip);
-    if (!isFragment(ip)) {
+    if (!isIpv4Fragment(ip, 0)) {
       const r = reassemble([ip]);
       if (r.ok)
         events.push({

@@ -8,7 +8,7 @@
 
 import { readU16, readU32, writeU16 } from '../codec/bytes.ts';
 import { updateChecksum16 } from '../codec/checksum.ts';
-import { IP_PROTO_UDP, ipv4PacketHeaderBytes, isFragment, totalLength } from '../codec/ipv4.ts';
+import { IP_PROTO_UDP, ipv4PacketHeaderBytes, isIpv4Fragment, totalLength } from '../codec/ipv4.ts';
 import { ChainprobeError } from '../errors.ts';
 
 export const VXLAN_PORT = 4789;
@@ -83,7 +83,7 @@ export function vxlanDecap(packet: Uint8Array, opts: VxlanDecapOptions): VxlanDe
     throw new VxlanError('truncated', (e as Error).message);
   }
   if (ip[9] !== IP_PROTO_UDP) throw new VxlanError('not-vxlan', `outer IP protocol ${ip[9]}, expected UDP`);
-  if (isFragment(ip))
+  if (isIpv4Fragment(ip, 0))
     throw new VxlanError('fragmented', 'outer packet is a fragment: reassemble before decapsulating');
   const total = totalLength(ip);
   if (total < ihl + 16)
