@@ -98,8 +98,5 @@ export function pseudoHeaderSum(
  * computed 0 as 0xffff.
  */
 export function updateChecksum16(checksum: number, oldWord: number, newWord: number): number {
-  let sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);
-  sum = (sum & 0xffff) + (sum >>> 16);
-  sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
+  return checksumOfSum((~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff));
 }
