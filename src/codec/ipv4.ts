@@ -17,7 +17,7 @@
  */
 import { type Ipv4Address, ipv4ToString, parseIpv4 } from './address.ts';
 import { checkUint, hex, needBytes, readU16, readU32, targetBuffer, writeU16, writeU32 } from './bytes.ts';
-import { internetChecksum, onesComplementSum, updateChecksum16 } from './checksum.ts';
+import { internetChecksum, onesComplementSum } from './checksum.ts';
 import type { Codec } from './codec.ts';
 import { DecodeError, EncodeError } from './errors.ts';
 import { type LayerSpec, NEXT_END, NEXT_OPAQUE } from './layer.ts';
@@ -211,12 +211,6 @@ export function ipv4Number(a: string | number): number {
     return a >>> 0;
   }
   return parseIpv4(a);
-}
-
-/** The checksum after a 32-bit field it covers (an address) changed: RFC 1624 on both 16-bit words. */
-export function updateChecksum32(checksum: number, oldValue: number, newValue: number): number {
-  const c = updateChecksum16(checksum, oldValue >>> 16, newValue >>> 16);
-  return updateChecksum16(c, oldValue & 0xffff, newValue & 0xffff);
 }
 
 /**
