@@ -193,7 +193,8 @@ class Assembly {
     this.lastSeenNs = firstSeenNs;
   }
 
-  add(ip: Uint8Array): void {
+  /** Adds a fragment; `verdict`: what `judge` already said of it against this assembly (the streaming path). */
+  add(ip: Uint8Array, verdict?: FragmentFinding | 'duplicate' | null): void {
     const ihl = ipv4PacketHeaderBytes(ip);
     const total = totalLength(ip);
     const off = fragmentOffsetBytes(ip);
@@ -209,8 +210,8 @@ class Assembly {
     });
     if (this.failed) return;
     const data = ip.subarray(ihl, total);
-    const verdict = this.judge(off, mf, data);
-    if (verdict === 'duplicate') {
+    const v = verdict === undefined ? this.judge(off, mf, data) : verdict;
+    if (v === 'duplicate') {
       this.findings.push({
         kind: 'duplicate',
         offsetBytes: off,
@@ -219,8 +220,8 @@ class Assembly {
       });
       return;
     }
-    if (verdict) {
-      this.fail(verdict);
+    if (v) {
+      this.fail(v);
       return;
     }
     if (!mf) this.endByte = off + len;
@@ -492,6 +493,8 @@ export class Reassembler {
     const off = fragmentOffsetBytes(ip);
     const data = ip.subarray(ihl, totalLength(ip));
     let a = this.queues.get(ks);
+    // judged once against the datagram in flight, reused by add() (undefined: a new assembly judges it)
+    let verdict: FragmentFinding | 'duplicate' | null | undefined;
     if (!a) {
       const done = this.completed.get(ks);
       if (done?.assembly.holds(off, data)) {
@@ -504,7 +507,7 @@ export class Reassembler {
         this.markReuse(a, { inFlight: false, gapNs: timestampNs - done.completedNs });
       }
     } else {
-      const verdict = a.judge(off, moreFragments(ip), data);
+      verdict = a.judge(off, moreFragments(ip), data);
       const stale = a.reuse !== null && timestampNs - a.lastSeenNs > this.reusedKeyIdleNs;
       if (stale || (verdict !== null && verdict !== 'duplicate' && (off === 0 || a.reuse !== null))) {
         // Not a broken fragment of this datagram: the start of another one with the same ID (or a piece of
@@ -522,12 +525,13 @@ export class Reassembler {
         const continued = !stale && a.reuse?.inFlight === true;
         a = this.open(ks, key, timestampNs);
         this.markReuse(a, { inFlight: true, gapNs, ...(continued ? { continued } : {}) });
+        verdict = undefined;
       }
     }
     const before = a.bytes;
     a.lastSeenNs = timestampNs;
     // keep our own copy: capture buffers are reused by streaming readers
-    a.add(ip.slice(0, totalLength(ip)));
+    a.add(ip.slice(0, totalLength(ip)), verdict);
     this.bufferedBytes += a.bytes - before;
     if (a.failed) {
       this.drop(ks, a);
