@@ -7,6 +7,7 @@
 
 import { readU32, writeU16 } from '../codec/bytes.ts';
 import {
+  dontFragment,
   fillIpv4Checksum,
   flagsFragment,
   fragmentOffsetBytes,
@@ -155,6 +156,19 @@ export interface FragmentRecord {
   arrival: number;
 }
 
+/** What a fragment (or an unfragmented packet) says about itself; its header already validated. */
+function recordOf(ip: Uint8Array, ihl: number, arrival: number): FragmentRecord {
+  const total = totalLength(ip);
+  return {
+    offsetBytes: fragmentOffsetBytes(ip),
+    payloadBytes: total - ihl,
+    totalBytes: total,
+    moreFragments: moreFragments(ip),
+    dontFragment: dontFragment(ip),
+    arrival,
+  };
+}
+
 export type ReassemblyResult =
   | { ok: true; packet: Uint8Array; fragments: FragmentRecord[]; findings: FragmentFinding[] }
   | { ok: false; fragments: FragmentRecord[]; findings: FragmentFinding[] };
@@ -196,18 +210,9 @@ class Assembly {
   /** Adds a fragment; `verdict`: what `judge` already said of it against this assembly (the streaming path). */
   add(ip: Uint8Array, verdict?: FragmentFinding | 'duplicate' | null): void {
     const ihl = ipv4PacketHeaderBytes(ip);
-    const total = totalLength(ip);
-    const off = fragmentOffsetBytes(ip);
-    const mf = moreFragments(ip);
-    const len = total - ihl;
-    this.records.push({
-      offsetBytes: off,
-      payloadBytes: len,
-      totalBytes: total,
-      moreFragments: mf,
-      dontFragment: (ip[6] & 0x40) !== 0,
-      arrival: this.records.length,
-    });
+    const r = recordOf(ip, ihl, this.records.length);
+    this.records.push(r);
+    const { offsetBytes: off, moreFragments: mf, totalBytes: total, payloadBytes: len } = r;
     if (this.failed) return;
     const data = ip.subarray(ihl, total);
     const v = verdict === undefined ? this.judge(off, mf, data) : verdict;
@@ -361,22 +366,7 @@ export function reassemble(fragments: readonly Uint8Array[]): ReassemblyResult {
   const ks = keyString(key);
   if (fragments.length === 1 && !isIpv4Fragment(fragments[0], 0)) {
     const ip = fragments[0];
-    ipv4PacketHeaderBytes(ip);
-    return {
-      ok: true,
-      packet: ip,
-      fragments: [
-        {
-          offsetBytes: 0,
-          payloadBytes: totalLength(ip) - (ip[0] & 15) * 4,
-          totalBytes: totalLength(ip),
-          moreFragments: false,
-          dontFragment: (ip[6] & 0x40) !== 0,
-          arrival: 0,
-        },
-      ],
-      findings: [],
-    };
+    return { ok: true, packet: ip, fragments: [recordOf(ip, ipv4PacketHeaderBytes(ip), 0)], findings: [] };
   }
   const a = new Assembly(key, 0n);
   for (const f of fragments) {
@@ -579,21 +569,12 @@ export class Reassembler {
 
   /** A copy of a fragment of a datagram already reassembled. */
   private lateCopy(key: DatagramKey, ip: Uint8Array, atNs: bigint): ReassemblyEvent {
-    const off = fragmentOffsetBytes(ip);
-    const len = totalLength(ip) - ipv4HeaderBytes(ip);
+    const record = recordOf(ip, ipv4HeaderBytes(ip), 0);
+    const { offsetBytes: off, payloadBytes: len } = record;
     return {
       kind: 'failed',
       key,
-      fragments: [
-        {
-          offsetBytes: off,
-          payloadBytes: len,
-          totalBytes: totalLength(ip),
-          moreFragments: moreFragments(ip),
-          dontFragment: (ip[6] & 0x40) !== 0,
-          arrival: 0,
-        },
-      ],
+      fragments: [record],
       findings: [
         {
           kind: 'duplicate',
