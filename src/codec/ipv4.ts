@@ -20,6 +20,7 @@ import { checkUint, hex, needBytes, readU16, readU32, targetBuffer, writeU16, wr
 import { internetChecksum, onesComplementSum } from './checksum.ts';
 import type { Codec } from './codec.ts';
 import { DecodeError, EncodeError } from './errors.ts';
+import { ETHERTYPE_IPV4 } from './ethernet.ts';
 import { type LayerSpec, NEXT_END, NEXT_OPAQUE } from './layer.ts';
 
 export const IPV4_HEADER_BYTES = 20;
@@ -223,7 +224,7 @@ export const ipv4Layer: LayerSpec = {
   bindings: [
     { table: 'linktype', value: 101 }, // LINKTYPE_RAW
     { table: 'linktype', value: 228 }, // LINKTYPE_IPV4
-    { table: 'etherType', value: 0x0800 },
+    { table: 'etherType', value: ETHERTYPE_IPV4 },
   ],
   dissect(d) {
     const f = d.frame;
