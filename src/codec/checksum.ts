@@ -98,8 +98,11 @@ export function pseudoHeaderSum(
  * computed 0 as 0xffff.
  */
 export function updateChecksum16(checksum: number, oldWord: number, newWord: number): number {
-  let sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);
-  sum = (sum & 0xffff) + (sum >>> 16);
-  sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
+  return checksumOfSum((~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff));
+}
+
+/** The checksum after a 32-bit field it covers (an address) changed: RFC 1624 on both 16-bit words. */
+export function updateChecksum32(checksum: number, oldValue: number, newValue: number): number {
+  const c = updateChecksum16(checksum, oldValue >>> 16, newValue >>> 16);
+  return updateChecksum16(c, oldValue & 0xffff, newValue & 0xffff);
 }

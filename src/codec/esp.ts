@@ -12,6 +12,7 @@
 import { checkUint, hex, needBytes, readU32, targetBuffer, writeU32 } from './bytes.ts';
 import type { Codec } from './codec.ts';
 import { DecodeError } from './errors.ts';
+import { IP_PROTO_ESP } from './ipv4.ts';
 import { type LayerSpec, NEXT_END } from './layer.ts';
 
 export const ESP_HEADER_BYTES = 8;
@@ -107,7 +108,7 @@ export const natt: Codec<NattPayload> = {
 export const espLayer: LayerSpec = {
   name: 'esp',
   fields: { spi: { offset: 0, bytes: 4 }, seq: { offset: 4, bytes: 4 } },
-  bindings: [{ table: 'ipProtocol', value: 50 }],
+  bindings: [{ table: 'ipProtocol', value: IP_PROTO_ESP }],
   dissect(d) {
     const off = d.cursor;
     d.take(ESP_HEADER_BYTES, 'esp');

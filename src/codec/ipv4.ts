@@ -17,13 +17,13 @@
  */
 import { type Ipv4Address, ipv4ToString, parseIpv4 } from './address.ts';
 import { checkUint, hex, needBytes, readU16, readU32, targetBuffer, writeU16, writeU32 } from './bytes.ts';
-import { internetChecksum, onesComplementSum, updateChecksum16 } from './checksum.ts';
+import { internetChecksum, onesComplementSum } from './checksum.ts';
 import type { Codec } from './codec.ts';
 import { DecodeError, EncodeError } from './errors.ts';
-import { type LayerSpec, NEXT_END } from './layer.ts';
+import { ETHERTYPE_IPV4 } from './ethernet.ts';
+import { type LayerSpec, NEXT_END, NEXT_OPAQUE } from './layer.ts';
 
 export const IPV4_HEADER_BYTES = 20;
-export const IP_PROTO_ICMP = 1;
 export const IP_PROTO_IPV4 = 4;
 export const IP_PROTO_TCP = 6;
 export const IP_PROTO_UDP = 17;
@@ -48,21 +48,6 @@ export const IPV4_FIELDS = {
   checksum: { offset: 10, bytes: 2, derived: 'checksum' },
   src: { offset: 12, bytes: 4 },
   dst: { offset: 16, bytes: 4 },
-} as const;
-
-/** Just the offsets of IPV4_FIELDS, for in-place reads and patches (`ip[IPV4.ttl]`). */
-export const IPV4 = {
-  versionIhl: 0,
-  tos: 1,
-  totalLength: 2,
-  id: 4,
-  flagsFragment: 6,
-  ttl: 8,
-  protocol: 9,
-  checksum: 10,
-  src: 12,
-  dst: 16,
-  minHeaderBytes: IPV4_HEADER_BYTES,
 } as const;
 
 export interface Ipv4Header {
@@ -219,12 +204,6 @@ export const flagsFragment = (ip: Uint8Array): number => readU16(ip, 6);
 export const fragmentOffsetBytes = (ip: Uint8Array): number => (flagsFragment(ip) & IP_OFFSET_MASK) * 8;
 export const moreFragments = (ip: Uint8Array): boolean => (ip[6] & 0x20) !== 0;
 export const dontFragment = (ip: Uint8Array): boolean => (ip[6] & 0x40) !== 0;
-export const isFragment = (ip: Uint8Array): boolean => isIpv4Fragment(ip, 0);
-
-/** Recomputes the header checksum of the IPv4 header at the start of `ip` (header length from IHL). */
-export function fixIpv4Checksum(ip: Uint8Array): void {
-  fillIpv4Checksum(ip, 0);
-}
 
 /** Accepts a dotted quad or a uint32. */
 export function ipv4Number(a: string | number): number {
@@ -233,12 +212,6 @@ export function ipv4Number(a: string | number): number {
     return a >>> 0;
   }
   return parseIpv4(a);
-}
-
-/** The checksum after a 32-bit field it covers (an address) changed: RFC 1624 on both 16-bit words. */
-export function updateChecksum32(checksum: number, oldValue: number, newValue: number): number {
-  const c = updateChecksum16(checksum, oldValue >>> 16, newValue >>> 16);
-  return updateChecksum16(c, oldValue & 0xffff, newValue & 0xffff);
 }
 
 /**
@@ -251,7 +224,7 @@ export const ipv4Layer: LayerSpec = {
   bindings: [
     { table: 'linktype', value: 101 }, // LINKTYPE_RAW
     { table: 'linktype', value: 228 }, // LINKTYPE_IPV4
-    { table: 'etherType', value: 0x0800 },
+    { table: 'etherType', value: ETHERTYPE_IPV4 },
   ],
   dissect(d) {
     const f = d.frame;
@@ -259,7 +232,7 @@ export const ipv4Layer: LayerSpec = {
     // LINKTYPE_RAW also carries IPv6: not ours, but not malformed either.
     if (d.count === 0 && off < d.end && f[off] >>> 4 === 6) {
       d.stop = 'unbound';
-      return 0;
+      return NEXT_OPAQUE;
     }
     const hdr = ipv4PacketHeaderBytes(f, off, d.end);
     d.end = off + readU16(f, off + 2);

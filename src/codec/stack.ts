@@ -121,15 +121,6 @@ export class Bindings {
     else this[table][value] = kind;
     return this;
   }
-  bindLinktype(linktype: number, kind: LayerKind): this {
-    return this.bind('linktype', linktype, kind);
-  }
-  bindEtherType(etherType: number, kind: LayerKind): this {
-    return this.bind('etherType', etherType, kind);
-  }
-  bindIpProtocol(protocol: number, kind: LayerKind): this {
-    return this.bind('ipProtocol', protocol, kind);
-  }
   /** e.g. `bindUdpPort(8472, Layer.vxlan)` for Linux's pre-IANA VXLAN port, 9995 for NetFlow (Layer.cflow). */
   bindUdpPort(port: number, kind: LayerKind): this {
     return this.bind('udpPort', port, kind);

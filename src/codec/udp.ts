@@ -8,7 +8,7 @@
  * assembled: `fillUdpChecksum(buf, ipOffset, udpOffset)`; `udpChecksumOk` verifies (0 counts as valid).
  */
 import { checkUint, hex, needBytes, readU16, targetBuffer, writeU16 } from './bytes.ts';
-import { onesComplementSum, pseudoHeaderSum } from './checksum.ts';
+import { checksumOfSum, onesComplementSum, pseudoHeaderSum } from './checksum.ts';
 import type { Codec } from './codec.ts';
 import { DecodeError } from './errors.ts';
 import { IP_PROTO_UDP } from './ipv4.ts';
@@ -66,9 +66,9 @@ export function computeUdpChecksum(buf: Uint8Array, ipOffset: number, udpOffset:
   const length = readU16(buf, udpOffset + 4);
   const pseudo = pseudoHeaderSum(buf, ipOffset + 12, ipOffset + 16, IP_PROTO_UDP, length);
   // Sum the datagram with its checksum field counted as zero, without mutating the buffer.
-  const sum = onesComplementSum(buf, udpOffset, length, pseudo) + (~readU16(buf, udpOffset + 6) & 0xffff);
-  const folded = (sum & 0xffff) + (sum >>> 16);
-  const c = ~((folded & 0xffff) + (folded >>> 16)) & 0xffff;
+  const c = checksumOfSum(
+    onesComplementSum(buf, udpOffset, length, pseudo) + (~readU16(buf, udpOffset + 6) & 0xffff),
+  );
   // RFC 768: a computed 0 is sent as 0xffff, because 0 means "no checksum".
   return c === 0 ? 0xffff : c;
 }

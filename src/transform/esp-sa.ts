@@ -34,14 +34,14 @@ import { inspect } from 'node:util';
 import { ipv4ToString } from '../codec/address.ts';
 import { readU16, readU32, writeU16, writeU32 } from '../codec/bytes.ts';
 import {
-  fixIpv4Checksum,
+  fillIpv4Checksum,
   IP_PROTO_ESP,
   IP_PROTO_IPV4,
   IP_PROTO_UDP,
-  IPV4,
+  IPV4_HEADER_BYTES,
   ipv4Number,
   ipv4PacketHeaderBytes,
-  isFragment,
+  isIpv4Fragment,
 } from '../codec/ipv4.ts';
 import { ChainprobeError } from '../errors.ts';
 import { type NativeGcmHandle, nativeGcm, nativeGcmStatus } from './native-gcm.ts';
@@ -504,7 +504,7 @@ export class EspSa {
 
   /** Outer header bytes added in front of the ESP part: IPv4 (20) + UDP (8) for NAT-T. */
   get outerHeaderBytes(): number {
-    return IPV4.minHeaderBytes + (this.encapsulation.kind === 'udp' ? UDP_HEADER_BYTES : 0);
+    return IPV4_HEADER_BYTES + (this.encapsulation.kind === 'udp' ? UDP_HEADER_BYTES : 0);
   }
 
   /** Size of the outer packet for an inner packet of `innerBytes` (for MTU planning). */
@@ -557,7 +557,7 @@ export class EspSa {
     out[9] = udp ? IP_PROTO_UDP : IP_PROTO_ESP;
     writeU32(out, 12, this.tunnelSrc);
     writeU32(out, 16, this.tunnelDst);
-    fixIpv4Checksum(out);
+    fillIpv4Checksum(out, 0);
     if (this.encapsulation.kind === 'udp') {
       writeU16(out, 20, this.encapsulation.srcPort);
       writeU16(out, 22, this.encapsulation.dstPort);
@@ -581,7 +581,7 @@ export class EspSa {
       throw new EspError('malformed', `outer packet: ${(e as Error).message}`);
     }
     const total = readU16(outerIp, 2);
-    if (isFragment(outerIp))
+    if (isIpv4Fragment(outerIp, 0))
       throw new EspError('fragmented', 'outer packet is an IP fragment: reassemble before decrypting');
     const proto = outerIp[9];
     let espStart: number;

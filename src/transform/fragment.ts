@@ -7,7 +7,8 @@
 
 import { readU32, writeU16 } from '../codec/bytes.ts';
 import {
-  fixIpv4Checksum,
+  dontFragment,
+  fillIpv4Checksum,
   flagsFragment,
   fragmentOffsetBytes,
   IP_FLAG_DF,
@@ -17,7 +18,7 @@ import {
   ipId,
   ipv4HeaderBytes,
   ipv4PacketHeaderBytes,
-  isFragment,
+  isIpv4Fragment,
   moreFragments,
   totalLength,
 } from '../codec/ipv4.ts';
@@ -96,7 +97,7 @@ export function fragment(ip: Uint8Array, opts: { mtuBytes: number }): Uint8Array
     writeU16(f, 2, hdr + chunk);
     const mf = !last || lastHadMf;
     writeU16(f, 6, (ff & 0x8000) | (mf ? IP_FLAG_MF : 0) | ((baseOffset + off) / 8));
-    fixIpv4Checksum(f);
+    fillIpv4Checksum(f, 0);
     frags.push(f);
     off += chunk;
   }
@@ -155,6 +156,19 @@ export interface FragmentRecord {
   arrival: number;
 }
 
+/** What a fragment (or an unfragmented packet) says about itself; its header already validated. */
+function recordOf(ip: Uint8Array, ihl: number, arrival: number): FragmentRecord {
+  const total = totalLength(ip);
+  return {
+    offsetBytes: fragmentOffsetBytes(ip),
+    payloadBytes: total - ihl,
+    totalBytes: total,
+    moreFragments: moreFragments(ip),
+    dontFragment: dontFragment(ip),
+    arrival,
+  };
+}
+
 export type ReassemblyResult =
   | { ok: true; packet: Uint8Array; fragments: FragmentRecord[]; findings: FragmentFinding[] }
   | { ok: false; fragments: FragmentRecord[]; findings: FragmentFinding[] };
@@ -193,24 +207,16 @@ class Assembly {
     this.lastSeenNs = firstSeenNs;
   }
 
-  add(ip: Uint8Array): void {
+  /** Adds a fragment; `verdict`: what `judge` already said of it against this assembly (the streaming path). */
+  add(ip: Uint8Array, verdict?: FragmentFinding | 'duplicate' | null): void {
     const ihl = ipv4PacketHeaderBytes(ip);
-    const total = totalLength(ip);
-    const off = fragmentOffsetBytes(ip);
-    const mf = moreFragments(ip);
-    const len = total - ihl;
-    this.records.push({
-      offsetBytes: off,
-      payloadBytes: len,
-      totalBytes: total,
-      moreFragments: mf,
-      dontFragment: (ip[6] & 0x40) !== 0,
-      arrival: this.records.length,
-    });
+    const r = recordOf(ip, ihl, this.records.length);
+    this.records.push(r);
+    const { offsetBytes: off, moreFragments: mf, totalBytes: total, payloadBytes: len } = r;
     if (this.failed) return;
     const data = ip.subarray(ihl, total);
-    const verdict = this.judge(off, mf, data);
-    if (verdict === 'duplicate') {
+    const v = verdict === undefined ? this.judge(off, mf, data) : verdict;
+    if (v === 'duplicate') {
       this.findings.push({
         kind: 'duplicate',
         offsetBytes: off,
@@ -219,8 +225,8 @@ class Assembly {
       });
       return;
     }
-    if (verdict) {
-      this.fail(verdict);
+    if (v) {
+      this.fail(v);
       return;
     }
     if (!mf) this.endByte = off + len;
@@ -322,7 +328,7 @@ class Assembly {
     // flags and offset cleared: a datagram that was fragmented cannot have had DF
     out[6] = 0;
     out[7] = 0;
-    fixIpv4Checksum(out);
+    fillIpv4Checksum(out, 0);
     return out;
   }
 
@@ -358,24 +364,9 @@ export function reassemble(fragments: readonly Uint8Array[]): ReassemblyResult {
   if (fragments.length === 0) throw new FragmentError('empty', 'reassemble: no fragments');
   const key = datagramKey(fragments[0]);
   const ks = keyString(key);
-  if (fragments.length === 1 && !isFragment(fragments[0])) {
+  if (fragments.length === 1 && !isIpv4Fragment(fragments[0], 0)) {
     const ip = fragments[0];
-    ipv4PacketHeaderBytes(ip);
-    return {
-      ok: true,
-      packet: ip,
-      fragments: [
-        {
-          offsetBytes: 0,
-          payloadBytes: totalLength(ip) - (ip[0] & 15) * 4,
-          totalBytes: totalLength(ip),
-          moreFragments: false,
-          dontFragment: (ip[6] & 0x40) !== 0,
-          arrival: 0,
-        },
-      ],
-      findings: [],
-    };
+    return { ok: true, packet: ip, fragments: [recordOf(ip, ipv4PacketHeaderBytes(ip), 0)], findings: [] };
   }
   const a = new Assembly(key, 0n);
   for (const f of fragments) {
@@ -473,7 +464,7 @@ export class Reassembler {
     const events = this.expire(timestampNs);
     ipv4PacketHeaderBytes(ip);
     const key = datagramKey(ip);
-    if (!isFragment(ip)) {
+    if (!isIpv4Fragment(ip, 0)) {
       const r = reassemble([ip]);
       if (r.ok)
         events.push({
@@ -492,6 +483,8 @@ export class Reassembler {
     const off = fragmentOffsetBytes(ip);
     const data = ip.subarray(ihl, totalLength(ip));
     let a = this.queues.get(ks);
+    // judged once against the datagram in flight, reused by add() (undefined: a new assembly judges it)
+    let verdict: FragmentFinding | 'duplicate' | null | undefined;
     if (!a) {
       const done = this.completed.get(ks);
       if (done?.assembly.holds(off, data)) {
@@ -504,7 +497,7 @@ export class Reassembler {
         this.markReuse(a, { inFlight: false, gapNs: timestampNs - done.completedNs });
       }
     } else {
-      const verdict = a.judge(off, moreFragments(ip), data);
+      verdict = a.judge(off, moreFragments(ip), data);
       const stale = a.reuse !== null && timestampNs - a.lastSeenNs > this.reusedKeyIdleNs;
       if (stale || (verdict !== null && verdict !== 'duplicate' && (off === 0 || a.reuse !== null))) {
         // Not a broken fragment of this datagram: the start of another one with the same ID (or a piece of
@@ -522,12 +515,13 @@ export class Reassembler {
         const continued = !stale && a.reuse?.inFlight === true;
         a = this.open(ks, key, timestampNs);
         this.markReuse(a, { inFlight: true, gapNs, ...(continued ? { continued } : {}) });
+        verdict = undefined;
       }
     }
     const before = a.bytes;
     a.lastSeenNs = timestampNs;
     // keep our own copy: capture buffers are reused by streaming readers
-    a.add(ip.slice(0, totalLength(ip)));
+    a.add(ip.slice(0, totalLength(ip)), verdict);
     this.bufferedBytes += a.bytes - before;
     if (a.failed) {
       this.drop(ks, a);
@@ -575,21 +569,12 @@ export class Reassembler {
 
   /** A copy of a fragment of a datagram already reassembled. */
   private lateCopy(key: DatagramKey, ip: Uint8Array, atNs: bigint): ReassemblyEvent {
-    const off = fragmentOffsetBytes(ip);
-    const len = totalLength(ip) - ipv4HeaderBytes(ip);
+    const record = recordOf(ip, ipv4HeaderBytes(ip), 0);
+    const { offsetBytes: off, payloadBytes: len } = record;
     return {
       kind: 'failed',
       key,
-      fragments: [
-        {
-          offsetBytes: off,
-          payloadBytes: len,
-          totalBytes: totalLength(ip),
-          moreFragments: moreFragments(ip),
-          dontFragment: (ip[6] & 0x40) !== 0,
-          arrival: 0,
-        },
-      ],
+      fragments: [record],
       findings: [
         {
           kind: 'duplicate',

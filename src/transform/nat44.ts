@@ -15,7 +15,7 @@
  * not match), `dnat44InPlace`/`snat44InPlace` patch the buffer and return whether they did.
  */
 import { readU16, readU32, writeU16, writeU32 } from '../codec/bytes.ts';
-import { updateChecksum16 } from '../codec/checksum.ts';
+import { updateChecksum16, updateChecksum32 } from '../codec/checksum.ts';
 import {
   fragmentOffsetBytes,
   IP_PROTO_TCP,
@@ -23,7 +23,6 @@ import {
   ipv4Number,
   ipv4PacketHeaderBytes,
   totalLength,
-  updateChecksum32,
 } from '../codec/ipv4.ts';
 
 export interface Nat44Rule {

@@ -8,11 +8,10 @@
 
 import { readU16, readU32, writeU16 } from '../codec/bytes.ts';
 import { updateChecksum16 } from '../codec/checksum.ts';
-import { IP_PROTO_UDP, ipv4PacketHeaderBytes, isFragment, totalLength } from '../codec/ipv4.ts';
+import { ETHERTYPE_IPV4, ETHERTYPE_QINQ, ETHERTYPE_VLAN } from '../codec/ethernet.ts';
+import { IP_PROTO_UDP, ipv4PacketHeaderBytes, isIpv4Fragment, totalLength } from '../codec/ipv4.ts';
+import { VXLAN_FLAG_VNI_VALID, VXLAN_UDP_PORT } from '../codec/vxlan.ts';
 import { ChainprobeError } from '../errors.ts';
-
-export const VXLAN_PORT = 4789;
-const VXLAN_FLAG_I = 0x08;
 
 export type VxlanErrorReason =
   | 'not-vxlan'
@@ -51,8 +50,7 @@ export interface VxlanDecapResult {
   vxlanOffset: number;
 }
 
-const ETH_IPV4 = 0x0800;
-const ETH_VLAN = [0x8100, 0x88a8];
+const ETH_VLAN = [ETHERTYPE_VLAN, ETHERTYPE_QINQ];
 
 /** Offset of the IPv4 header inside an Ethernet frame (skipping 802.1Q/802.1ad tags), or -1 if not IPv4. */
 export function ethernetIpv4Offset(frame: Uint8Array): number {
@@ -64,11 +62,11 @@ export function ethernetIpv4Offset(frame: Uint8Array): number {
     if (frame.length < off + 2) return -1;
     type = readU16(frame, off);
   }
-  return type === ETH_IPV4 ? off + 2 : -1;
+  return type === ETHERTYPE_IPV4 ? off + 2 : -1;
 }
 
 export function vxlanDecap(packet: Uint8Array, opts: VxlanDecapOptions): VxlanDecapResult {
-  const port = opts.udpPort ?? VXLAN_PORT;
+  const port = opts.udpPort ?? VXLAN_UDP_PORT;
   const kind = opts.input ?? ((packet[0] & 0xf0) === 0x40 && (packet[0] & 0x0f) >= 5 ? 'ipv4' : 'ethernet');
   let ipOff = 0;
   if (kind === 'ethernet') {
@@ -83,7 +81,7 @@ export function vxlanDecap(packet: Uint8Array, opts: VxlanDecapOptions): VxlanDe
     throw new VxlanError('truncated', (e as Error).message);
   }
   if (ip[9] !== IP_PROTO_UDP) throw new VxlanError('not-vxlan', `outer IP protocol ${ip[9]}, expected UDP`);
-  if (isFragment(ip))
+  if (isIpv4Fragment(ip, 0))
     throw new VxlanError('fragmented', 'outer packet is a fragment: reassemble before decapsulating');
   const total = totalLength(ip);
   if (total < ihl + 16)
@@ -93,7 +91,7 @@ export function vxlanDecap(packet: Uint8Array, opts: VxlanDecapOptions): VxlanDe
     throw new VxlanError('not-vxlan', `outer UDP destination port ${dport}, expected ${port}`);
   const vx = ihl + 8;
   const flags = ip[vx];
-  if ((flags & VXLAN_FLAG_I) === 0)
+  if ((flags & VXLAN_FLAG_VNI_VALID) === 0)
     throw new VxlanError(
       'bad-flags',
       `VXLAN flags 0x${flags.toString(16).padStart(2, '0')}: I bit (0x08) not set, VNI invalid`,
@@ -105,13 +103,12 @@ export function vxlanDecap(packet: Uint8Array, opts: VxlanDecapOptions): VxlanDe
   const innerIpOff = ethernetIpv4Offset(innerFrame);
   if (innerIpOff >= 0 && innerFrame.length >= innerIpOff + 20) {
     const candidate = innerFrame.subarray(innerIpOff);
-    const len = totalLength(candidate);
-    if ((candidate[0] & 0xf0) !== 0x40 || len > candidate.length)
-      throw new VxlanError(
-        'truncated',
-        `inner IPv4 total length ${len} > ${candidate.length} bytes in the frame`,
-      );
-    innerIp = candidate.subarray(0, len);
+    try {
+      ipv4PacketHeaderBytes(candidate, 0, candidate.length, 'vxlan-inner-ipv4');
+    } catch (e) {
+      throw new VxlanError('truncated', (e as Error).message);
+    }
+    innerIp = candidate.subarray(0, totalLength(candidate));
   }
   return { vni, innerFrame, innerIp, vxlanOffset: ipOff + vx };
 }

@@ -127,6 +127,26 @@ describe('VXLAN decap and routed hop', () => {
     );
   });
 
+  test('a malformed inner IPv4 header (IHL below 5, total length past the frame) → truncated, naming it', () => {
+    const innerAt = 20 + 8 + 8 + 14; // outer IPv4, UDP, VXLAN, inner Ethernet
+    const badIhl = unhex(pkts.vxlanIp);
+    badIhl[innerAt] = 0x44;
+    expect(() => vxlanDecap(badIhl, { vni: 100 })).toThrowError(
+      expect.objectContaining({
+        reason: 'truncated',
+        message: expect.stringMatching(/vxlan-inner-ipv4.*IHL 4/),
+      }),
+    );
+    const long = unhex(pkts.vxlanIp);
+    long[innerAt + 2] = 0xff;
+    expect(() => vxlanDecap(long, { vni: 100 })).toThrowError(
+      expect.objectContaining({
+        reason: 'truncated',
+        message: expect.stringMatching(/total length \d+ exceeds/),
+      }),
+    );
+  });
+
   test('ttlDecrement: TTL − 1 with a checksum equal to scapy recomputation; TTL 1 → ttl-expired', async () => {
     const inner = vxlanDecap(unhex(pkts.vxlanIp), { vni: 100 }).innerIp as Uint8Array;
     const routed = ttlDecrement(inner);

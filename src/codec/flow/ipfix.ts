@@ -24,6 +24,7 @@ import {
   TemplateCache,
   type TemplatedSet,
   type TemplateField,
+  templatesForEncoding,
 } from './templates.ts';
 
 export const IPFIX_HEADER_BYTES = 16;
@@ -110,12 +111,7 @@ const IPFIX_SETS: SetDialect = {
 
 /** The IPFIX codec; data sets may use templates sent in earlier messages (`known`). */
 export function ipfixWith(known: Iterable<Template> = [], cache = new TemplateCache()): Codec<IpfixMessage> {
-  const templatesOf = (v: IpfixMessage) => {
-    const m = new Map<number, Template>();
-    for (const t of known) m.set(t.templateId, t);
-    for (const s of v.sets) if (s.kind !== 'data') for (const t of s.templates) m.set(t.templateId, t);
-    return m;
-  };
+  const templatesOf = (v: IpfixMessage) => templatesForEncoding(v.sets, known);
   const length = (v: IpfixMessage, ts: Map<number, Template>) =>
     v.sets.reduce((n, s) => n + setBytes(IPFIX_SETS, s, ts), IPFIX_HEADER_BYTES);
   return {

@@ -23,6 +23,7 @@ import {
   type Template,
   TemplateCache,
   type TemplatedSet,
+  templatesForEncoding,
 } from './templates.ts';
 
 export const NETFLOW_V9_HEADER_BYTES = 20;
@@ -96,14 +97,6 @@ function recordCount(s: V9FlowSet): number {
   return s.kind === 'data' ? (s.records?.length ?? 0) : s.templates.length;
 }
 
-/** Templates available to data FlowSets when encoding: those in the packet plus `known` ones. */
-function templatesOf(v: NetflowV9Packet, known?: Iterable<Template>): Map<number, Template> {
-  const m = new Map<number, Template>();
-  for (const t of known ?? []) m.set(t.templateId, t);
-  for (const s of v.flowSets) if (s.kind !== 'data') for (const t of s.templates) m.set(t.templateId, t);
-  return m;
-}
-
 /**
  * The v9 codec. Encoding data FlowSets whose templates were sent in an earlier packet: use
  * `netflowV9With(templates)`.
@@ -112,15 +105,14 @@ export function netflowV9With(
   known: Iterable<Template> = [],
   cache = new TemplateCache(),
 ): Codec<NetflowV9Packet> {
+  const length = (v: NetflowV9Packet, ts: Map<number, Template>) =>
+    v.flowSets.reduce((n, s) => n + setBytes(V9_SETS, s, ts), NETFLOW_V9_HEADER_BYTES);
   return {
     name: LAYER,
-    encodingLength(v) {
-      const ts = templatesOf(v, known);
-      return v.flowSets.reduce((n, s) => n + setBytes(V9_SETS, s, ts), NETFLOW_V9_HEADER_BYTES);
-    },
+    encodingLength: (v) => length(v, templatesForEncoding(v.flowSets, known)),
     encode(v, buf, offset = 0) {
-      const ts = templatesOf(v, known);
-      const n = v.flowSets.reduce((a, s) => a + setBytes(V9_SETS, s, ts), NETFLOW_V9_HEADER_BYTES);
+      const ts = templatesForEncoding(v.flowSets, known);
+      const n = length(v, ts);
       for (const k of ['sysUptimeMs', 'unixSecs', 'sequence', 'sourceId'] as const)
         checkUint(LAYER, k, v[k], 0xffffffff);
       const count = v.flowSets.reduce((a, s) => a + recordCount(s), 0);

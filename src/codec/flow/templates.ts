@@ -205,6 +205,17 @@ export function readDataSet(
 /** The sets of a v9 packet or an IPFIX message: template, options template, data. */
 export type TemplatedSet = { kind: 'template' | 'options-template'; templates: Template[] } | DataSet;
 
+/** Templates data sets may use when encoding: `known` ones (sent earlier), then those in these sets. */
+export function templatesForEncoding(
+  sets: TemplatedSet[],
+  known: Iterable<Template> = [],
+): Map<number, Template> {
+  const m = new Map<number, Template>();
+  for (const t of known) m.set(t.templateId, t);
+  for (const s of sets) if (s.kind !== 'data') for (const t of s.templates) m.set(t.templateId, t);
+  return m;
+}
+
 /** What differs between v9 FlowSets and IPFIX sets when encoding: set ids and template records. */
 export interface SetDialect {
   layer: string;
