@@ -142,6 +142,10 @@ describe.skipIf(!vppAvailable())('a real VPP v24.10 chain', () => {
   }, 180_000);
 
   it('an interface down: loss at that hop, with its drop counter', async () => {
+    // a misnamed interface is refused (VPP exits 0 and says so), never taken for a fault that is set
+    await expect(lab.vppctl('sec', 'set interface state host-nosuch1 down')).rejects.toThrow(
+      /rejected .*set interface state: unknown interface/,
+    );
     const profile = await discover(lab);
     await lab.fault('interfaceDown'); // the security hop's uplink host-sec1
     const r = await run(profile, 'down');
