@@ -25,8 +25,10 @@ export interface CounterDelta {
 }
 
 /**
- * after − before for every counter present in both. A counter that went down (reset, interface recreated)
- * is reported as unavailable for that hop rather than as a negative count.
+ * after − before for every counter of a hop read both times. A counter missing before the run counted 0
+ * then (VPP's CLI hides zero counters; a fault rule's counter is created at 0). A counter that went down, or
+ * that was there before and is gone after, was reset (interface recreated, counters cleared): it is reported
+ * as unavailable for that hop rather than as a negative count.
  */
 export function counterDelta(before: CounterSnapshot, after: CounterSnapshot): CounterDelta {
   const hops: CounterDelta['hops'] = {};
@@ -35,14 +37,17 @@ export function counterDelta(before: CounterSnapshot, after: CounterSnapshot): C
     const was = before.hops[hop];
     if (!was) continue;
     for (const [name, v] of Object.entries(now)) {
-      const b = was[name];
-      if (b === undefined || v === b) continue;
+      const b = was[name] ?? 0;
+      if (v === b) continue;
       if (v < b) {
         unavailable.push({ hop, reason: `${name} went from ${b} to ${v} (reset during the run)` });
         continue;
       }
       (hops[hop] ??= {})[name] = v - b;
     }
+    for (const [name, b] of Object.entries(was))
+      if (!(name in now) && b > 0)
+        unavailable.push({ hop, reason: `${name} went from ${b} to none (reset during the run)` });
   }
   return { from: before.takenAt, to: after.takenAt, hops, unavailable };
 }

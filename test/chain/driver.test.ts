@@ -121,6 +121,14 @@ describe('counter deltas', () => {
       { hop: 'a', reason: 'sink/datagrams went from 7 to 2 (reset during the run)' },
     ]);
   });
+  test('a counter missing before the run (VPP hides zeros; a rule created) counts from 0', () => {
+    const d = counterDelta(
+      snap('t0', { a: { 'if/x/rx_packets': 10 } }),
+      snap('t1', { a: { 'if/x/rx_packets': 10, 'err/ip4-input/ip4 MTU exceeded and DF set': 100 } }),
+    );
+    expect(d.hops).toEqual({ a: { 'err/ip4-input/ip4 MTU exceeded and DF set': 100 } });
+    expect(d.unavailable).toEqual([]);
+  });
 });
 
 describe('chain lock between processes', () => {

@@ -100,6 +100,21 @@ describe('discover on recorded VPP v24.10 output', () => {
     expect(esp && 'sa' in esp && esp.sa.key).toBe('fedcba9876543210abcdef0123456789');
   });
 
+  it('an IPv6 address on a VPP interface is not read as an IPv4 lab prefix', async () => {
+    const recorded = recordedReader('healthy');
+    // the recorded vxlan hop, with an IPv6 address on its uplink as `show interface addr` prints one
+    const read = async (hop: string, cli: string) => {
+      const text = await recorded(hop, cli);
+      return hop === 'vxlan' && cli === 'show interface addr'
+        ? text.replace('  L3 172.20.101.1/24\r\n', '  L3 172.20.101.1/24\r\n  L3 2001:db8::1/64\r\n')
+        : text;
+    };
+    expect(await read('vxlan', 'show interface addr')).toContain('2001:db8::1/64');
+    const { profile } = await discoverChain({ hops, injector, read });
+    expect(profile.labPrefixes).toContain('172.20.101.0/24');
+    for (const p of profile.labPrefixes) expect(p).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+  });
+
   it('says what it cannot map instead of guessing: no VXLAN hop', async () => {
     const read = recordedReader('healthy');
     await expect(discoverChain({ hops: hops.slice(1), injector, read })).rejects.toThrow(DiscoverError);

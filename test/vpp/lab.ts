@@ -19,6 +19,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { Vppctl } from '../../src/drivers/vpp/vppctl.ts';
+import { LocalTransport } from '../../src/transport/local.ts';
 import { deleteNamespace } from '../transport/lab.ts';
 
 export const VPP_PREFIX = process.env.CHAINPROBE_VPP ?? '';
@@ -193,12 +195,10 @@ export async function vppLabUp(): Promise<VppLab> {
   await labDown();
   const vppctlBin = join(VPP_PREFIX, 'bin', 'vppctl');
   const cliSocket = (i: VppInstance) => join(RUN_DIR, i, 'cli.sock');
-  const vppctl = async (i: VppInstance, cli: string) => {
-    const r = await execa(vppctlBin, ['-s', cliSocket(i), ...cli.split(' ')], { timeout: 10_000 });
-    if (/unknown input|parse error|failed:/i.test(r.stdout))
-      throw new Error(`vpp ${i}: "${cli}": ${r.stdout.trim()}`);
-    return r.stdout;
-  };
+  // the driver's vppctl (src/drivers/vpp/vppctl.ts): the lab's configuration is checked the way runs are
+  const host = new LocalTransport();
+  const vppctl = (i: VppInstance, cli: string) =>
+    new Vppctl(i, host, { cli: cliSocket(i), vppctl: vppctlBin }).exec(cli);
   try {
     for (const ns of NAMESPACES) {
       await sh('ip', ['netns', 'add', ns]);

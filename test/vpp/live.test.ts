@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadProfile, type Profile } from '../../src/chain/profile.ts';
 import { driverFor } from '../../src/drivers/registry.ts';
+import { parseShowInterface } from '../../src/drivers/vpp/parse/interface.ts';
 import { runChain } from '../../src/run/run.ts';
 import { resolveRuntimeKeys } from '../../src/run/runtime-keys.ts';
 import { discoverLab, labDown, type VppLab, vppAvailable, vppLabUp } from './lab.ts';
@@ -91,7 +92,13 @@ describe.skipIf(!vppAvailable())('a real VPP v24.10 chain', () => {
     const profile = await discover(lab);
     profile.traffic.inner.dontFragment = true;
     const driver = driverFor(profile);
+    // clearing the fault restores the MTU the driver read before it (not a default): start from 8500
+    const uplinkMtu = async () =>
+      parseShowInterface(await lab.vppctl('vx', 'show interface host-vx1')).find((i) => i.name === 'host-vx1')
+        ?.mtu.l3;
+    await lab.vppctl('vx', 'set interface mtu packet 8500 host-vx1');
     await driver.setFault?.('vxlan', { kind: 'mtu', mtuBytes: 1000 });
+    expect(await uplinkMtu()).toBe(1000);
     try {
       const r = await run(profile, 'mtu');
       expect(r.results.verdict).toBe('fail');
@@ -100,10 +107,13 @@ describe.skipIf(!vppAvailable())('a real VPP v24.10 chain', () => {
       expect(vx?.summary).toBe(
         'at hop vxlan: VPP node ip4-input, error "ip4 MTU exceeded and DF set" +1000 (explains all 1000 lost)',
       );
+      // the results' counter table carries the same rise
+      expect(delta(r, 'vxlan', 'err/ip4-input/ip4 MTU exceeded and DF set')).toBe(1000);
       expect(r.results.run.faults).toEqual([{ hop: 'vxlan', kind: 'mtu', detail: 'egress MTU 1000' }]);
     } finally {
       await driver.clearFaults?.();
     }
+    expect(await uplinkMtu()).toBe(8500);
   }, 180_000);
 
   it('flow export through VPP: NetFlow v9 and IPFIX exporters followed by their own identity, sources kept', async () => {
@@ -140,6 +150,10 @@ describe.skipIf(!vppAvailable())('a real VPP v24.10 chain', () => {
   }, 180_000);
 
   it('an interface down: loss at that hop, with its drop counter', async () => {
+    // a misnamed interface is refused (VPP exits 0 and says so), never taken for a fault that is set
+    await expect(lab.vppctl('sec', 'set interface state host-nosuch1 down')).rejects.toThrow(
+      /rejected .*set interface state: unknown interface/,
+    );
     const profile = await discover(lab);
     await lab.fault('interfaceDown'); // the security hop's uplink host-sec1
     const r = await run(profile, 'down');

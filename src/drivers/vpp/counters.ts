@@ -49,12 +49,8 @@ const COUNTER_SOURCES: { [C in VppCommand]?: (out: VppInstanceOutput, text: stri
   },
 };
 
-export const VPP_COUNTER_COMMANDS = [
-  'show interface',
-  'show errors',
-  'show nat44 sessions',
-  'show ipsec sa',
-] as const;
+/** What the driver runs on every VPP hop for counters, beside `show ipsec sa N` for each SA listed. */
+export const VPP_COUNTER_COMMANDS = ['show interface', 'show errors', 'show nat44 sessions'] as const;
 
 /** One instance's answers (cli → text) read into what `vppCounters` takes; answers without counters are ignored. */
 export function vppInstanceOutput(answers: { cli: string; text: string }[]): VppInstanceOutput {
@@ -98,24 +94,4 @@ export function vppCounters(output: VppInstanceOutput): VppCounters {
     );
   }
   return { counters, severity };
-}
-
-/**
- * after − before for one VPP instance. VPP's CLI hides zero counters (`show errors`, `show interface`), so a
- * counter missing before the run counted 0 then. A counter that went down was reset during the run: it is
- * listed in `reset`, never turned into a negative delta.
- */
-export function vppCounterDelta(
-  before: Record<string, number>,
-  after: Record<string, number>,
-): { delta: Record<string, number>; reset: string[] } {
-  const delta: Record<string, number> = {};
-  const reset: string[] = [];
-  for (const [name, value] of Object.entries(after)) {
-    const was = before[name] ?? 0;
-    if (value > was) delta[name] = value - was;
-    else if (value < was) reset.push(name);
-  }
-  for (const name of Object.keys(before)) if (!(name in after) && (before[name] ?? 0) > 0) reset.push(name);
-  return { delta, reset };
 }

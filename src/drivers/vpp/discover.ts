@@ -13,8 +13,10 @@
  *
  * Pure over a `read(hop, command)` function, so it runs on recorded output in tests and through vppctl live.
  */
+
 import type { Profile, TransportSpec, VppHopSpec } from '../../chain/profile.ts';
 import { parseProfile } from '../../chain/profile.ts';
+import { ipv4ToString, parseIpv4 } from '../../codec/address.ts';
 import {
   parseShowHardwareInterfaces,
   parseShowInterface,
@@ -61,13 +63,12 @@ interface HopView {
   ipip: { name: string; src: string; dst: string }[];
 }
 
-const ipToInt = (ip: string) => ip.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
-const intToIp = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+/** The network of an IPv4 address at a prefix length, as a number. */
+const networkOf = (ip: string, bits: number) =>
+  (parseIpv4(ip) & (bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0)) >>> 0;
 const inPrefix = (ip: string, prefix: string) => {
   const [net, len] = prefix.split('/');
-  const bits = Number(len);
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return (ipToInt(ip) & mask) === (ipToInt(net as string) & mask);
+  return networkOf(ip, Number(len)) === networkOf(net as string, Number(len));
 };
 
 /** Longest-prefix match in a parsed FIB; the path a packet to `ip` leaves by (a tunnel's stacked path). */
@@ -201,7 +202,7 @@ export async function discoverChain(input: DiscoverInput): Promise<DiscoverResul
 
   // 5. the inner source: an exporter inside the BVI's subnet (VPP cannot tell us who sends; say so)
   const [bviIp, bviLen] = bviPrefix.split('/');
-  const exporter = intToIp(ipToInt(bviIp as string) + (Number(bviLen) >= 31 ? 1 : 4));
+  const exporter = ipv4ToString(parseIpv4(bviIp as string) + (Number(bviLen) >= 31 ? 1 : 4));
   notes.push(
     `inner source ${exporter}: an address in the BVI's subnet ${bviPrefix}; set traffic.inner.srcIp to a real exporter's`,
   );
@@ -262,9 +263,8 @@ export async function discoverChain(input: DiscoverInput): Promise<DiscoverResul
     for (const a of v.addrs)
       for (const p of a.l3) {
         const [ip, len] = p.split('/');
-        const bits = Number(len);
-        const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-        labPrefixes.add(`${intToIp(ipToInt(ip as string) & mask)}/${bits}`);
+        if (ip?.includes(':')) continue; // IPv6: probes and lab prefixes are IPv4
+        labPrefixes.add(`${ipv4ToString(networkOf(ip as string, Number(len)))}/${len}`);
       }
   labPrefixes.add(`${mapping.external.address}/32`);
   labPrefixes.add(`${mapping.local.address}/32`);

@@ -21,6 +21,7 @@ import type { CounterSnapshot } from '../counters.ts';
 import type { ChainDriver, DriverStatus, HopStatus, HopTrace } from '../driver.ts';
 import type { ActiveFault, Fault } from '../fault.ts';
 import { type LockOptions, withChainLock } from '../lock.ts';
+import { parseShowInterface } from './parse/interface.ts';
 import { parseShowTrace } from './parse/trace.ts';
 import { readCounters, readInterfaces, readRuntimeKeys } from './read.ts';
 import { summarizeStories, traceStory } from './trace-story.ts';
@@ -106,10 +107,8 @@ export class VppDriver implements ChainDriver {
         }
         if (fault.kind === 'mtu') {
           const ifc = need(vppSpec.egress, hop.name, 'egress');
-          const now = /\s(\d+)\/\d+\/\d+\/\d+\s/.exec(
-            (await vpp.exec(`show interface ${ifc}`)).split('\n').find((l) => l.startsWith(ifc)) ?? '',
-          );
-          const was = now ? Number(now[1]) : 9000;
+          const now = parseShowInterface(await vpp.exec(`show interface ${ifc}`)).find((i) => i.name === ifc);
+          const was = now?.mtu.l3 ?? 9000;
           return {
             apply: [`set interface mtu packet ${fault.mtuBytes} ${ifc}`],
             undo: [`set interface mtu packet ${was} ${ifc}`],

@@ -8,15 +8,13 @@ import type { HopSpec, Profile } from '../../chain/profile.ts';
 import { ChainprobeError } from '../../errors.ts';
 import type { CounterSnapshot } from '../counters.ts';
 import type { InterfaceStatus } from '../driver.ts';
-import { vppCounters } from './counters.ts';
-import { parseShowErrors } from './parse/errors.ts';
+import { VPP_COUNTER_COMMANDS, vppCounters, vppInstanceOutput } from './counters.ts';
 import {
   parseShowHardwareInterfaces,
   parseShowInterface,
   parseShowInterfaceAddr,
 } from './parse/interface.ts';
 import { parseShowIpsecSa, parseShowIpsecSaList } from './parse/ipsec.ts';
-import { parseShowNat44Sessions } from './parse/nat44.ts';
 import type { Vppctl } from './vppctl.ts';
 
 /** The driver as these functions need it: its profile and a way to run vppctl on a hop. */
@@ -92,22 +90,19 @@ export async function readCounters(d: VppHops): Promise<CounterSnapshot> {
             // then everything else at once. (One vppctl reading a script from stdin is not an option: some
             // commands, e.g. `show nat44 sessions`, take the following lines as their arguments.)
             const refs = parseShowIpsecSaList(await vpp.exec('show ipsec sa'));
-            const [interfaces, errors, nat, ...details] = await Promise.all([
-              vpp.exec('show interface'),
-              vpp.exec('show errors'),
-              vpp
-                .exec('show nat44 sessions')
-                .catch(() => ''), // no NAT plugin on this hop
-              ...refs.map((ref) => vpp.exec(`show ipsec sa ${ref.index}`)),
-            ]);
-            // an SA deleted between the list and its detail has nothing to count
-            const sas = details.flatMap((t) => parseShowIpsecSa(t) ?? []);
-            return vppCounters({
-              interfaces: parseShowInterface(interfaces),
-              errors: parseShowErrors(errors),
-              sas,
-              ...(nat ? { natSessions: parseShowNat44Sessions(nat) } : {}),
-            });
+            const clis = [...VPP_COUNTER_COMMANDS, ...refs.map((ref) => `show ipsec sa ${ref.index}`)];
+            const answers = await Promise.all(
+              clis.map(async (cli) => ({
+                cli,
+                // no NAT plugin on this hop: no sessions to count
+                text: await vpp.exec(cli).catch((e) => {
+                  if (cli === 'show nat44 sessions') return '';
+                  throw e;
+                }),
+              })),
+            );
+            // an SA deleted between the list and its detail is skipped there ("No such SA index")
+            return vppCounters(vppInstanceOutput(answers.filter((a) => a.text !== '')));
           });
           hops[hop.name] = c.counters;
           severity[hop.name] = c.severity;

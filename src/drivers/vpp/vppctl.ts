@@ -13,6 +13,26 @@ import type { Transport } from '../../transport/transport.ts';
 /** VPP's CLI error replies (vlib's unformat errors, "failed: -N", unknown commands). */
 const CLI_ERROR = /^(unknown input|parse error|.*: unknown input|failed: -?\d+|.*: failed: -?\d+)/m;
 
+/** Answers VPP words as errors that the parsers read as a state (no such bridge domain; nothing captured). */
+const STATE_ANSWERS = /^(show bridge-domain: No such bridge domain|pcap trace: No packets captured)/;
+
+/**
+ * The error in VPP's answer to `command`, if it is one. vlib/cli.c prefixes every command error with the
+ * path of the command that failed ("set interface state: unknown interface `x'", "ipsec sa: parse error:
+ * …", "create host-interface: Invalid interface name"), so a first line "<words of the command>: …" is an
+ * error whatever its wording; typed words may abbreviate the path's ("sh int" → "show interface: …").
+ */
+export function vppCliError(command: string, stdout: string): string | undefined {
+  const first = stdout.replace(/^[\r\n]+/, '').split(/\r?\n/)[0] ?? '';
+  const at = first.indexOf(': ');
+  const path = at > 0 ? first.slice(0, at).split(' ') : [];
+  const typed = command.trim().split(/\s+/);
+  const prefixed =
+    path.length > 0 && path.length <= typed.length && path.every((w, i) => w.startsWith(typed[i] as string));
+  if (prefixed && !STATE_ANSWERS.test(first)) return first;
+  return CLI_ERROR.test(stdout) ? first : undefined;
+}
+
 export class Vppctl {
   readonly spec: VppHopSpec;
 
@@ -49,10 +69,11 @@ export class Vppctl {
         false,
       );
     }
-    if (CLI_ERROR.test(r.stdout))
+    const rejected = vppCliError(command, r.stdout);
+    if (rejected !== undefined)
       throw new ChainprobeError(
         'E_CHAIN',
-        `VPP at hop "${this.hop}" rejected "${command}": ${firstLine}`,
+        `VPP at hop "${this.hop}" rejected "${command}": ${rejected.slice(0, 200)}`,
         false,
       );
     return r.stdout;
