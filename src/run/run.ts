@@ -3,12 +3,13 @@
  *
  *   profile ─► captures (tcpdump through each hop's transport, teed to pcaps/, start barrier)
  *           ─► injector (l2 | raw | tcpreplay) sending templated probes at the asked rate
- *           ─► captures stopped (settle, kernel counters) ─► analyzeCaptures over the teed files
+ *           ─► captures stopped (settle, kernel counters) ─► a CaptureAnalysis over the teed files
  *           ─► results (+ one pcapng with an interface block per capture point)
  *
  * The analysis reads the teed files after the run rather than the live streams: the k-way merge needs
  * every stream's next packet, which a live stream can only promise once the run is over. The captures
  * still stream (nothing holds a capture in memory), and the tee is what the report links to anyway.
+ * A soak (segmentSeconds) cuts the captures into segments analysed while the run goes (run/segments.ts).
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -282,13 +283,12 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       // when a capture stopped. They are not followed (not counted as lost), nor is what the injector sent.
       analysis.followUntil((stopRequestedNs as bigint) - INTERRUPT_GRACE_NS);
     }
-    const clocks: Record<string, PointClock> = {};
+    const clocks = pointClocks(profile, hostClocks);
     for (const c of profile.captures) {
       // a backend with its own clock (VPP's pcap trace) says its offset to this host's kernel clock
       const clock = captureStats.find((s) => s.name === c.name)?.clock;
       if (clock?.offset)
         clocks[c.name] = { host: `${c.hop} (backend clock)`, offset: backendClockOffset(clock) };
-      else if (hostClocks.has(c.hop)) clocks[c.name] = hostClocks.get(c.hop)!;
     }
     if (segmented) await segmented.drain();
     else
@@ -316,7 +316,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       })),
     });
     const analysisAfterRunMs = performance.now() - analysisStart;
-    log(`analysed the captures in ${((performance.now() - analysisStart) / 1000).toFixed(1)} s`);
+    log(`analysed the captures in ${(analysisAfterRunMs / 1000).toFixed(1)} s`);
     results.run = {
       ...results.run,
       id: runId,
