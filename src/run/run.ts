@@ -54,7 +54,6 @@ export type InjectorKind = 'l2' | 'raw' | 'tcpreplay';
 
 /** Which captures stay on disk after the run: all, only when the verdict fails, or none. */
 export type KeepCaptures = 'always' | 'on-failure' | 'never';
-export const KEEP_CAPTURES: readonly KeepCaptures[] = ['always', 'on-failure', 'never'];
 
 export interface RunOptions {
   profile: Profile;
