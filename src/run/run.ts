@@ -29,7 +29,6 @@ import {
   acquireChainLock,
   type ChainDriver,
   type CounterDelta,
-  type CounterSnapshot,
   counterDelta,
   describeFault,
   describeHolder,
@@ -46,7 +45,12 @@ import { openTransport } from '../transport/index.ts';
 import type { Transport } from '../transport/transport.ts';
 import { collectorSection } from './collector-check.ts';
 import { describeTraffic, type FlowTraffic, flowExportFrames, requestedTraffic } from './flow-frames.ts';
-import { attachLossExplanations, attachPacketTraces, explainLossByCounters } from './loss-counters.ts';
+import {
+  attachLossExplanations,
+  attachPacketTraces,
+  explainLossByCounters,
+  hopCounters,
+} from './loss-counters.ts';
 import { writeRunPcapng } from './pcapng-bundle.ts';
 import { SegmentAnalyser } from './segments.ts';
 
@@ -353,7 +357,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       results.counters = hopCounters(countersBefore.snapshot, countersAfter.snapshot);
       attachLossExplanations(
         results,
-        explainLossByCounters(results, countersBefore.snapshot, countersAfter.snapshot),
+        explainLossByCounters(results, results.counters, countersAfter.snapshot.severity),
       );
     }
     if (o.packetTrace && driver.readTraces) attachPacketTraces(results, await driver.readTraces());
@@ -465,19 +469,6 @@ const fileBytes = (path: string): number => {
     return 0;
   }
 };
-
-/** Per hop, the counters that moved during the run, with their values before and after (results v2). */
-function hopCounters(before: CounterSnapshot, after: CounterSnapshot): RunResults['counters'] {
-  const out: NonNullable<RunResults['counters']> = {};
-  for (const [hop, now] of Object.entries(after.hops)) {
-    const was = before.hops[hop] ?? {};
-    const moved = Object.entries(now)
-      .filter(([name, v]) => v !== (was[name] ?? 0))
-      .map(([name, v]) => ({ name, before: was[name] ?? 0, after: v, delta: v - (was[name] ?? 0) }));
-    out[hop] = { source: `${after.driver} driver`, counters: moved };
-  }
-  return out;
-}
 
 /** A backend clock's offset: a drift track over its readings when it took two or more, else the one offset. */
 function backendClockOffset(clock: CapturePointResult['clock']): ClockOffset | ClockTrack {
