@@ -136,11 +136,6 @@ export class CaptureAnalysis {
     );
   }
 
-  /** Index of a point in `points` (the index `push` takes). */
-  indexOf(point: string): number {
-    return this.points.findIndex((p) => p.name === point);
-  }
-
   push(index: number, packet: PcapPacket): void {
     this.peelers[index].push(packet);
     this.packets++;
@@ -168,11 +163,6 @@ export class CaptureAnalysis {
   /** Journeys closed so far (their window has passed): how many, and how many reached the last point. */
   progress(): { sent: number; delivered: number } {
     return this.tracker.progress();
-  }
-
-  /** Probes whose journeys are still open (bounded by rate × window). */
-  get inFlight(): number {
-    return this.tracker.inFlight;
   }
 
   finish(end: AnalysisEnd = {}): RunResults {

@@ -26,6 +26,9 @@ export class SegmentedPcap {
   private writer: PcapWriter | null = null;
   private current = -1;
   private currentPackets = 0;
+  /** the open segment's time range [start, end) (empty before the first one opens) */
+  private currentStartNs = 0n;
+  private currentEndNs = 0n;
   /** closed segments not yet taken */
   private readonly closed = new Map<number, SegmentFile>();
   /** every segment is sealed up to here (packets of older segments that arrive later are "late") */
@@ -50,7 +53,9 @@ export class SegmentedPcap {
   }
 
   write(p: PcapPacket): void {
-    const k = Number(p.timestampNs / this.o.widthNs);
+    // nearly every packet falls in the open segment: two comparisons instead of a BigInt division
+    const t = p.timestampNs;
+    const k = t >= this.currentStartNs && t < this.currentEndNs ? this.current : Number(t / this.o.widthNs);
     if (k > this.current && k > this.sealedThrough) this.open(k, p.linktype);
     else if (k < this.current || k <= this.sealedThrough) {
       this.late++;
@@ -97,6 +102,8 @@ export class SegmentedPcap {
   private open(k: number, linktype: number): void {
     if (this.writer) this.closeCurrent();
     this.current = k;
+    this.currentStartNs = BigInt(k) * this.o.widthNs;
+    this.currentEndNs = this.currentStartNs + this.o.widthNs;
     this.currentPackets = 0;
     this.writer = PcapWriter.toFile(this.path(k), {
       linktype,

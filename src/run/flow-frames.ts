@@ -20,11 +20,12 @@ import { JOURNEY_WINDOW_NS } from '../analyze/journey.ts';
 import type { ChainOracle } from '../chain/oracle.ts';
 import { toIpv4 } from '../codec/address.ts';
 import { writeU16 } from '../codec/bytes.ts';
+import { checksumOfSum, onesComplementSum, pseudoHeaderSum } from '../codec/checksum.ts';
 import { ETHERNET_HEADER_BYTES } from '../codec/ethernet.ts';
-import { fillIpv4Checksum, IPV4_HEADER_BYTES } from '../codec/ipv4.ts';
+import { IP_PROTO_UDP, IPV4_HEADER_BYTES } from '../codec/ipv4.ts';
 import { PROBE_HEADER_BYTES } from '../codec/probe.ts';
 import { createVxlanTemplate } from '../codec/template.ts';
-import { fillUdpChecksum, UDP_HEADER_BYTES } from '../codec/udp.ts';
+import { UDP_HEADER_BYTES } from '../codec/udp.ts';
 import { ChainprobeError } from '../errors.ts';
 import type { RunIdentity } from '../inject/plan.ts';
 import type { FrameKind, FrameSource } from '../inject/types.ts';
@@ -137,6 +138,12 @@ export function flowExportFrames(
   const views: Uint8Array[] = [];
   const ipAt = L.outerIpv4;
   const udpAt = L.outerUdp;
+  const vxlanAt = udpAt + UDP_HEADER_BYTES;
+  // As traffic/mix.ts does per lane: sums of the constant outer header words, made once (total length, id,
+  // UDP source port, lengths and checksums 0); per frame only the changed words and the datagram are added.
+  for (const at of [ipAt + 2, ipAt + 4, ipAt + 10, udpAt, udpAt + 4, udpAt + 6]) writeU16(buf, at, 0);
+  const ipHeaderSum = onesComplementSum(buf, ipAt, udpAt - ipAt);
+  const udpHeaderSum = pseudoHeaderSum(buf, ipAt + 12, ipAt + 16, IP_PROTO_UDP, 0) + outer.dstPort;
   const journeys = replay ? new JourneyCounter(pps) : null;
   return {
     kind,
@@ -150,13 +157,22 @@ export function flowExportFrames(
       journeys?.sent(i, frame);
       buf.set(frame, innerAt);
       const end = innerAt + frame.length;
-      writeU16(buf, ipAt + 2, end - ipAt);
-      writeU16(buf, ipAt + 4, (identity.ipIdBase + i) & 0xffff);
-      fillIpv4Checksum(buf, ipAt);
-      writeU16(buf, udpAt, outer.srcPortBase + (i % outer.srcPortCount));
-      writeU16(buf, udpAt + 4, end - udpAt);
-      writeU16(buf, udpAt + 6, 0);
-      if (outer.udpChecksum) fillUdpChecksum(buf, ipAt, udpAt);
+      const ipLength = end - ipAt;
+      const ipId = (identity.ipIdBase + i) & 0xffff;
+      writeU16(buf, ipAt + 2, ipLength);
+      writeU16(buf, ipAt + 4, ipId);
+      writeU16(buf, ipAt + 10, checksumOfSum(ipHeaderSum + ipLength + ipId));
+      const srcPort = outer.srcPortBase + (i % outer.srcPortCount);
+      const udpLength = end - udpAt;
+      writeU16(buf, udpAt, srcPort);
+      writeU16(buf, udpAt + 4, udpLength);
+      if (outer.udpChecksum) {
+        // the UDP length counts twice: in the pseudo-header and in the header; RFC 768 sends 0 as 0xffff
+        const c = checksumOfSum(
+          udpHeaderSum + srcPort + 2 * udpLength + onesComplementSum(buf, vxlanAt, end - vxlanAt),
+        );
+        writeU16(buf, udpAt + 6, c === 0 ? 0xffff : c);
+      }
       const from = kind === 'ipv4' ? ipAt : 0;
       views[end] ??= buf.subarray(from, end);
       return views[end];

@@ -9,25 +9,41 @@ import type { CounterSnapshot } from '../drivers/counters.ts';
 import { explainLoss } from '../drivers/vpp/explain.ts';
 import type { LossExplanation, RunResults } from '../report/results.ts';
 
-export function explainLossByCounters(
-  results: RunResults,
+/**
+ * Per hop, the counters that moved during the run, with their values before and after (results v2). A
+ * counter missing before was 0 (VPP hides counters at zero).
+ */
+export function hopCounters(
   before: CounterSnapshot,
   after: CounterSnapshot,
+): NonNullable<RunResults['counters']> {
+  const out: NonNullable<RunResults['counters']> = {};
+  for (const [hop, now] of Object.entries(after.hops)) {
+    const was = before.hops[hop] ?? {};
+    const moved = Object.entries(now)
+      .filter(([name, v]) => v !== (was[name] ?? 0))
+      .map(([name, v]) => ({ name, before: was[name] ?? 0, after: v, delta: v - (was[name] ?? 0) }));
+    out[hop] = { source: `${after.driver} driver`, counters: moved };
+  }
+  return out;
+}
+
+/** `moved`: hopCounters' result; `severity`: the after snapshot's (VPP's error severities). */
+export function explainLossByCounters(
+  results: RunResults,
+  moved: NonNullable<RunResults['counters']>,
+  severity: CounterSnapshot['severity'] = {},
 ): LossExplanation[] {
   const out: LossExplanation[] = [];
   results.hops.forEach((point, i) => {
     if (point.lostHere <= 0) return;
     const prev = results.hops[i - 1];
-    const hops = [...new Set([prev?.hop, point.hop].filter((h): h is string => !!h && !!after.hops[h]))];
+    const hops = [...new Set([prev?.hop, point.hop].filter((h): h is string => !!h && !!moved[h]))];
     const counters: LossExplanation['counters'] = [];
     for (const hop of hops) {
-      const was = before.hops[hop] ?? {};
       const delta: Record<string, number> = {};
-      for (const [name, v] of Object.entries(after.hops[hop] ?? {})) {
-        const d = v - (was[name] ?? 0); // a counter the data plane hid at zero (VPP) was 0
-        if (d > 0) delta[name] = d;
-      }
-      const e = explainLoss({ delta, severity: after.severity?.[hop] ?? {}, lost: point.lostHere });
+      for (const c of moved[hop].counters) if (c.delta > 0) delta[c.name] = c.delta;
+      const e = explainLoss({ delta, severity: severity[hop] ?? {}, lost: point.lostHere });
       for (const a of e.attributions)
         counters.push({ hop, counter: a.counter, delta: a.delta, explains: a.explains, text: a.text });
     }

@@ -3,12 +3,13 @@
  *
  *   profile ─► captures (tcpdump through each hop's transport, teed to pcaps/, start barrier)
  *           ─► injector (l2 | raw | tcpreplay) sending templated probes at the asked rate
- *           ─► captures stopped (settle, kernel counters) ─► analyzeCaptures over the teed files
+ *           ─► captures stopped (settle, kernel counters) ─► a CaptureAnalysis over the teed files
  *           ─► results (+ one pcapng with an interface block per capture point)
  *
  * The analysis reads the teed files after the run rather than the live streams: the k-way merge needs
  * every stream's next packet, which a live stream can only promise once the run is over. The captures
  * still stream (nothing holds a capture in memory), and the tee is what the report links to anyway.
+ * A soak (segmentSeconds) cuts the captures into segments analysed while the run goes (run/segments.ts).
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +29,6 @@ import {
   acquireChainLock,
   type ChainDriver,
   type CounterDelta,
-  type CounterSnapshot,
   counterDelta,
   describeFault,
   describeHolder,
@@ -45,7 +45,12 @@ import { openTransport } from '../transport/index.ts';
 import type { Transport } from '../transport/transport.ts';
 import { collectorSection } from './collector-check.ts';
 import { describeTraffic, type FlowTraffic, flowExportFrames, requestedTraffic } from './flow-frames.ts';
-import { attachLossExplanations, attachPacketTraces, explainLossByCounters } from './loss-counters.ts';
+import {
+  attachLossExplanations,
+  attachPacketTraces,
+  explainLossByCounters,
+  hopCounters,
+} from './loss-counters.ts';
 import { writeRunPcapng } from './pcapng-bundle.ts';
 import { SegmentAnalyser } from './segments.ts';
 
@@ -53,7 +58,6 @@ export type InjectorKind = 'l2' | 'raw' | 'tcpreplay';
 
 /** Which captures stay on disk after the run: all, only when the verdict fails, or none. */
 export type KeepCaptures = 'always' | 'on-failure' | 'never';
-export const KEEP_CAPTURES: readonly KeepCaptures[] = ['always', 'on-failure', 'never'];
 
 export interface RunOptions {
   profile: Profile;
@@ -282,13 +286,12 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       // when a capture stopped. They are not followed (not counted as lost), nor is what the injector sent.
       analysis.followUntil((stopRequestedNs as bigint) - INTERRUPT_GRACE_NS);
     }
-    const clocks: Record<string, PointClock> = {};
+    const clocks = pointClocks(profile, hostClocks);
     for (const c of profile.captures) {
       // a backend with its own clock (VPP's pcap trace) says its offset to this host's kernel clock
       const clock = captureStats.find((s) => s.name === c.name)?.clock;
       if (clock?.offset)
         clocks[c.name] = { host: `${c.hop} (backend clock)`, offset: backendClockOffset(clock) };
-      else if (hostClocks.has(c.hop)) clocks[c.name] = hostClocks.get(c.hop)!;
     }
     if (segmented) await segmented.drain();
     else
@@ -316,7 +319,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       })),
     });
     const analysisAfterRunMs = performance.now() - analysisStart;
-    log(`analysed the captures in ${((performance.now() - analysisStart) / 1000).toFixed(1)} s`);
+    log(`analysed the captures in ${(analysisAfterRunMs / 1000).toFixed(1)} s`);
     results.run = {
       ...results.run,
       id: runId,
@@ -354,7 +357,7 @@ export async function runChain(o: RunOptions): Promise<RunOutcome> {
       results.counters = hopCounters(countersBefore.snapshot, countersAfter.snapshot);
       attachLossExplanations(
         results,
-        explainLossByCounters(results, countersBefore.snapshot, countersAfter.snapshot),
+        explainLossByCounters(results, results.counters, countersAfter.snapshot.severity),
       );
     }
     if (o.packetTrace && driver.readTraces) attachPacketTraces(results, await driver.readTraces());
@@ -466,19 +469,6 @@ const fileBytes = (path: string): number => {
     return 0;
   }
 };
-
-/** Per hop, the counters that moved during the run, with their values before and after (results v2). */
-function hopCounters(before: CounterSnapshot, after: CounterSnapshot): RunResults['counters'] {
-  const out: NonNullable<RunResults['counters']> = {};
-  for (const [hop, now] of Object.entries(after.hops)) {
-    const was = before.hops[hop] ?? {};
-    const moved = Object.entries(now)
-      .filter(([name, v]) => v !== (was[name] ?? 0))
-      .map(([name, v]) => ({ name, before: was[name] ?? 0, after: v, delta: v - (was[name] ?? 0) }));
-    out[hop] = { source: `${after.driver} driver`, counters: moved };
-  }
-  return out;
-}
 
 /** A backend clock's offset: a drift track over its readings when it took two or more, else the one offset. */
 function backendClockOffset(clock: CapturePointResult['clock']): ClockOffset | ClockTrack {

@@ -16,15 +16,6 @@ import type { PcapPacket } from '../pcap/packet.ts';
 /** A point that handed over nothing newer: its segment is sealed this long after its end (a silent point). */
 const IDLE_SEAL_NS = 30_000_000_000n;
 
-export interface SegmentProgress {
-  /** segments analysed so far, and the capture time (ns) the analysis has reached */
-  segments: number;
-  analysedThroughNs: bigint;
-  /** capture bytes on disk now, and in total */
-  bytesOnDisk: number;
-  bytesWritten: number;
-}
-
 export class SegmentAnalyser {
   private next: number;
   private timer: NodeJS.Timeout | null = null;
@@ -45,19 +36,14 @@ export class SegmentAnalyser {
   constructor(
     private readonly analysis: CaptureAnalysis,
     private readonly segments: Map<string, SegmentedPcap>,
-    private readonly o: {
-      startNs: bigint;
-      clocks?: Record<string, PointClock>;
-      onSegment?: (p: SegmentProgress) => void;
-    },
+    private readonly o: { startNs: bigint; clocks?: Record<string, PointClock> },
   ) {
-    const width = [...segments.values()][0].widthNs;
-    this.next = Number(o.startNs / width);
+    // every point cuts at the same instants (capture/segments.ts)
+    this.widthNs = [...segments.values()][0].widthNs;
+    this.next = Number(o.startNs / this.widthNs);
   }
 
-  get widthNs(): bigint {
-    return [...this.segments.values()][0].widthNs;
-  }
+  readonly widthNs: bigint;
 
   /** Seals and analyses segments as they age past the lag, every 500 ms, until `drain`. */
   start(): NodeJS.Timeout {
@@ -129,13 +115,6 @@ export class SegmentAnalyser {
         if (!f) return;
         if (!this.samples.has(p.name)) this.samples.set(p.name, f);
         else this.segments.get(p.name)!.remove(f);
-      });
-      const b = this.bytes();
-      this.o.onSegment?.({
-        segments: this.analysed,
-        analysedThroughNs: BigInt(this.next) * this.widthNs,
-        bytesOnDisk: b.onDisk,
-        bytesWritten: b.written,
       });
     }
   }

@@ -25,6 +25,7 @@ import {
   describeCapturePayloads,
   readCapturePayloads,
 } from '../../src/traffic/capture-payloads.ts';
+import { tsharkFields } from '../helpers/oracle-tools.ts';
 import { scapyPayloads, writeMixedCapture, writeUdpLessCapture } from './replay-scapy.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'chainprobe-replay-'));
@@ -277,4 +278,47 @@ describe("the profile's flow ports", () => {
       flowExportFrames(new ChainOracle(typo, []), { mix: 'ipfix' }, runIdentity(80), 'ethernet', 1000),
     ).toThrow(/traffic.flowPorts names "ipfx", not a payload kind/);
   });
+});
+
+describe("a live run's flow frames in the profile's VXLAN", () => {
+  // The outer IPv4 and UDP checksums are patched from sums made once (run/flow-frames.ts): tshark verifies
+  // both layers' checksums of every frame, with the outer UDP checksum on and off (RFC 7348 allows 0).
+  test.each([false, true])(
+    'tshark verifies every checksum (outer UDP checksum %s)',
+    async (udpChecksum) => {
+      const profile = defaultProfile();
+      const withChecksum = {
+        ...profile,
+        traffic: { ...profile.traffic, outer: { ...profile.traffic.outer, udpChecksum, srcPortCount: 7 } },
+      };
+      const frames = flowExportFrames(
+        new ChainOracle(withChecksum, []),
+        { mix: 'netflow-v9:50,ipfix:30,sflow:20', exporters: 3 },
+        runIdentity(81),
+        'ethernet',
+        1000,
+      );
+      const out = join(dir, `vxlan-${udpChecksum}.pcap`);
+      const w = PcapWriter.toFile(out, { precision: 'ns', linktype: 1 });
+      for (let i = 0; i < 300; i++) w.write(frames.next(i), BigInt(i) * 1_000_000n);
+      await w.close();
+      const rows = await tsharkFields(
+        out,
+        ['ip.checksum.status', 'udp.checksum.status', 'udp.srcport', 'ip.id'],
+        ['-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE'],
+      );
+      expect(rows).toHaveLength(300);
+      // every IPv4 header good (1): outer, inner, and the headers sFlow samples carry; the outer UDP checksum
+      // good or absent (3), the exporter's own good
+      for (const [ip, udpStatus] of rows) {
+        expect(ip.split(',').every((s) => s === '1')).toBe(true);
+        expect(udpStatus.split(',').slice(0, 2)).toEqual([udpChecksum ? '1' : '3', '1']);
+      }
+      // the outer source port cycles (RFC 7348 entropy) and the outer id counts from the run's base
+      expect(new Set(rows.map((r) => r[2].split(',')[0])).size).toBe(7);
+      const ids = rows.map((r) => Number(r[3].split(',')[0]));
+      expect(ids[1] - ids[0]).toBe(1);
+    },
+    60_000,
+  );
 });

@@ -36,8 +36,11 @@ export class StreamTable {
   private next = 2 ** 32;
   readonly names = new Map<number, string>();
 
-  /** `scope` < 2^48 (a 32-bit id times a small protocol tag fits). */
-  intern(address: number, scope: number, describe: () => string): number {
+  /**
+   * `scope` < 2^48 (a 32-bit id times a small protocol tag fits). `describe` names a new stream; it is
+   * given the key rather than closing over it, so a lookup allocates nothing.
+   */
+  intern(address: number, scope: number, describe: (address: number, scope: number) => string): number {
     let m = this.byAddress.get(address);
     if (!m) {
       m = new Map();
@@ -47,7 +50,7 @@ export class StreamTable {
     if (id === undefined) {
       id = this.next++;
       m.set(scope, id);
-      this.names.set(id, describe());
+      this.names.set(id, describe(address, scope));
     }
     return id;
   }
@@ -116,7 +119,7 @@ const flowExportIdentifier: Identifier = {
       scope = readU32(f, o + 12) * 8 + TAG.ipfix;
       seq = readU32(f, o + 8);
     }
-    out.stream = streams.intern(src, scope, () => describeStream(src, scope));
+    out.stream = streams.intern(src, scope, describeStream);
     out.seq = seq * 65536 + d.appLength;
     return true;
   },
@@ -129,6 +132,8 @@ function describeStream(src: number, scope: number): string {
   const names = ['?', 'netflow-v5 engine', 'netflow-v9 source', 'ipfix domain', 'sflow agent', 'udp'];
   return `${ip} ${names[tag]} ${tag === TAG.sflow ? `${Math.floor(id / 65536)}/${id % 65536}` : id}`;
 }
+
+const describeFingerprints = () => 'udp payload fingerprints';
 
 /** Two independent 32-bit hashes (FNV-1a and a multiplicative mix) folded into 53 bits. */
 export function payloadFingerprint(buf: Uint8Array, offset: number, length: number): number {
@@ -149,7 +154,7 @@ const fingerprintIdentifier: Identifier = {
   identify(d, streams, out) {
     if (d.appOffset < 0 || d.ipv4Offset < 0) return false;
     // One stream for every fingerprint: addresses and ports may be rewritten by NAT, the payload is not.
-    out.stream = streams.intern(0, TAG.fingerprint, () => 'udp payload fingerprints');
+    out.stream = streams.intern(0, TAG.fingerprint, describeFingerprints);
     out.seq = payloadFingerprint(d.frame, d.appOffset, d.appLength);
     return true;
   },

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { loadProfile } from '../../chain/profile.ts';
-import type { InjectorKind, LiveState } from '../../run/run.ts';
+import type { InjectorKind, KeepCaptures, LiveState } from '../../run/run.ts';
 import { describeCapturePayloads, readCapturePayloads } from '../../traffic/capture-payloads.ts';
 import { parseMix } from '../../traffic/mix.ts';
 import { UsageError } from '../errors.ts';
@@ -96,8 +96,8 @@ export interface RunVerb {
 const RUN_VERB: RunVerb = { name: 'run', help: HELP, defaults: {} };
 
 const INJECTORS: readonly InjectorKind[] = ['l2', 'raw', 'tcpreplay'];
-/** run.ts's KEEP_CAPTURES, repeated here so a usage error does not load the run machinery */
-const KEEP_CAPTURE_POLICIES = ['always', 'on-failure', 'never'] as const;
+/** run.ts's KeepCaptures (a type import: a usage error does not load the run machinery) */
+const KEEP_CAPTURE_POLICIES: readonly KeepCaptures[] = ['always', 'on-failure', 'never'];
 
 export function run(args: string[]): Promise<number> {
   return runVerb(args, RUN_VERB);
