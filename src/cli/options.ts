@@ -16,7 +16,7 @@ const HELP_OPTION: ParseArgsOptionsConfig = { help: { type: 'boolean', short: 'h
 
 type OptionValue<C> = C extends { type: 'boolean' } ? boolean : string;
 /** What parseArgs returns for these options: lists for `multiple`, never undefined with a `default`. */
-type ParsedValues<O extends ParseArgsOptionsConfig> = {
+export type ParsedValues<O extends ParseArgsOptionsConfig> = {
   [K in keyof O]: O[K] extends { multiple: true }
     ? OptionValue<O[K]>[]
     : O[K] extends { default: unknown }

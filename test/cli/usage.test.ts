@@ -58,6 +58,7 @@ const RUN = /usage: chainprobe run/;
 const SOAK = /usage: chainprobe soak/;
 const CRAFT = /usage: chainprobe craft/;
 const ANALYZE = /usage: chainprobe analyze/;
+const NDR = /usage: chainprobe ndr/;
 const aFile = join(dir, 'a-file');
 writeFileSync(aFile, '');
 const craftWire = [
@@ -115,6 +116,12 @@ describe('bad command lines exit 2 with the option named and the usage', () => {
       ANALYZE,
     ],
     [[...analyzeWire, '--capture', `decap=${dir}`], /--capture decap: .* is not a file/, ANALYZE],
+    // ndr shares the one option parser
+    [['ndr', '--profil', 'x'], /unknown option --profil \(did you mean --profile\?\)/, NDR],
+    [['ndr', '--size', '100', '--loss', '-1'], /--profile is required/, NDR],
+    [['ndr', '--profile', 'x', '--inject', 'pigeon'], /--inject must be one of l2, raw, tcpreplay/, NDR],
+    [['ndr', '--profile', 'x', '--loss', '-1'], /--loss must be a number from 0 to 0.5, not "-1"/, NDR],
+    [['ndr', '--profile', 'x', '--final-trial', '1h'], /--final-trial must be a duration like 10s/, NDR],
     // output paths that cannot be written: refused before the run (no hang under /proc, no raw ENOTDIR)
     [['run', '--report', '/proc/chainprobe/r1'], /--report \/proc\/chainprobe\/r1: cannot write/, RUN],
     [['run', '--report', join(aFile, 'r1')], /--report .*: .*a-file exists and is not a directory/, RUN],

@@ -9,7 +9,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { appendHistory, historyRecordFromNdr } from '../../benchmark/history.ts';
 import { runNdrBenchmark } from '../../benchmark/ndr.ts';
 import { loadProfile } from '../../chain/profile.ts';
@@ -17,10 +16,37 @@ import { writeNdrHtml } from '../../report/ndr-html.ts';
 import type { InjectorKind } from '../../run/run.ts';
 import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
 import { ChainSession } from '../../run/session.ts';
+import { packageVersion } from '../../version.ts';
 import { UsageError } from '../errors.ts';
-import { intOption, numberOption, parseSaKeys } from '../options.ts';
+import {
+  choiceOption,
+  intOption,
+  numberOption,
+  type ParsedValues,
+  parseSaKeys,
+  runCommand,
+} from '../options.ts';
 
-const VERSION = '0.1.0';
+const INJECTORS: readonly InjectorKind[] = ['l2', 'raw', 'tcpreplay'];
+
+const OPTIONS = {
+  profile: { type: 'string' },
+  size: { type: 'string', default: '100,1400,8000' },
+  loss: { type: 'string', default: '0,0.005' },
+  'final-trial': { type: 'string', default: '10s' },
+  'initial-trial': { type: 'string', default: '1s' },
+  'latency-trial': { type: 'string' },
+  'max-rate': { type: 'string', default: '100000' },
+  'min-rate': { type: 'string', default: '10' },
+  width: { type: 'string', default: '0.05' },
+  'exceed-ratio': { type: 'string', default: '0.5' },
+  inject: { type: 'string', default: 'l2' },
+  json: { type: 'string' },
+  report: { type: 'string' },
+  history: { type: 'string' },
+  commit: { type: 'string' },
+  'sa-key': { type: 'string', multiple: true, default: [] as string[] },
+} as const;
 
 const HELP = `usage: chainprobe ndr --profile FILE [options]
 
@@ -41,15 +67,13 @@ const HELP = `usage: chainprobe ndr --profile FILE [options]
   --commit SHA          commit recorded in the history (default: $GITHUB_SHA, else git rev-parse HEAD)
   --sa-key SPI=HEX      ESP key+salt for runtime-keyed SAs (default: read from the running reference chain)`;
 
-export async function run(args: string[]): Promise<number> {
-  const v = parse(args);
-  if (v.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (!v.profile) throw new UsageError(`--profile is required\n\n${HELP}`);
-  if (!['l2', 'raw', 'tcpreplay'].includes(v.inject))
-    throw new UsageError(`--inject must be l2, raw or tcpreplay, not "${v.inject}"`);
+export function run(args: string[]): Promise<number> {
+  return runCommand(args, { usage: HELP, options: OPTIONS }, ndr);
+}
+
+async function ndr(v: ParsedValues<typeof OPTIONS>): Promise<number> {
+  if (!v.profile) throw new UsageError('--profile is required');
+  const injector = choiceOption('--inject', v.inject, INJECTORS);
   const sizes = v.size.split(',').map((s) => intOption('--size', s, 32, 65_507));
   const loss = v.loss.split(',').map((s) => numberOption('--loss', s, 0, 0.5));
   if (loss.length !== 2 || loss[0] > loss[1])
@@ -80,7 +104,7 @@ export async function run(args: string[]): Promise<number> {
   const workDir = join(tmpdir(), `chainprobe-ndr-${process.pid}`);
   const session = await ChainSession.open({
     profile,
-    injector: v.inject as InjectorKind,
+    injector,
     runtimeKeys,
     workDir,
     signal: controller.signal,
@@ -88,7 +112,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     const doc = await runNdrBenchmark(session, {
       profile,
-      injector: v.inject,
+      injector,
       sizes,
       lossRatios: [loss[0], loss[1]],
       search: {
@@ -100,7 +124,7 @@ export async function run(args: string[]): Promise<number> {
         exceedRatio,
       },
       latencyTrialS,
-      version: VERSION,
+      version: packageVersion(),
       log: (l) => console.error(l),
     });
     const outputs: string[] = [];
@@ -122,36 +146,6 @@ export async function run(args: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     await session.close();
-  }
-}
-
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        profile: { type: 'string' },
-        size: { type: 'string', default: '100,1400,8000' },
-        loss: { type: 'string', default: '0,0.005' },
-        'final-trial': { type: 'string', default: '10s' },
-        'initial-trial': { type: 'string', default: '1s' },
-        'latency-trial': { type: 'string' },
-        'max-rate': { type: 'string', default: '100000' },
-        'min-rate': { type: 'string', default: '10' },
-        width: { type: 'string', default: '0.05' },
-        'exceed-ratio': { type: 'string', default: '0.5' },
-        inject: { type: 'string', default: 'l2' },
-        json: { type: 'string' },
-        report: { type: 'string' },
-        history: { type: 'string' },
-        commit: { type: 'string' },
-        'sa-key': { type: 'string', multiple: true, default: [] },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${HELP}`);
   }
 }
 
