@@ -9,7 +9,7 @@ import { collectorReadings, flowExportRun } from '../report/fixtures.ts';
 function summaryOf(r: ReturnType<typeof flowExportRun>): string {
   const log = vi.spyOn(console, 'log').mockImplementation(() => {});
   try {
-    printSummary(r, { report: 'reports/x/index.html' });
+    printSummary(r, { html: 'reports/x/index.html' });
     return log.mock.calls.map((c) => c.join(' ')).join('\n');
   } finally {
     log.mockRestore();
@@ -22,6 +22,6 @@ describe('printSummary', () => {
     expect(text).toMatch(
       /captures: 9\.0 GiB written, at most 384\.0 MiB on disk \(10 s segments, 29 analysed during the run\); analysis after the run 4\.2 s; peak memory 700\.0 MiB/,
     );
-    expect(text).toContain('report: reports/x/index.html');
+    expect(text).toContain('html: reports/x/index.html');
   });
 });
