@@ -33,8 +33,6 @@ import {
 /** Examples rendered per violation kind; the rest stay in the embedded JSON. */
 const MAX_EXAMPLES = 20;
 
-/** The check src/run/collector-check.ts adds to flow-export runs (the report sits below run/, so named here). */
-
 /** CSS class of a check's result: a check with nothing to judge is never styled as passing. */
 const STATUS_CLASS: Record<CheckStatus, string> = { pass: 'ok', fail: 'bad', 'not-evaluated': 'na' };
 
