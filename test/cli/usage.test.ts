@@ -59,6 +59,7 @@ const SOAK = /usage: chainprobe soak/;
 const CRAFT = /usage: chainprobe craft/;
 const ANALYZE = /usage: chainprobe analyze/;
 const NDR = /usage: chainprobe ndr/;
+const DOCTOR = /usage: chainprobe doctor/;
 const CHAIN = /usage:\n {2}chainprobe chain up/;
 const aFile = join(dir, 'a-file');
 writeFileSync(aFile, '');
@@ -117,7 +118,7 @@ describe('bad command lines exit 2 with the option named and the usage', () => {
       ANALYZE,
     ],
     [[...analyzeWire, '--capture', `decap=${dir}`], /--capture decap: .* is not a file/, ANALYZE],
-    // ndr and chain share the one option parser
+    // ndr, chain and doctor share the one option parser
     [['ndr', '--profil', 'x'], /unknown option --profil \(did you mean --profile\?\)/, NDR],
     [['ndr', '--size', '100', '--loss', '-1'], /--profile is required/, NDR],
     [['ndr', '--profile', 'x', '--inject', 'pigeon'], /--inject must be one of l2, raw, tcpreplay/, NDR],
@@ -137,6 +138,8 @@ describe('bad command lines exit 2 with the option named and the usage', () => {
       CHAIN,
     ],
     [['chain', 'frobnicate'], /unknown chain command "frobnicate"/, CHAIN],
+    [['doctor', '--a', 'netns:x', '--bb', 'netns:y'], /unknown option --bb \(did you mean --b\?\)/, DOCTOR],
+    [['doctor', '--a', 'netns:x'], /--a and --b are required/, DOCTOR],
     // output paths that cannot be written: refused before the run (no hang under /proc, no raw ENOTDIR)
     [['run', '--report', '/proc/chainprobe/r1'], /--report \/proc\/chainprobe\/r1: cannot write/, RUN],
     [['run', '--report', join(aFile, 'r1')], /--report .*: .*a-file exists and is not a directory/, RUN],
