@@ -60,6 +60,8 @@ const CRAFT = /usage: chainprobe craft/;
 const ANALYZE = /usage: chainprobe analyze/;
 const NDR = /usage: chainprobe ndr/;
 const DOCTOR = /usage: chainprobe doctor/;
+const TREND = /usage: chainprobe trend HISTORY/;
+const HISTORY = 'test/benchmark/fixtures/refchain-history.jsonl';
 const CHAIN = /usage:\n {2}chainprobe chain up/;
 const aFile = join(dir, 'a-file');
 writeFileSync(aFile, '');
@@ -118,7 +120,7 @@ describe('bad command lines exit 2 with the option named and the usage', () => {
       ANALYZE,
     ],
     [[...analyzeWire, '--capture', `decap=${dir}`], /--capture decap: .* is not a file/, ANALYZE],
-    // ndr, chain and doctor share the one option parser
+    // ndr, chain, doctor and trend share the one option parser
     [['ndr', '--profil', 'x'], /unknown option --profil \(did you mean --profile\?\)/, NDR],
     [['ndr', '--size', '100', '--loss', '-1'], /--profile is required/, NDR],
     [['ndr', '--profile', 'x', '--inject', 'pigeon'], /--inject must be one of l2, raw, tcpreplay/, NDR],
@@ -140,6 +142,13 @@ describe('bad command lines exit 2 with the option named and the usage', () => {
     [['chain', 'frobnicate'], /unknown chain command "frobnicate"/, CHAIN],
     [['doctor', '--a', 'netns:x', '--bb', 'netns:y'], /unknown option --bb \(did you mean --b\?\)/, DOCTOR],
     [['doctor', '--a', 'netns:x'], /--a and --b are required/, DOCTOR],
+    [
+      ['trend', HISTORY, '--min-chnage', '0.1'],
+      /unknown option --min-chnage \(did you mean --min-change\?\)/,
+      TREND,
+    ],
+    [['trend', HISTORY, '--min-change', '-1'], /--min-change must be a number from 0 to 10, not "-1"/, TREND],
+    [['trend', HISTORY, HISTORY], /give exactly one HISTORY file/, TREND],
     // output paths that cannot be written: refused before the run (no hang under /proc, no raw ENOTDIR)
     [['run', '--report', '/proc/chainprobe/r1'], /--report \/proc\/chainprobe\/r1: cannot write/, RUN],
     [['run', '--report', join(aFile, 'r1')], /--report .*: .*a-file exists and is not a directory/, RUN],
