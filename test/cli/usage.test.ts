@@ -140,6 +140,12 @@ describe('bad command lines exit 2 with the option named and the usage', () => {
       CHAIN,
     ],
     [['chain', 'frobnicate'], /unknown chain command "frobnicate"/, CHAIN],
+    [
+      ['ndr', '--profile', 'fixtures/reference.json', '--json', '/proc/ndr.json'],
+      /--json \/proc\/ndr.json: cannot write/,
+      NDR,
+    ],
+    [['ndr', '--profile', 'fixtures/reference.json', '--history', dir], /--history .*: is a directory/, NDR],
     [['doctor', '--a', 'netns:x', '--bb', 'netns:y'], /unknown option --bb \(did you mean --b\?\)/, DOCTOR],
     [['doctor', '--a', 'netns:x'], /--a and --b are required/, DOCTOR],
     [

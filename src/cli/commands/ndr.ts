@@ -25,6 +25,8 @@ import {
   type ParsedValues,
   parseSaKeys,
   runCommand,
+  writableDir,
+  writableFile,
 } from '../options.ts';
 
 const INJECTORS: readonly InjectorKind[] = ['l2', 'raw', 'tcpreplay'];
@@ -92,6 +94,10 @@ async function ndr(v: ParsedValues<typeof OPTIONS>): Promise<number> {
   if (minLoadPps > maxLoadPps) throw new UsageError('--min-rate must not exceed --max-rate');
   const width = numberOption('--width', v.width, 0.001, 0.5);
   const exceedRatio = numberOption('--exceed-ratio', v['exceed-ratio'], 0, 0.99);
+  // the outputs are written after a search of many minutes: prove them writable before it starts
+  if (v.report) writableDir('--report', v.report);
+  if (v.json) writableFile('--json', v.json);
+  if (v.history) writableFile('--history', v.history);
   const profile = loadProfile(v.profile);
   const runtimeKeys = await resolveRuntimeKeys(profile, parseSaKeys(v['sa-key']));
 
