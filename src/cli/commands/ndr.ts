@@ -1,18 +1,10 @@
-/**
- * `chainprobe ndr --profile FILE [--size 100,1400,8000] [--loss 0,0.005] [--final-trial 10s] [--json OUT]
- *                 [--report DIR] [--history FILE]`
- *
- * Per payload size: NDR and PDR by an MLRsearch-style search (RFC 9971) over one ChainSession, then
- * latency under load at 10/50/90 % of the PDR. Progress: one line per trial on stderr. Exit 0 when the
- * benchmark ran (its numbers are the result), 1 when it could not run, 2 on bad input.
- */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { appendHistory, historyRecordFromNdr } from '../../benchmark/history.ts';
 import { runNdrBenchmark } from '../../benchmark/ndr.ts';
 import { loadProfile } from '../../chain/profile.ts';
 import { writeNdrHtml } from '../../report/ndr-html.ts';
+import { writeJsonFile } from '../../report/write.ts';
 import type { InjectorKind } from '../../run/run.ts';
 import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
 import { ChainSession } from '../../run/session.ts';
@@ -136,9 +128,9 @@ async function ndr(v: ParsedValues<typeof OPTIONS>): Promise<number> {
     const outputs: string[] = [];
     if (v.report) {
       outputs.push(writeNdrHtml(doc, v.report));
-      outputs.push(writeJson(join(v.report, 'ndr.json'), doc));
+      outputs.push(writeJsonFile(join(v.report, 'ndr.json'), doc));
     }
-    if (v.json) outputs.push(writeJson(v.json, doc));
+    if (v.json) outputs.push(writeJsonFile(v.json, doc));
     if (v.history) {
       appendHistory(v.history, historyRecordFromNdr(doc, { commit: v.commit }));
       outputs.push(`${v.history} (appended)`);
@@ -162,10 +154,4 @@ export function durationOption(name: string, raw: string): number {
   const s = Number(m[1]) / (m[2] === 'ms' ? 1000 : 1);
   if (s < 0.1 || s > 3600) throw new UsageError(`${name} must be between 100ms and 3600s, not ${raw}`);
   return s;
-}
-
-function writeJson(path: string, doc: unknown): string {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
-  return path;
 }

@@ -1,13 +1,7 @@
-/**
- * `chainprobe trend HISTORY [--report DIR] [--json OUT] [--min-change R]`: groups every metric of the
- * benchmark history with jumpavg, writes the trend page, prints the regressions. Exit 1 when the latest
- * run is in a regression group of any metric (the nightly job fails on it), 0 otherwise, 2 on bad input.
- */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { readHistory } from '../../benchmark/history.ts';
 import { analyzeTrend, DEFAULT_TREND_SETTINGS } from '../../benchmark/trend.ts';
 import { writeTrendHtml } from '../../report/trend-html.ts';
+import { writeJsonFile } from '../../report/write.ts';
 import { UsageError } from '../errors.ts';
 import { numberOption, type ParsedValues, runCommand } from '../options.ts';
 
@@ -40,10 +34,7 @@ async function trend(v: ParsedValues<typeof OPTIONS>, positionals: string[]): Pr
   };
   const t = analyzeTrend(records, settings);
   if (v.report) console.log(`wrote ${writeTrendHtml(t, v.report)}`);
-  if (v.json) {
-    mkdirSync(dirname(v.json), { recursive: true });
-    writeFileSync(v.json, `${JSON.stringify(t, null, 2)}\n`);
-  }
+  if (v.json) writeJsonFile(v.json, t);
   console.log(
     `${records.length} runs, ${t.metrics.length} metrics (jumpavg; anomaly when a group's average moves ≥ ${(settings.minRelativeChange * 100).toFixed(0)} %)`,
   );
