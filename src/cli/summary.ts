@@ -1,12 +1,12 @@
 /** The terminal summary of a run: verdict, funnel, failing checks, where the artifacts are. */
 
-import { checkMark, formatBytes, formatUs } from '../report/format.ts';
+import { checkMark, formatBytes, formatUs, unitOf } from '../report/format.ts';
 import { funnel } from '../report/funnel.ts';
 import type { RunResults } from '../report/results.ts';
 import type { ArtifactPaths } from '../report/write.ts';
 
 export function printSummary(r: RunResults, paths: ArtifactPaths): void {
-  const units = r.run.requested?.traffic ? 'datagrams' : 'probes';
+  const units = unitOf(r).many;
   const lines = [
     '',
     `verdict: ${r.verdict.toUpperCase()}${r.faultyHop ? ` — ${units} lost mostly between ${r.faultySegment?.from} and ${r.faultySegment?.to} (hop "${r.faultyHop}")` : ''}`,

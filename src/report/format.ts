@@ -1,6 +1,19 @@
-/** Number formatting for people reading reports: µs for latencies, percentages that never round a loss away. */
+/**
+ * Number and word formatting for people reading reports and terminals: µs for latencies, percentages that
+ * never round a loss away, probes or datagrams.
+ */
 
-import type { Check } from './results.ts';
+import type { Check, RunResults } from './results.ts';
+
+/** What the run sent, in the report's words: probes, or the datagrams of a flow-export run. */
+export interface Unit {
+  one: string;
+  many: string;
+  Many: string;
+}
+const PROBES: Unit = { one: 'probe', many: 'probes', Many: 'Probes' };
+const DATAGRAMS: Unit = { one: 'datagram', many: 'datagrams', Many: 'Datagrams' };
+export const unitOf = (r: Pick<RunResults, 'run'>): Unit => (r.run.requested?.traffic ? DATAGRAMS : PROBES);
 
 const CHECK_MARKS: Record<Check['status'], string> = { pass: '✔', fail: '✘', 'not-evaluated': '–' };
 

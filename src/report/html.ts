@@ -17,6 +17,8 @@ import {
   formatInt,
   formatPercent,
   formatUs,
+  type Unit,
+  unitOf,
 } from './format.ts';
 import { CHART_SCRIPT } from './html-charts.ts';
 import { REPORT_CSS } from './html-style.ts';
@@ -35,16 +37,6 @@ const MAX_EXAMPLES = 20;
 
 /** CSS class of a check's result: a check with nothing to judge is never styled as passing. */
 const STATUS_CLASS: Record<CheckStatus, string> = { pass: 'ok', fail: 'bad', 'not-evaluated': 'na' };
-
-/** What the run sent, in the report's words: probes, or the datagrams of a flow-export run. */
-interface Unit {
-  one: string;
-  many: string;
-  Many: string;
-}
-const PROBES: Unit = { one: 'probe', many: 'probes', Many: 'Probes' };
-const DATAGRAMS: Unit = { one: 'datagram', many: 'datagrams', Many: 'Datagrams' };
-const unitOf = (r: RunResults): Unit => (r.run.requested?.traffic ? DATAGRAMS : PROBES);
 
 /** Table of contents, in page order; the collector entry only where that section is rendered. */
 function toc(r: RunResults): Markup {

@@ -24,4 +24,16 @@ describe('printSummary', () => {
     );
     expect(text).toContain('html: reports/x/index.html');
   });
+
+  it('a flow-export run lost datagrams, a probe run probes (the words of the report)', () => {
+    const r = flowExportRun(collectorReadings());
+    r.verdict = 'fail';
+    r.faultyHop = 'security';
+    r.faultySegment = { from: 'sec-in', to: 'dst', lost: 3 } as typeof r.faultySegment;
+    expect(summaryOf(r)).toMatch(
+      /verdict: FAIL — datagrams lost mostly between sec-in and dst \(hop "security"\)/,
+    );
+    r.run.requested = { ...r.run.requested, traffic: undefined };
+    expect(summaryOf(r)).toMatch(/verdict: FAIL — probes lost mostly between sec-in and dst/);
+  });
 });
