@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { ChainprobeError } from '../errors.ts';
 import type { NdrDocument } from './ndr.ts';
 
-export const HISTORY_VERSION = 1;
+const HISTORY_VERSION = 1;
 
 const latencyAtLoad = z.object({ p50Ns: z.number().nullable(), p99Ns: z.number().nullable() });
 

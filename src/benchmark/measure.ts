@@ -35,7 +35,7 @@ export function sessionMeasure(
 }
 
 /** A search trial from one analysed run: validity from the sender and the capture counters. */
-export function trialFromOutcome(offeredPps: number, durationS: number, s: SessionTrial): Trial {
+function trialFromOutcome(offeredPps: number, durationS: number, s: SessionTrial): Trial {
   const { inject, results } = s;
   const base = {
     offeredPps,

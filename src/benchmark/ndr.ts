@@ -10,10 +10,10 @@ import type { ChainSession } from '../run/session.ts';
 import { sessionMeasure } from './measure.ts';
 import { type GoalResult, type RecordedTrial, type SearchConfig, searchNdrPdr } from './search.ts';
 
-export const NDR_SCHEMA_VERSION = 1;
+const NDR_SCHEMA_VERSION = 1;
 
 /** Shares of the PDR at which latency under load is measured (percent). */
-export const LATENCY_LOADS = [10, 50, 90] as const;
+const LATENCY_LOADS = [10, 50, 90] as const;
 
 export interface RateResult {
   /** the Relevant Lower Bound (pps); null when not even Min Load met the goal */
@@ -65,7 +65,7 @@ export interface MachineInfo {
   loadAverage: number;
 }
 
-export function machineInfo(): MachineInfo {
+function machineInfo(): MachineInfo {
   return { hostname: hostname(), cpus: cpus().length, loadAverage: Number(loadavg()[0].toFixed(2)) };
 }
 
@@ -163,7 +163,7 @@ const bounds = (r: RateResult) =>
   `${r.pps ?? 'none'} pps [${r.lowerPps ?? '—'} … ${r.upperPps ?? '—'}]${r.note ? ` (${r.note})` : ''}`;
 
 /** One progress line per trial: what was offered, what came back, the bounds now. */
-export function trialLine(payloadBytes: number, t: RecordedTrial, elapsedMs: number): string {
+function trialLine(payloadBytes: number, t: RecordedTrial, elapsedMs: number): string {
   const b = Object.entries(t.bounds)
     .map(([g, x]) => `${g} [${x.lowerPps ?? '—'} … ${x.upperPps ?? '—'}]`)
     .join(' ');

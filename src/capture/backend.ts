@@ -4,9 +4,10 @@
  *   { pcap file, counters (what the kernel or the backend dropped), a note on whose clock stamped it }.
  *
  *   tcpdump     libpcap through the hop's transport, streamed and teed to the file as it arrives
- *   (next)      VPP `pcap trace`: armed at start(), written by VPP only at stop() ("pcap trace off") under
- *               its /tmp, then fetched as bytes through the transport (fetchFile) — the file exists only
- *               after stop(), which this interface allows: nothing reads a point's file before stop().
+ *   vpp-pcap    VPP `pcap trace` (drivers/vpp/pcap-trace.ts, registered in drivers/registry.ts): armed
+ *               at start(), written by VPP only at stop() ("pcap trace off") under its /tmp, then fetched
+ *               as bytes through the transport (fetchFile) — the file exists only after stop(), which this
+ *               interface allows: nothing reads a point's file before stop().
  *
  * A capture point in a profile names its backend (`"backend": "tcpdump"` by default).
  */

@@ -16,7 +16,7 @@ const HELP_OPTION: ParseArgsOptionsConfig = { help: { type: 'boolean', short: 'h
 
 type OptionValue<C> = C extends { type: 'boolean' } ? boolean : string;
 /** What parseArgs returns for these options: lists for `multiple`, never undefined with a `default`. */
-type ParsedValues<O extends ParseArgsOptionsConfig> = {
+export type ParsedValues<O extends ParseArgsOptionsConfig> = {
   [K in keyof O]: O[K] extends { multiple: true }
     ? OptionValue<O[K]>[]
     : O[K] extends { default: unknown }
@@ -28,6 +28,8 @@ export interface CommandSpec<O extends ParseArgsOptionsConfig> {
   /** the full usage text, printed for --help and after every usage error */
   usage: string;
   options: O;
+  /** the command takes bare arguments (e.g. `trend HISTORY`); the body gets them, in order */
+  positionals?: boolean;
 }
 
 /**
@@ -37,13 +39,20 @@ export interface CommandSpec<O extends ParseArgsOptionsConfig> {
 export async function runCommand<O extends ParseArgsOptionsConfig>(
   args: string[],
   spec: CommandSpec<O>,
-  body: (values: ParsedValues<O>) => Promise<number>,
+  body: (values: ParsedValues<O>, positionals: string[]) => Promise<number>,
 ): Promise<number> {
   let values: ParsedValues<O>;
+  let positionals: string[];
   try {
     const options: ParseArgsOptionsConfig = { ...spec.options, ...HELP_OPTION };
-    values = parseArgs({ args: attachNegativeValues(args, spec.options), options, strict: true })
-      .values as unknown as ParsedValues<O>;
+    const parsed = parseArgs({
+      args: attachNegativeValues(args, spec.options),
+      options,
+      strict: true,
+      allowPositionals: spec.positionals ?? false,
+    });
+    values = parsed.values as unknown as ParsedValues<O>;
+    positionals = parsed.positionals;
   } catch (e) {
     throw new UsageError(parseErrorText(e, Object.keys(spec.options)), spec.usage);
   }
@@ -52,7 +61,7 @@ export async function runCommand<O extends ParseArgsOptionsConfig>(
     return 0;
   }
   try {
-    return await body(values);
+    return await body(values, positionals);
   } catch (e) {
     if (e instanceof UsageError && e.usage === undefined) e.usage = spec.usage;
     throw e;

@@ -1,12 +1,12 @@
 /** The terminal summary of a run: verdict, funnel, failing checks, where the artifacts are. */
 
-import { checkMark } from '../report/format.ts';
+import { checkMark, formatBytes, formatUs, unitOf } from '../report/format.ts';
 import { funnel } from '../report/funnel.ts';
 import type { RunResults } from '../report/results.ts';
 import type { ArtifactPaths } from '../report/write.ts';
 
 export function printSummary(r: RunResults, paths: ArtifactPaths): void {
-  const units = r.run.requested?.traffic ? 'datagrams' : 'probes';
+  const units = unitOf(r).many;
   const lines = [
     '',
     `verdict: ${r.verdict.toUpperCase()}${r.faultyHop ? ` — ${units} lost mostly between ${r.faultySegment?.from} and ${r.faultySegment?.to} (hop "${r.faultyHop}")` : ''}`,
@@ -21,11 +21,10 @@ export function printSummary(r: RunResults, paths: ArtifactPaths): void {
   const res = r.resources;
   if (res?.segmentSeconds)
     lines.push(
-      `  captures: ${mb(res.captureBytes)} written, at most ${mb(res.peakCaptureDiskBytes)} on disk (${res.segmentSeconds} s segments, ${res.segmentsAnalysedDuringRun ?? 0} analysed during the run); analysis after the run ${(res.analysisAfterRunMs / 1000).toFixed(1)} s; peak memory ${mb(res.maxRssBytes)}`,
+      `  captures: ${formatBytes(res.captureBytes)} written, at most ${formatBytes(res.peakCaptureDiskBytes)} on disk (${res.segmentSeconds} s segments, ${res.segmentsAnalysedDuringRun ?? 0} analysed during the run); analysis after the run ${(res.analysisAfterRunMs / 1000).toFixed(1)} s; peak memory ${formatBytes(res.maxRssBytes)}`,
     );
   for (const [k, v] of Object.entries(paths)) if (v) lines.push(`  ${k}: ${v}`);
   console.log(lines.join('\n'));
 }
 
-const mb = (bytes: number) => `${Math.round(bytes / 1e6).toLocaleString('en-US')} MB`;
-const us = (ns: number | null) => (ns === null ? 'n/a' : `${(ns / 1000).toFixed(1)} µs`);
+const us = (ns: number | null) => formatUs(ns) ?? 'n/a';

@@ -22,7 +22,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 // Installed, this module is dist/inject/raw.js and the worker plain JavaScript; in the repository it is
 // TypeScript, which a child `node` runs through tsx's ESM loader (a devDependency).
 const compiled = import.meta.url.endsWith('.js');
-export const WORKER_PATH = join(here, compiled ? 'worker.js' : 'worker.ts');
+const WORKER_PATH = join(here, compiled ? 'worker.js' : 'worker.ts');
 
 export interface RawInjectorOptions extends SafetyOptions {
   labPrefixes: readonly string[];

@@ -1,6 +1,19 @@
-/** Number formatting for people reading reports: µs for latencies, percentages that never round a loss away. */
+/**
+ * Number and word formatting for people reading reports and terminals: µs for latencies, percentages that
+ * never round a loss away, probes or datagrams.
+ */
 
-import type { Check } from './results.ts';
+import type { Check, RunResults } from './results.ts';
+
+/** What the run sent, in the report's words: probes, or the datagrams of a flow-export run. */
+export interface Unit {
+  one: string;
+  many: string;
+  Many: string;
+}
+const PROBES: Unit = { one: 'probe', many: 'probes', Many: 'Probes' };
+const DATAGRAMS: Unit = { one: 'datagram', many: 'datagrams', Many: 'Datagrams' };
+export const unitOf = (r: Pick<RunResults, 'run'>): Unit => (r.run.requested?.traffic ? DATAGRAMS : PROBES);
 
 const CHECK_MARKS: Record<Check['status'], string> = { pass: '✔', fail: '✘', 'not-evaluated': '–' };
 
@@ -48,4 +61,18 @@ export function formatDuration(ns: number | null | undefined): string {
   if (Math.abs(ns) >= 1e9) return `${(ns / 1e9).toFixed(3)} s`;
   if (Math.abs(ns) >= 1e6) return `${(ns / 1e6).toFixed(3)} ms`;
   return `${(ns / 1e3).toFixed(1)} µs`;
+}
+
+/** Bytes in binary units for reading: "812 B", "333.8 MiB", "1.5 GiB". */
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  if (n < 1024) return `${formatInt(n)} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = -1;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
 }

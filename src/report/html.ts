@@ -10,7 +10,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { jsonForScript, redactSecrets } from './escape.ts';
-import { checkResultText, formatDuration, formatInt, formatPercent, formatUs } from './format.ts';
+import {
+  checkResultText,
+  formatBytes,
+  formatDuration,
+  formatInt,
+  formatPercent,
+  formatUs,
+  type Unit,
+  unitOf,
+} from './format.ts';
 import { CHART_SCRIPT } from './html-charts.ts';
 import { REPORT_CSS } from './html-style.ts';
 import { html, type Markup, raw } from './markup.ts';
@@ -26,20 +35,8 @@ import {
 /** Examples rendered per violation kind; the rest stay in the embedded JSON. */
 const MAX_EXAMPLES = 20;
 
-/** The check src/run/collector-check.ts adds to flow-export runs (the report sits below run/, so named here). */
-
 /** CSS class of a check's result: a check with nothing to judge is never styled as passing. */
 const STATUS_CLASS: Record<CheckStatus, string> = { pass: 'ok', fail: 'bad', 'not-evaluated': 'na' };
-
-/** What the run sent, in the report's words: probes, or the datagrams of a flow-export run. */
-interface Unit {
-  one: string;
-  many: string;
-  Many: string;
-}
-const PROBES: Unit = { one: 'probe', many: 'probes', Many: 'Probes' };
-const DATAGRAMS: Unit = { one: 'datagram', many: 'datagrams', Many: 'Datagrams' };
-const unitOf = (r: RunResults): Unit => (r.run.requested?.traffic ? DATAGRAMS : PROBES);
 
 /** Table of contents, in page order; the collector entry only where that section is rendered. */
 function toc(r: RunResults): Markup {
@@ -560,8 +557,8 @@ function resourcesBlock(r: RunResults): Markup | string {
   const res = r.resources;
   if (!res) return '';
   const rows: [string, string, string][] = [
-    ['captureBytes', 'capture bytes', formatBytes(res.captureBytes)],
-    ['peakCaptureDiskBytes', 'peak captures on disk', formatBytes(res.peakCaptureDiskBytes)],
+    ['captureBytes', 'capture bytes', bytesWithCount(res.captureBytes)],
+    ['peakCaptureDiskBytes', 'peak captures on disk', bytesWithCount(res.peakCaptureDiskBytes)],
     [
       'segmentSeconds',
       'capture segments',
@@ -588,21 +585,13 @@ function resourcesBlock(r: RunResults): Markup | string {
         ]
       : []),
     ['analysisAfterRunMs', 'analysis after the run', `${(res.analysisAfterRunMs / 1000).toFixed(2)} s`],
-    ['maxRssBytes', 'peak memory', `${(res.maxRssBytes / 2 ** 20).toFixed(1)} MiB`],
+    ['maxRssBytes', 'peak memory', formatBytes(res.maxRssBytes)],
   ];
   return html`<h3 id="resources">Run resources</h3>
 <dl class="meta" data-testid="run-resources">${rows.map(([key, label, value]) => html`<dt>${label}</dt><dd data-testid="resource" data-resource="${key}">${value}</dd>`)}</dl>`;
 }
 
 /** Bytes in binary units for reading ("1.5 GiB"), the exact count beside it. */
-function formatBytes(n: number): string {
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  if (n < 1024) return `${formatInt(n)} B`;
-  let v = n;
-  let i = -1;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]} (${formatInt(n)} bytes)`;
+function bytesWithCount(n: number): string {
+  return n < 1024 ? formatBytes(n) : `${formatBytes(n)} (${formatInt(n)} bytes)`;
 }

@@ -4,13 +4,13 @@
  * "what broke" at a glance. `collectRunEntries` finds every run under a directory (CLI runs, suite runs,
  * the headline run) by its results.json.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { safeHref } from './escape.ts';
 import { formatPercent } from './format.ts';
-import { REPORT_CSS } from './html-style.ts';
-import { html, raw } from './markup.ts';
+import { html } from './markup.ts';
 import type { RunResults } from './results.ts';
+import { staticPage, writePage } from './static-page.ts';
 
 export interface IndexEntry {
   title: string;
@@ -42,41 +42,29 @@ export function renderIndex(entries: IndexEntry[], title = 'chainprobe reports')
         (a.e.startedAt && b.e.startedAt ? b.e.startedAt.localeCompare(a.e.startedAt) : 0) ||
         a.i - b.i,
     );
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>${title}</title>
-<style>${raw(REPORT_CSS)}</style>
-</head>
-<body><main>
-<h1>${title}</h1>
+  return staticPage({
+    title,
+    body: html`<h1>${title}</h1>
 <p data-testid="index-summary">${entries.length} report${entries.length === 1 ? '' : 's'}: ${
-    failed
-      ? html`<span class="bad">${failed} not as expected</span>`
-      : html`<span class="ok">all as expected</span>`
-  }${failed && failed < entries.length ? `, ${entries.length - failed} as expected` : ''}${
-    expectedFails
-      ? ` (${expectedFails} fault-injection run${expectedFails === 1 ? '' : 's'} failed, as they must)`
-      : ''
-  }.</p>
+      failed
+        ? html`<span class="bad">${failed} not as expected</span>`
+        : html`<span class="ok">all as expected</span>`
+    }${failed && failed < entries.length ? `, ${entries.length - failed} as expected` : ''}${
+      expectedFails
+        ? ` (${expectedFails} fault-injection run${expectedFails === 1 ? '' : 's'} failed, as they must)`
+        : ''
+    }.</p>
 <table id="index-table"><thead><tr><th>verdict</th><th>report</th><th class="num">delivered</th><th>started</th></tr></thead>
 <tbody>${ordered.map(
-    ({ e }) =>
-      html`<tr data-testid="index-row" data-verdict="${e.verdict}" data-unexpected="${String(unexpected(e))}"><td><span class="badge ${badge(e.verdict)}">${e.verdict.toUpperCase()}</span></td><td><a href="${safeHref(e.href)}">${e.title}</a>${e.expectedVerdict === 'fail' && e.verdict === 'fail' ? html` <small>(fault injected: expected to fail)</small>` : ''}</td><td class="num">${formatPercent(e.deliveryRatio)}</td><td class="nowrap" data-col="started">${e.startedAt ? e.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—'}</td></tr>`,
-  )}</tbody></table>
-</main></body></html>
-`.html;
+      ({ e }) =>
+        html`<tr data-testid="index-row" data-verdict="${e.verdict}" data-unexpected="${String(unexpected(e))}"><td><span class="badge ${badge(e.verdict)}">${e.verdict.toUpperCase()}</span></td><td><a href="${safeHref(e.href)}">${e.title}</a>${e.expectedVerdict === 'fail' && e.verdict === 'fail' ? html` <small>(fault injected: expected to fail)</small>` : ''}</td><td class="num">${formatPercent(e.deliveryRatio)}</td><td class="nowrap" data-col="started">${e.startedAt ? e.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—'}</td></tr>`,
+    )}</tbody></table>`,
+  });
 }
 
 /** Writes `dir/index.html` linking the given reports; returns the path. */
 export function writeIndex(dir: string, entries: IndexEntry[], title?: string): string {
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'index.html');
-  writeFileSync(path, renderIndex(entries, title));
-  return path;
+  return writePage(dir, renderIndex(entries, title));
 }
 
 /**

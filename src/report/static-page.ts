@@ -1,7 +1,7 @@
 /**
- * The shell of the benchmark pages (NDR search, trends): one self-contained HTML file with the report's
- * stylesheet, no script at all (charts are server-side SVG), and the page's data embedded as JSON for
- * tools (`script#ID`, never executed).
+ * The shell of the pages around the run reports (NDR search, trends, the reports index): one self-contained
+ * HTML file with the report's stylesheet, no script at all (charts are server-side SVG), and the page's
+ * data, if any, embedded as JSON for tools (`script#ID`, never executed).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,11 @@ import { jsonForScript } from './escape.ts';
 import { REPORT_CSS } from './html-style.ts';
 import { html, type Markup, raw } from './markup.ts';
 
-export function staticPage(o: { title: string; body: Markup; data: { id: string; value: unknown } }): string {
+export function staticPage(o: {
+  title: string;
+  body: Markup;
+  data?: { id: string; value: unknown };
+}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -23,7 +27,7 @@ export function staticPage(o: { title: string; body: Markup; data: { id: string;
 <main>
 ${o.body}
 </main>
-<script type="application/json" id="${o.data.id}">${raw(jsonForScript(o.data.value))}</script>
+${o.data ? html`<script type="application/json" id="${o.data.id}">${raw(jsonForScript(o.data.value))}</script>` : ''}
 </body>
 </html>
 `.html;

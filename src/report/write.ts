@@ -24,7 +24,6 @@ export function writeArtifacts(
   }
   if (opts.jsonPath) out.json = opts.jsonPath;
   if (out.json) {
-    mkdirSync(dirname(out.json), { recursive: true });
     const doc: RunResults = {
       ...results,
       artifacts: {
@@ -33,7 +32,14 @@ export function writeArtifacts(
         ...(out.junit ? { junit: out.junit } : {}),
       },
     };
-    writeFileSync(out.json, `${JSON.stringify(doc, null, 2)}\n`);
+    writeJsonFile(out.json, doc);
   }
   return out;
+}
+
+/** Writes `doc` as indented JSON to `path` (creating its directory); returns the path. */
+export function writeJsonFile(path: string, doc: unknown): string {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
+  return path;
 }

@@ -58,6 +58,11 @@ const RUN = /usage: chainprobe run/;
 const SOAK = /usage: chainprobe soak/;
 const CRAFT = /usage: chainprobe craft/;
 const ANALYZE = /usage: chainprobe analyze/;
+const NDR = /usage: chainprobe ndr/;
+const DOCTOR = /usage: chainprobe doctor/;
+const TREND = /usage: chainprobe trend HISTORY/;
+const HISTORY = 'test/benchmark/fixtures/refchain-history.jsonl';
+const CHAIN = /usage:\n {2}chainprobe chain up/;
 const aFile = join(dir, 'a-file');
 writeFileSync(aFile, '');
 const craftWire = [
@@ -115,6 +120,41 @@ describe('bad command lines exit 2 with the option named and the usage', () => {
       ANALYZE,
     ],
     [[...analyzeWire, '--capture', `decap=${dir}`], /--capture decap: .* is not a file/, ANALYZE],
+    // ndr, chain, doctor and trend share the one option parser
+    [['ndr', '--profil', 'x'], /unknown option --profil \(did you mean --profile\?\)/, NDR],
+    [['ndr', '--size', '100', '--loss', '-1'], /--profile is required/, NDR],
+    [['ndr', '--profile', 'x', '--inject', 'pigeon'], /--inject must be one of l2, raw, tcpreplay/, NDR],
+    [['ndr', '--profile', 'x', '--loss', '-1'], /--loss must be a number from 0 to 0.5, not "-1"/, NDR],
+    [['ndr', '--profile', 'x', '--final-trial', '1h'], /--final-trial must be a duration like 10s/, NDR],
+    [['chain', 'up', '--timout', '5'], /unknown option --timout \(did you mean --timeout\?\)/, CHAIN],
+    [
+      ['chain', 'up', '--timeout', '-5'],
+      /--timeout must be a positive number of seconds \(got "-5"\)/,
+      CHAIN,
+    ],
+    [['chain', 'status', 'extra'], /unexpected argument "extra"/, CHAIN],
+    [['chain', 'fault', '--hop', 'nat'], /give exactly one of --drop, --rate/, CHAIN],
+    [
+      ['chain', 'fault', '--drop', '101', '--hop', 'security'],
+      /--drop takes an integer percentage 0..100/,
+      CHAIN,
+    ],
+    [['chain', 'frobnicate'], /unknown chain command "frobnicate"/, CHAIN],
+    [
+      ['ndr', '--profile', 'fixtures/reference.json', '--json', '/proc/ndr.json'],
+      /--json \/proc\/ndr.json: cannot write/,
+      NDR,
+    ],
+    [['ndr', '--profile', 'fixtures/reference.json', '--history', dir], /--history .*: is a directory/, NDR],
+    [['doctor', '--a', 'netns:x', '--bb', 'netns:y'], /unknown option --bb \(did you mean --b\?\)/, DOCTOR],
+    [['doctor', '--a', 'netns:x'], /--a and --b are required/, DOCTOR],
+    [
+      ['trend', HISTORY, '--min-chnage', '0.1'],
+      /unknown option --min-chnage \(did you mean --min-change\?\)/,
+      TREND,
+    ],
+    [['trend', HISTORY, '--min-change', '-1'], /--min-change must be a number from 0 to 10, not "-1"/, TREND],
+    [['trend', HISTORY, HISTORY], /give exactly one HISTORY file/, TREND],
     // output paths that cannot be written: refused before the run (no hang under /proc, no raw ENOTDIR)
     [['run', '--report', '/proc/chainprobe/r1'], /--report \/proc\/chainprobe\/r1: cannot write/, RUN],
     [['run', '--report', join(aFile, 'r1')], /--report .*: .*a-file exists and is not a directory/, RUN],

@@ -4,7 +4,6 @@
  * A verb the driver cannot do is bad input (exit 2). up/down/fault hold the chain lock: while a run (or
  * another verb) holds it they are refused, naming the holder, or wait for it with --wait.
  */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { loadProfile, type Profile } from '../../chain/profile.ts';
 import { collectorFamily, collectorFamilyNames, DEFAULT_COLLECTOR_FAMILY } from '../../collector/kinds.ts';
 import {
@@ -20,6 +19,7 @@ import {
 import { DEFAULT_PROFILE_PATH } from '../../drivers/refchain/index.ts';
 import { ChainprobeError } from '../../errors.ts';
 import { UsageError } from '../errors.ts';
+import { type ParseArgsOptionsConfig, runCommand } from '../options.ts';
 
 const USAGE = `usage:
   chainprobe chain up     [--profile FILE] [--timeout SECONDS] [--collectors FAMILY] [--wait]
@@ -34,10 +34,6 @@ const USAGE = `usage:
   RATE is a tc rate: 10mbit, 500kbit, 1mbps (bytes/s). The reference chain needs root.`;
 
 export async function run(args: string[]): Promise<number> {
-  // `chain status | head -1`: the reader went away; what is left to print does not matter.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-  });
   const [sub, ...rest] = args;
   switch (sub) {
     case 'up':
@@ -54,23 +50,20 @@ export async function run(args: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     default:
-      throw new UsageError(`${sub ? `unknown chain command "${sub}"` : 'missing chain command'}\n${USAGE}`);
+      throw new UsageError(sub ? `unknown chain command "${sub}"` : 'missing chain command', USAGE);
   }
 }
 
 type Values = Record<string, string | boolean | undefined>;
 
-function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): Values {
-  try {
-    return parseArgs({
-      args,
-      options: { ...options, profile: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: false,
-      strict: true,
-    }).values as Values;
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-  }
+/** A chain verb's options: its own, --profile, and (from runCommand) -h/--help; every error shows USAGE. */
+function verb(
+  args: string[],
+  options: ParseArgsOptionsConfig,
+  body: (v: Values) => Promise<number>,
+): Promise<number> {
+  const spec = { usage: USAGE, options: { ...options, profile: { type: 'string' } } as const };
+  return runCommand(args, spec, (v) => body(v as Values));
 }
 
 const profileOf = (v: Values): Profile =>
@@ -85,14 +78,16 @@ function lockOptions(v: Values, verb: string): LockOptions {
 
 const WAIT = { wait: { type: 'boolean' } } as const;
 
-async function up(args: string[]): Promise<number> {
-  const v = parse(args, { timeout: { type: 'string' }, collectors: { type: 'string' }, ...WAIT });
-  if (v.help) return help();
+function up(args: string[]): Promise<number> {
+  return verb(args, { timeout: { type: 'string' }, collectors: { type: 'string' }, ...WAIT }, upChain);
+}
+
+async function upChain(v: Values): Promise<number> {
   const collectors = typeof v.collectors === 'string' ? v.collectors : undefined;
   if (collectors !== undefined) collectorFamily(collectors); // unknown family: E_CONFIG, exit 2
   const profile = profileOf(v);
   const driver = driverFor(profile);
-  const upChain = requireVerb(driver, 'up');
+  const bringUp = requireVerb(driver, 'up');
   const timeoutS = v.timeout === undefined ? 30 : Number(v.timeout);
   if (!(timeoutS > 0))
     throw new UsageError(`--timeout must be a positive number of seconds (got "${v.timeout}")`);
@@ -108,7 +103,7 @@ async function up(args: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     console.log(`chain up: ${profile.name} (driver ${driver.name})`);
-    const r = await upChain({
+    const r = await bringUp({
       timeoutMs: timeoutS * 1000,
       collectors,
       log: (l) => console.log(`  ${l}`),
@@ -123,14 +118,14 @@ async function up(args: string[]): Promise<number> {
   }
 }
 
-async function down(args: string[]): Promise<number> {
-  const v = parse(args, { ...WAIT });
-  if (v.help) return help();
-  const driver = driverFor(profileOf(v));
-  const r = await requireVerb(driver, 'down')(lockOptions(v, 'down'));
-  const what = r.removed.length ? `removed ${r.removed.join(', ')}` : 'nothing was up';
-  console.log(`chain down: ${what} (${(r.tookMs / 1000).toFixed(2)} s)`);
-  return 0;
+function down(args: string[]): Promise<number> {
+  return verb(args, { ...WAIT }, async (v) => {
+    const driver = driverFor(profileOf(v));
+    const r = await requireVerb(driver, 'down')(lockOptions(v, 'down'));
+    const what = r.removed.length ? `removed ${r.removed.join(', ')}` : 'nothing was up';
+    console.log(`chain down: ${what} (${(r.tookMs / 1000).toFixed(2)} s)`);
+    return 0;
+  });
 }
 
 function printStatus(s: DriverStatus): void {
@@ -155,13 +150,13 @@ function printStatus(s: DriverStatus): void {
   for (const p of s.problems) console.log(`  problem: ${p}`);
 }
 
-async function status(args: string[]): Promise<number> {
-  const v = parse(args, { json: { type: 'boolean' } });
-  if (v.help) return help();
-  const s = await requireVerb(driverFor(profileOf(v)), 'status')();
-  if (v.json) console.log(JSON.stringify(s, null, 2));
-  else printStatus(s);
-  return s.up && s.healthy ? 0 : 1;
+function status(args: string[]): Promise<number> {
+  return verb(args, { json: { type: 'boolean' } }, async (v) => {
+    const s = await requireVerb(driverFor(profileOf(v)), 'status')();
+    if (v.json) console.log(JSON.stringify(s, null, 2));
+    else printStatus(s);
+    return s.up && s.healthy ? 0 : 1;
+  });
 }
 
 const FAULT_FLAGS = ['drop', 'rate', 'down', 'rewrite-source', 'mtu', 'clear'] as const;
@@ -193,21 +188,25 @@ function requireHop(driver: ChainDriver, hop: string): void {
     throw new ChainprobeError('E_CONFIG', `unknown hop "${hop}"; hops are ${hops.join(', ')}`, true);
 }
 
-async function fault(args: string[]): Promise<number> {
-  const v = parse(args, {
-    hop: { type: 'string' },
-    drop: { type: 'string' },
-    rate: { type: 'string' },
-    down: { type: 'boolean' },
-    'rewrite-source': { type: 'string' },
-    mtu: { type: 'string' },
-    clear: { type: 'boolean' },
-    ...WAIT,
-  });
-  if (v.help) return help();
+const FAULT_OPTIONS = {
+  hop: { type: 'string' },
+  drop: { type: 'string' },
+  rate: { type: 'string' },
+  down: { type: 'boolean' },
+  'rewrite-source': { type: 'string' },
+  mtu: { type: 'string' },
+  clear: { type: 'boolean' },
+  ...WAIT,
+} as const;
+
+function fault(args: string[]): Promise<number> {
+  return verb(args, FAULT_OPTIONS, setOrClearFault);
+}
+
+async function setOrClearFault(v: Values): Promise<number> {
   const chosen = FAULT_FLAGS.filter((k) => v[k] !== undefined);
   if (chosen.length !== 1)
-    throw new UsageError(`give exactly one of ${FAULT_FLAGS.map((f) => `--${f}`).join(', ')}\n${USAGE}`);
+    throw new UsageError(`give exactly one of ${FAULT_FLAGS.map((f) => `--${f}`).join(', ')}`);
   const driver = driverFor(profileOf(v));
   const hop = typeof v.hop === 'string' ? v.hop : undefined;
   if (hop) requireHop(driver, hop);
@@ -217,10 +216,7 @@ async function fault(args: string[]): Promise<number> {
     return 0;
   }
   const setFault = requireVerb(driver, 'setFault');
-  if (!hop)
-    throw new UsageError(
-      `--hop is required (${driver.profile.hops.map((h) => h.name).join(', ')})\n${USAGE}`,
-    );
+  if (!hop) throw new UsageError(`--hop is required (${driver.profile.hops.map((h) => h.name).join(', ')})`);
   const active = await setFault(hop, faultFrom(chosen[0], v), lockOptions(v, 'fault'));
   console.log(
     `chain fault: ${hop}: ${active
@@ -228,10 +224,5 @@ async function fault(args: string[]): Promise<number> {
       .map((a) => describeFault(a.fault))
       .join(', ')}`,
   );
-  return 0;
-}
-
-function help(): number {
-  console.log(USAGE);
   return 0;
 }

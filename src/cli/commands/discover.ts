@@ -43,7 +43,7 @@ const OPTIONS = {
 const DEFAULT_CLI = '/run/vpp/cli.sock';
 
 /** `kind:rest[:socket]` → a transport and the text after it. */
-export function parsePlace(
+function parsePlace(
   option: string,
   raw: string,
   knownHosts?: string,

@@ -4,9 +4,9 @@
  * VXLAN interface, and names what is wrong with evidence and a fix. Exit 0 healthy, 1 broken, 2 bad input.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { formatDoctorReport, parseHost, runDoctor } from '../../doctor/index.ts';
 import { UsageError } from '../errors.ts';
+import { type ParsedValues, runCommand } from '../options.ts';
 
 const HELP = `usage: chainprobe doctor --a HOST --b HOST [options]
 
@@ -20,36 +20,26 @@ const HELP = `usage: chainprobe doctor --a HOST --b HOST [options]
 Findings: nat-rewrite, udp-blocked, vni-mismatch, remote-mismatch, mtu-blackhole (with maxInnerBytes),
 l2-drop, not-decapsulated, healthy. Exit 0 healthy, 1 broken, 2 bad input.`;
 
-export async function run(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        a: { type: 'string' },
-        b: { type: 'string' },
-        'a-dev': { type: 'string' },
-        'b-dev': { type: 'string' },
-        json: { type: 'string' },
-        'known-hosts': { type: 'string' },
-        identity: { type: 'string' },
-        sudo: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (typeof values.a !== 'string' || typeof values.b !== 'string')
-    throw new UsageError(`--a and --b are required\n\n${HELP}`);
+const OPTIONS = {
+  a: { type: 'string' },
+  b: { type: 'string' },
+  'a-dev': { type: 'string' },
+  'b-dev': { type: 'string' },
+  json: { type: 'string' },
+  'known-hosts': { type: 'string' },
+  identity: { type: 'string' },
+  sudo: { type: 'boolean' },
+} as const;
+
+export function run(args: string[]): Promise<number> {
+  return runCommand(args, { usage: HELP, options: OPTIONS }, doctor);
+}
+
+async function doctor(values: ParsedValues<typeof OPTIONS>): Promise<number> {
+  if (values.a === undefined || values.b === undefined) throw new UsageError('--a and --b are required');
   const ssh = {
-    knownHostsPath: values['known-hosts'] as string | undefined,
-    privateKeyPath: values.identity as string | undefined,
+    knownHostsPath: values['known-hosts'],
+    privateKeyPath: values.identity,
     sudo: values.sudo === true,
   };
   // Bad host syntax is bad input: fail before touching anything.
@@ -58,12 +48,11 @@ export async function run(args: string[]): Promise<number> {
   const report = await runDoctor({
     a: values.a,
     b: values.b,
-    devices: { a: values['a-dev'] as string | undefined, b: values['b-dev'] as string | undefined },
+    devices: { a: values['a-dev'], b: values['b-dev'] },
     ssh,
     onProgress: (line) => process.stderr.write(`${line}\n`),
   });
-  if (typeof values.json === 'string')
-    writeFileSync(values.json, `${JSON.stringify(report, bigintJson, 2)}\n`);
+  if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(report, bigintJson, 2)}\n`);
   console.log(formatDoctorReport(report));
   return report.verdict === 'healthy' ? 0 : 1;
 }

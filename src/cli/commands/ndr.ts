@@ -1,26 +1,46 @@
-/**
- * `chainprobe ndr --profile FILE [--size 100,1400,8000] [--loss 0,0.005] [--final-trial 10s] [--json OUT]
- *                 [--report DIR] [--history FILE]`
- *
- * Per payload size: NDR and PDR by an MLRsearch-style search (RFC 9971) over one ChainSession, then
- * latency under load at 10/50/90 % of the PDR. Progress: one line per trial on stderr. Exit 0 when the
- * benchmark ran (its numbers are the result), 1 when it could not run, 2 on bad input.
- */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { appendHistory, historyRecordFromNdr } from '../../benchmark/history.ts';
 import { runNdrBenchmark } from '../../benchmark/ndr.ts';
 import { loadProfile } from '../../chain/profile.ts';
 import { writeNdrHtml } from '../../report/ndr-html.ts';
+import { writeJsonFile } from '../../report/write.ts';
 import type { InjectorKind } from '../../run/run.ts';
 import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
 import { ChainSession } from '../../run/session.ts';
+import { packageVersion } from '../../version.ts';
 import { UsageError } from '../errors.ts';
-import { intOption, numberOption, parseSaKeys } from '../options.ts';
+import {
+  choiceOption,
+  intOption,
+  numberOption,
+  type ParsedValues,
+  parseSaKeys,
+  runCommand,
+  writableDir,
+  writableFile,
+} from '../options.ts';
 
-const VERSION = '0.1.0';
+const INJECTORS: readonly InjectorKind[] = ['l2', 'raw', 'tcpreplay'];
+
+const OPTIONS = {
+  profile: { type: 'string' },
+  size: { type: 'string', default: '100,1400,8000' },
+  loss: { type: 'string', default: '0,0.005' },
+  'final-trial': { type: 'string', default: '10s' },
+  'initial-trial': { type: 'string', default: '1s' },
+  'latency-trial': { type: 'string' },
+  'max-rate': { type: 'string', default: '100000' },
+  'min-rate': { type: 'string', default: '10' },
+  width: { type: 'string', default: '0.05' },
+  'exceed-ratio': { type: 'string', default: '0.5' },
+  inject: { type: 'string', default: 'l2' },
+  json: { type: 'string' },
+  report: { type: 'string' },
+  history: { type: 'string' },
+  commit: { type: 'string' },
+  'sa-key': { type: 'string', multiple: true, default: [] as string[] },
+} as const;
 
 const HELP = `usage: chainprobe ndr --profile FILE [options]
 
@@ -41,15 +61,13 @@ const HELP = `usage: chainprobe ndr --profile FILE [options]
   --commit SHA          commit recorded in the history (default: $GITHUB_SHA, else git rev-parse HEAD)
   --sa-key SPI=HEX      ESP key+salt for runtime-keyed SAs (default: read from the running reference chain)`;
 
-export async function run(args: string[]): Promise<number> {
-  const v = parse(args);
-  if (v.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (!v.profile) throw new UsageError(`--profile is required\n\n${HELP}`);
-  if (!['l2', 'raw', 'tcpreplay'].includes(v.inject))
-    throw new UsageError(`--inject must be l2, raw or tcpreplay, not "${v.inject}"`);
+export function run(args: string[]): Promise<number> {
+  return runCommand(args, { usage: HELP, options: OPTIONS }, ndr);
+}
+
+async function ndr(v: ParsedValues<typeof OPTIONS>): Promise<number> {
+  if (!v.profile) throw new UsageError('--profile is required');
+  const injector = choiceOption('--inject', v.inject, INJECTORS);
   const sizes = v.size.split(',').map((s) => intOption('--size', s, 32, 65_507));
   const loss = v.loss.split(',').map((s) => numberOption('--loss', s, 0, 0.5));
   if (loss.length !== 2 || loss[0] > loss[1])
@@ -68,6 +86,10 @@ export async function run(args: string[]): Promise<number> {
   if (minLoadPps > maxLoadPps) throw new UsageError('--min-rate must not exceed --max-rate');
   const width = numberOption('--width', v.width, 0.001, 0.5);
   const exceedRatio = numberOption('--exceed-ratio', v['exceed-ratio'], 0, 0.99);
+  // the outputs are written after a search of many minutes: prove them writable before it starts
+  if (v.report) writableDir('--report', v.report);
+  if (v.json) writableFile('--json', v.json);
+  if (v.history) writableFile('--history', v.history);
   const profile = loadProfile(v.profile);
   const runtimeKeys = await resolveRuntimeKeys(profile, parseSaKeys(v['sa-key']));
 
@@ -80,7 +102,7 @@ export async function run(args: string[]): Promise<number> {
   const workDir = join(tmpdir(), `chainprobe-ndr-${process.pid}`);
   const session = await ChainSession.open({
     profile,
-    injector: v.inject as InjectorKind,
+    injector,
     runtimeKeys,
     workDir,
     signal: controller.signal,
@@ -88,7 +110,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     const doc = await runNdrBenchmark(session, {
       profile,
-      injector: v.inject,
+      injector,
       sizes,
       lossRatios: [loss[0], loss[1]],
       search: {
@@ -100,15 +122,15 @@ export async function run(args: string[]): Promise<number> {
         exceedRatio,
       },
       latencyTrialS,
-      version: VERSION,
+      version: packageVersion(),
       log: (l) => console.error(l),
     });
     const outputs: string[] = [];
     if (v.report) {
       outputs.push(writeNdrHtml(doc, v.report));
-      outputs.push(writeJson(join(v.report, 'ndr.json'), doc));
+      outputs.push(writeJsonFile(join(v.report, 'ndr.json'), doc));
     }
-    if (v.json) outputs.push(writeJson(v.json, doc));
+    if (v.json) outputs.push(writeJsonFile(v.json, doc));
     if (v.history) {
       appendHistory(v.history, historyRecordFromNdr(doc, { commit: v.commit }));
       outputs.push(`${v.history} (appended)`);
@@ -125,36 +147,6 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      options: {
-        profile: { type: 'string' },
-        size: { type: 'string', default: '100,1400,8000' },
-        loss: { type: 'string', default: '0,0.005' },
-        'final-trial': { type: 'string', default: '10s' },
-        'initial-trial': { type: 'string', default: '1s' },
-        'latency-trial': { type: 'string' },
-        'max-rate': { type: 'string', default: '100000' },
-        'min-rate': { type: 'string', default: '10' },
-        width: { type: 'string', default: '0.05' },
-        'exceed-ratio': { type: 'string', default: '0.5' },
-        inject: { type: 'string', default: 'l2' },
-        json: { type: 'string' },
-        report: { type: 'string' },
-        history: { type: 'string' },
-        commit: { type: 'string' },
-        'sa-key': { type: 'string', multiple: true, default: [] },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${HELP}`);
-  }
-}
-
 /** "10s", "2.5s", "500ms" or a bare number of seconds → seconds. */
 export function durationOption(name: string, raw: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw.trim());
@@ -162,10 +154,4 @@ export function durationOption(name: string, raw: string): number {
   const s = Number(m[1]) / (m[2] === 'ms' ? 1000 : 1);
   if (s < 0.1 || s > 3600) throw new UsageError(`${name} must be between 100ms and 3600s, not ${raw}`);
   return s;
-}
-
-function writeJson(path: string, doc: unknown): string {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
-  return path;
 }

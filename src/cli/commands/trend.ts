@@ -1,16 +1,9 @@
-/**
- * `chainprobe trend HISTORY [--report DIR] [--json OUT] [--min-change R]`: groups every metric of the
- * benchmark history with jumpavg, writes the trend page, prints the regressions. Exit 1 when the latest
- * run is in a regression group of any metric (the nightly job fails on it), 0 otherwise, 2 on bad input.
- */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readHistory } from '../../benchmark/history.ts';
 import { analyzeTrend, DEFAULT_TREND_SETTINGS } from '../../benchmark/trend.ts';
 import { writeTrendHtml } from '../../report/trend-html.ts';
+import { writeJsonFile } from '../../report/write.ts';
 import { UsageError } from '../errors.ts';
-import { numberOption } from '../options.ts';
+import { numberOption, type ParsedValues, runCommand } from '../options.ts';
 
 const HELP = `usage: chainprobe trend HISTORY [options]
 
@@ -21,19 +14,18 @@ const HELP = `usage: chainprobe trend HISTORY [options]
 
 Exit code 1 when the latest run is in a regression group of any metric.`;
 
-export async function run(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${HELP}`);
-  }
-  const { values: v, positionals } = parsed;
-  if (v.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(`give exactly one HISTORY file\n\n${HELP}`);
+const OPTIONS = {
+  report: { type: 'string' },
+  json: { type: 'string' },
+  'min-change': { type: 'string' },
+} as const;
+
+export function run(args: string[]): Promise<number> {
+  return runCommand(args, { usage: HELP, options: OPTIONS, positionals: true }, trend);
+}
+
+async function trend(v: ParsedValues<typeof OPTIONS>, positionals: string[]): Promise<number> {
+  if (positionals.length !== 1) throw new UsageError('give exactly one HISTORY file');
   const records = readHistory(positionals[0]);
   if (records.length === 0) throw new UsageError(`${positionals[0]} holds no runs`);
   const settings = {
@@ -42,10 +34,7 @@ export async function run(args: string[]): Promise<number> {
   };
   const t = analyzeTrend(records, settings);
   if (v.report) console.log(`wrote ${writeTrendHtml(t, v.report)}`);
-  if (v.json) {
-    mkdirSync(dirname(v.json), { recursive: true });
-    writeFileSync(v.json, `${JSON.stringify(t, null, 2)}\n`);
-  }
+  if (v.json) writeJsonFile(v.json, t);
   console.log(
     `${records.length} runs, ${t.metrics.length} metrics (jumpavg; anomaly when a group's average moves ≥ ${(settings.minRelativeChange * 100).toFixed(0)} %)`,
   );
@@ -64,20 +53,6 @@ export async function run(args: string[]): Promise<number> {
   }
   if (t.regressions.length === 0) console.log('no regression at the latest run');
   return t.regressions.length ? 1 : 0;
-}
-
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      report: { type: 'string' },
-      json: { type: 'string' },
-      'min-change': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
 }
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3));
