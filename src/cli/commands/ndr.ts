@@ -8,7 +8,7 @@ import { writeJsonFile } from '../../report/write.ts';
 import type { InjectorKind } from '../../run/run.ts';
 import { resolveRuntimeKeys } from '../../run/runtime-keys.ts';
 import { ChainSession } from '../../run/session.ts';
-import { packageVersion } from '../../version.ts';
+import { provenance } from '../../version.ts';
 import { UsageError } from '../errors.ts';
 import {
   choiceOption,
@@ -122,7 +122,7 @@ async function ndr(v: ParsedValues<typeof OPTIONS>): Promise<number> {
         exceedRatio,
       },
       latencyTrialS,
-      version: packageVersion(),
+      version: provenance().version,
       log: (l) => console.error(l),
     });
     const outputs: string[] = [];
